@@ -1,0 +1,5 @@
+import sys
+
+from foleykit.cli import main
+
+sys.exit(main())

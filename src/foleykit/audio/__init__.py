@@ -1,0 +1,1 @@
+"""Audio post and delivery files."""

@@ -1,0 +1,103 @@
+"""Writing delivery files atomically: 24-bit WAV with provenance inside, JSON sidecars beside it.
+
+Every file is written to a temporary name in the target folder, flushed to disk, then renamed into place:
+a killed process leaves either the old file, the complete new one, or a stray `.tmp` file, never a
+truncated WAV. Without `force`, the final step is a hard link that fails if the name was taken meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from foleykit.errors import BadInputError, OutputExistsError
+
+WAV_SUBTYPE = "PCM_24"
+
+
+def _file_mode() -> int:
+    """The mode a plainly created file would get (mkstemp's temporaries are private until renamed)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path, force: bool) -> Iterator[Path]:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{path.suffix}.tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        tmp.chmod(FILE_MODE)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise OutputExistsError(f"{path} exists; pass --force to overwrite it") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, writer: Callable[[Path], None], *, force: bool = False) -> Path:
+    """Run `writer(tmp_path)`, then move the finished file to `path` in one step."""
+    with _atomic_path(Path(path), force) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def _info_text(value: str) -> str:
+    # RIFF INFO strings are 8-bit text; keep them readable everywhere.
+    return value.encode("ascii", "replace").decode("ascii")
+
+
+def write_wav(
+    path: Path,
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    info: dict[str, str] | None = None,
+    force: bool = False,
+) -> Path:
+    """24-bit PCM WAV of float audio (channels, samples); `info` fills its LIST/INFO chunk (title, comment…)."""
+    data = np.clip(np.asarray(audio, dtype=np.float32).T, -1.0, 1.0)
+
+    def writer(tmp: Path) -> None:
+        with sf.SoundFile(tmp, "w", sample_rate, data.shape[1], WAV_SUBTYPE, format="WAV") as fh:
+            for key, value in (info or {}).items():
+                setattr(fh, key, _info_text(value))
+            fh.write(data)
+
+    return write_atomic(path, writer, force=force)
+
+
+def write_json(path: Path, document: dict[str, Any], *, force: bool = False) -> Path:
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
+
+
+def ensure_writable_dir(directory: Path) -> Path:
+    """Create `directory` if needed and prove we can write there, before any expensive work."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".foleykit-write-test-"):
+            pass
+    except OSError as err:
+        raise BadInputError(f"cannot write to output directory {directory}: {err.strerror or err}") from None
+    return directory

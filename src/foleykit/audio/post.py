@@ -1,0 +1,153 @@
+"""Audio post (DESIGN §2): 48 kHz (soxr), exact length, click-free fades, true-peak or BS.1770 loudness.
+
+Arrays are float32, shaped (channels, samples).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import soxr
+
+from foleykit.errors import FoleykitError
+
+DELIVERY_SAMPLE_RATE = 48000
+PEAK_CEILING_DBFS = -1.0
+FADE_IN_SECONDS = 0.005
+FADE_OUT_SECONDS = 0.010
+MIN_FADE_IN_SAMPLES = 12  # 0.25 ms at 48 kHz: removes a DC step, too short to blunt a transient
+TRANSIENT_FRACTION = 0.25  # the first sample this close to the peak counts as the first transient
+TRUE_PEAK_OVERSAMPLING = 4
+BS1770_BLOCK_SECONDS = 0.4
+
+
+@dataclass(frozen=True)
+class PostReport:
+    """What post-processing did, for the sidecar."""
+
+    normalisation: str
+    gain_db: float
+    true_peak_dbtp: float
+    loudness_lufs: float | None
+    fade_in_samples: int
+    fade_out_samples: int
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def resample(audio: np.ndarray, source_rate: int, target_rate: int = DELIVERY_SAMPLE_RATE) -> np.ndarray:
+    """Band-limited resampling with soxr at its very-high-quality setting."""
+    if source_rate == target_rate:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    out = soxr.resample(
+        np.ascontiguousarray(audio.T, dtype=np.float32), source_rate, target_rate, quality="VHQ"
+    )
+    return np.ascontiguousarray(out.reshape(len(out), -1).T, dtype=np.float32)
+
+
+def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:
+    """Exactly `samples` long: trimmed; padded only by the few samples a resampler may round away."""
+    if audio.shape[1] >= samples:
+        return audio[:, :samples]
+    return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
+
+
+def first_transient(audio: np.ndarray, fraction: float = TRANSIENT_FRACTION) -> int:
+    """Index of the first sample within `fraction` of the peak (any channel); 0 for silence."""
+    envelope = np.abs(audio).max(axis=0)
+    peak = float(envelope.max(initial=0.0))
+    if peak == 0.0:
+        return 0
+    return int(np.argmax(envelope >= fraction * peak))
+
+
+def apply_fades(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int, int]:
+    """Raised-cosine fades so no file starts or ends with a click.
+
+    The fade-in ends before the first transient (never shorter than 0.25 ms), so it never smears the attack.
+    """
+    audio = audio.copy()
+    total = audio.shape[1]
+    fade_in = min(
+        round(FADE_IN_SECONDS * sample_rate), max(first_transient(audio), MIN_FADE_IN_SAMPLES), total
+    )
+    fade_out = min(round(FADE_OUT_SECONDS * sample_rate), total - fade_in)
+    if fade_in > 0:
+        audio[:, :fade_in] *= 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade_in) + 0.5) / fade_in)
+    if fade_out > 0:
+        audio[:, total - fade_out :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(fade_out) + 0.5) / fade_out)
+    return audio, fade_in, fade_out
+
+
+def true_peak(audio: np.ndarray, sample_rate: int) -> float:
+    """Linear true peak (ITU-R BS.1770 style) from 4× oversampling."""
+    if audio.size == 0:
+        return 0.0
+    oversampled = resample(audio, sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING)
+    return float(max(np.abs(oversampled).max(initial=0.0), np.abs(audio).max(initial=0.0)))
+
+
+def _db(value: float) -> float:
+    return 20.0 * math.log10(value) if value > 0 else -math.inf
+
+
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float | None:
+    """BS.1770 integrated loudness in LUFS (pyloudnorm); None when shorter than one 400 ms block or silent."""
+    import pyloudnorm
+
+    if audio.shape[1] <= BS1770_BLOCK_SECONDS * sample_rate:
+        return None
+    loudness = pyloudnorm.Meter(sample_rate).integrated_loudness(audio.T.astype(np.float64))
+    return float(loudness) if math.isfinite(loudness) else None
+
+
+def normalise(
+    audio: np.ndarray, sample_rate: int, loudness_target: float | None = None
+) -> tuple[np.ndarray, PostReport]:
+    """Peak-normalise to -1 dBTP, or reach `loudness_target` LUFS without letting the true peak pass -1 dBTP."""
+    peak = true_peak(audio, sample_rate)
+    if peak == 0.0:
+        return audio, PostReport("none (silent)", 0.0, -math.inf, None, 0, 0, "the model returned silence")
+    ceiling_gain_db = PEAK_CEILING_DBFS - _db(peak)
+    note = None
+    mode = "peak"
+    gain_db = ceiling_gain_db
+    if loudness_target is not None:
+        # Measured at the peak-normalised level, so a quiet raw model output is not lost under BS.1770's
+        # -70 LUFS absolute gate.
+        at_ceiling = integrated_loudness(audio * 10 ** (ceiling_gain_db / 20), sample_rate)
+        if at_ceiling is None:
+            note = "too short or too quiet for BS.1770 gating; peak-normalised instead"
+        elif loudness_target > at_ceiling:
+            note = f"{loudness_target} LUFS would clip; held at the -1 dBTP ceiling"
+        else:
+            mode = "loudness"
+            gain_db = ceiling_gain_db + loudness_target - at_ceiling
+    out = (audio * 10 ** (gain_db / 20)).astype(np.float32)
+    return out, PostReport(
+        normalisation=mode,
+        gain_db=gain_db,
+        true_peak_dbtp=_db(peak) + gain_db,
+        loudness_lufs=integrated_loudness(out, sample_rate),
+        fade_in_samples=0,
+        fade_out_samples=0,
+        note=note,
+    )
+
+
+def to_delivery(
+    audio: np.ndarray, source_rate: int, duration: float, loudness_target: float | None = None
+) -> tuple[np.ndarray, PostReport]:
+    """Model output → delivery audio: 48 kHz, exactly `duration`, faded, normalised. Returns audio and report."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if not np.isfinite(audio).all():
+        raise FoleykitError("the model produced NaN/infinite samples; try --dtype fp32")
+    audio = fit_length(resample(audio, source_rate), round(duration * DELIVERY_SAMPLE_RATE))
+    audio, fade_in, fade_out = apply_fades(audio, DELIVERY_SAMPLE_RATE)
+    audio, report = normalise(audio, DELIVERY_SAMPLE_RATE, loudness_target)
+    return audio, PostReport(**{**report.__dict__, "fade_in_samples": fade_in, "fade_out_samples": fade_out})

@@ -1,0 +1,22 @@
+"""Model backends: one interface (`Backend`), one thin adapter per diffusers pipeline class."""
+
+from foleykit.backends.base import Backend, ModelInfo
+from foleykit.backends.pipelines import (
+    BACKEND_BY_PIPELINE,
+    BACKENDS,
+    AudioLDM2Backend,
+    AudioLDMBackend,
+    BundledBackend,
+    StableAudioBackend,
+)
+
+__all__ = [
+    "BACKENDS",
+    "BACKEND_BY_PIPELINE",
+    "AudioLDM2Backend",
+    "AudioLDMBackend",
+    "Backend",
+    "BundledBackend",
+    "ModelInfo",
+    "StableAudioBackend",
+]

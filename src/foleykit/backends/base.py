@@ -1,0 +1,149 @@
+"""The one interface every model backend implements: describe from configs, load, generate waveforms.
+
+Backends stay thin: each adapts one real diffusers pipeline class. Module-level imports are light so that
+resolving and validating a request (and failing on bad input) never waits for torch or diffusers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from foleykit.errors import ModelNotAvailableError
+
+if TYPE_CHECKING:
+    import torch
+
+# Extra native samples asked of a model beyond the request, so resampling to 48 kHz never comes up short.
+RESAMPLE_MARGIN_SAMPLES = 4
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model makes, read from its config files alone (no weights loaded)."""
+
+    backend: str
+    pipeline_class: str
+    sample_rate: int
+    channels: int
+    max_duration: float
+    default_steps: int
+    default_guidance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelNotAvailableError(f"not a complete diffusers model: {path} is missing") from None
+    except (OSError, ValueError) as err:
+        raise ModelNotAvailableError(f"cannot read {path}: {err}") from None
+
+
+class Backend(ABC):
+    """A loaded model: turns prompts + seeds into float32 waveforms (batch, channels, samples) at its own rate."""
+
+    name: ClassVar[str]
+    pipeline_class: ClassVar[str]  # "module:Class", imported only when a model is loaded
+    default_steps: ClassVar[int]
+    default_guidance: ClassVar[float]
+
+    def __init__(self, pipe: Any, info: ModelInfo, device: torch.device, dtype: torch.dtype) -> None:
+        self.pipe = pipe
+        self.info = info
+        self.device = device
+        self.dtype = dtype
+
+    # ---------------------------------------------------------------- without weights
+    @classmethod
+    @abstractmethod
+    def describe(cls, directory: Path) -> ModelInfo:
+        """Sample rate, channels, longest clip and defaults, from the saved configs only."""
+
+    @classmethod
+    def _info(cls, directory: Path, **fields: Any) -> ModelInfo:
+        index = read_json(directory / "model_index.json")
+        defaults = {"default_steps": cls.default_steps, "default_guidance": cls.default_guidance}
+        return ModelInfo(
+            backend=cls.name, pipeline_class=index.get("_class_name", "?"), **{**defaults, **fields}
+        )
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def import_pipeline_class(cls) -> type:
+        module, _, attr = cls.pipeline_class.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    @classmethod
+    def load(
+        cls, directory: Path, device: torch.device, dtype: torch.dtype, progress: bool = True
+    ) -> Backend:
+        """Load the real diffusers pipeline from a local directory and place it on `device`."""
+        from foleykit.runtime import place_pipeline
+
+        from diffusers.utils import logging as diffusers_logging
+
+        info = cls.describe(directory)
+        pipeline_cls = cls.import_pipeline_class()
+        if not progress:
+            diffusers_logging.disable_progress_bar()
+        try:
+            pipe = pipeline_cls.from_pretrained(str(directory), local_files_only=True)
+        finally:
+            diffusers_logging.enable_progress_bar()
+        place_pipeline(pipe, device, dtype)
+        pipe.set_progress_bar_config(disable=not progress, file=sys.stderr, leave=False, desc="steps")
+        return cls(pipe, info, device, dtype)
+
+    # ---------------------------------------------------------------- generation
+    @property
+    def scheduler_name(self) -> str:
+        return type(self.pipe.scheduler).__name__
+
+    def native_seconds(self, duration: float) -> float:
+        """Seconds to ask the pipeline for so that it yields at least `duration` (+ margin) samples."""
+        needed = math.ceil(duration * self.info.sample_rate) + RESAMPLE_MARGIN_SAMPLES
+        return min((needed + 0.5) / self.info.sample_rate, self.info.max_duration)
+
+    @abstractmethod
+    def call_kwargs(self, seconds: float) -> dict[str, Any]:
+        """The pipeline's own keyword for the clip length."""
+
+    def generate(
+        self,
+        prompts: list[str],
+        negative_prompts: list[str],
+        duration: float,
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        """One pipeline call for the whole batch; each item's initial noise comes from its own seed."""
+        import torch
+
+        generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
+        output = self.pipe(
+            prompt=prompts,
+            negative_prompt=negative_prompts,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            num_waveforms_per_prompt=1,
+            generator=generators,
+            output_type="np",
+            **self.call_kwargs(self.native_seconds(duration)),
+        )
+        audio = np.asarray(output.audios, dtype=np.float32)
+        if audio.ndim == 2:  # mono pipelines return (batch, samples)
+            audio = audio[:, None, :]
+        return audio

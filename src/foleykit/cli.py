@@ -1,0 +1,164 @@
+"""`foleykit` command line: a thin shell over the Python API (DESIGN §6).
+
+Exit codes: 0 success, 2 bad input, 1 other failure; errors are one line on stderr. With `--json`, stdout
+carries exactly one JSON document and progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from foleykit import __version__
+from foleykit.errors import FoleykitError
+
+PROG = "foleykit"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _quiet_libraries() -> None:
+    """Keep stderr for our progress bars and errors: no library load reports or deprecation notices.
+
+    Environment switches only, read when those libraries are imported: importing them here would make
+    every bad-input error wait seconds for torch.
+    """
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Text-to-audio diffusion for foley and sound design.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = commands.add_parser("generate", help="generate takes of a sound from a text prompt")
+    gen.add_argument("prompt", help='what the sound is, e.g. "footsteps on gravel, slow"')
+    gen.add_argument(
+        "--model", default="bundled", help="alias (see `foleykit models`), hub id or local directory"
+    )
+    gen.add_argument("--negative", default=None, help="what the sound should not be")
+    gen.add_argument("--duration", type=float, default=4.0, help="seconds (default 4)")
+    gen.add_argument("--takes", type=int, default=1, help="number of variations (default 1)")
+    gen.add_argument(
+        "--seed", type=int, default=None, help="seed of take 1; take k uses seed+k-1 (default random)"
+    )
+    gen.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    gen.add_argument(
+        "--guidance", type=float, default=None, help="classifier-free guidance (default: the model's)"
+    )
+    gen.add_argument(
+        "--loudness", type=float, default=None, metavar="LUFS", help="normalise to this loudness"
+    )
+    gen.add_argument("--name", default=None, help="file name stem instead of one made from the prompt")
+    gen.add_argument("--out", default="outputs", help="output directory (default outputs/)")
+    gen.add_argument("--force", action="store_true", help="overwrite existing files")
+    gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    gen.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    gen.add_argument("--batch-size", type=int, default=8, help="takes per pipeline call (default 8)")
+    gen.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    gen.set_defaults(run=_run_generate)
+
+    models = commands.add_parser("models", help="list the models foleykit can run and which work offline")
+    models.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    models.set_defaults(run=_run_models)
+    return parser
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from foleykit.engine import generate
+    from foleykit.request import SoundRequest
+
+    request = SoundRequest(
+        prompt=args.prompt,
+        negative_prompt=args.negative,
+        duration=args.duration,
+        takes=args.takes,
+        seed=args.seed,
+        steps=args.steps,
+        guidance=args.guidance,
+        model=args.model,
+        loudness=args.loudness,
+        name=args.name,
+    )
+    result = generate(
+        request=request,
+        out_dir=args.out,
+        force=args.force,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        for item in result.files:
+            print(item.path)
+        t = result.timings
+        print(
+            f"{len(result.files)} take(s) of {request.duration:g} s with {args.model}: "
+            f"load {t['load_s']:.1f} s, generate {t['render_s']:.1f} s",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from foleykit.models import describe_models
+
+    rows = describe_models()
+    if args.json:
+        print(json.dumps({"models": rows}, indent=2))
+        return 0
+    print(f"{'name':<16} {'offline':<8} {'rate':>6} {'ch':>3} {'max s':>6}  source")
+    for row in rows:
+        rate = f"{row['sample_rate']}" if row["sample_rate"] else "-"
+        longest = f"{row['max_duration']:g}" if row["max_duration"] else "-"
+        where = row.get("path") or row["hub_id"] or "package"
+        print(
+            f"{row['name']:<16} {'yes' if row['offline'] else 'no':<8} {rate:>6} {row['channels']:>3} {longest:>6}  {where}"
+        )
+    print(
+        "Also: any hub id (owner/name) in the Hugging Face cache, or a local diffusers directory.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return args.run(args)
+    except FoleykitError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # one line for the user; the traceback on request
+        if os.environ.get("FOLEYKIT_DEBUG"):
+            raise
+        detail: Any = str(err).splitlines()[0] if str(err) else ""
+        print(
+            f"{PROG}: error: {type(err).__name__}: {detail} (set FOLEYKIT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""The engine: request → backend → audio post → files + sidecars. The CLI, the UI and batch call this.
+
+`generate()` checks everything it can before loading a model (request, model files, duration limit,
+output folder, existing files), so bad input fails in well under a second and nothing is half-made.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from foleykit import __version__
+from foleykit.audio.io import ensure_writable_dir, write_json, write_wav
+from foleykit.audio.post import DELIVERY_SAMPLE_RATE, PostReport, to_delivery
+from foleykit.backends import BACKENDS, Backend
+from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.models import ModelSource, resolve_model
+from foleykit.request import SoundRequest
+
+DEFAULT_OUT_DIR = Path("outputs")
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Take:
+    """One rendered take, delivery-ready: float32 (channels, samples) at 48 kHz."""
+
+    take: int
+    seed: int
+    audio: np.ndarray
+    post: PostReport
+    render_seconds: float  # wall time of the pipeline call this take was part of
+    batch_size: int
+    sample_rate: int = DELIVERY_SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    take: int
+    seed: int
+    path: Path
+    sidecar: Path
+
+
+@dataclass
+class GenerationResult:
+    request: SoundRequest
+    model: dict[str, Any]
+    files: list[GeneratedFile]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt": self.request.prompt,
+            "model": self.model,
+            "takes": [
+                {"take": f.take, "seed": f.seed, "path": str(f.path), "sidecar": str(f.sidecar)}
+                for f in self.files
+            ],
+            "seeds": [f.seed for f in self.files],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def _versions() -> dict[str, str]:
+    import diffusers
+    import torch
+    import transformers
+
+    return {
+        "foleykit": __version__,
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+class Engine:
+    """A loaded model plus everything needed to turn requests into delivery files."""
+
+    def __init__(self, backend: Backend, source: ModelSource) -> None:
+        self.backend = backend
+        self.source = source
+        self._provenance: dict[str, Any] | None = None
+        self._lock = threading.Lock()  # one pipeline call at a time: diffusers pipelines are not re-entrant
+
+    @classmethod
+    def load(
+        cls,
+        model: str | ModelSource = "bundled",
+        device: str = "auto",
+        dtype: str = "auto",
+        progress: bool = True,
+    ) -> Engine:
+        from foleykit.runtime import resolve_device, resolve_dtype
+
+        source = model if isinstance(model, ModelSource) else resolve_model(model)
+        torch_device = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, torch_device)
+        backend = BACKENDS[source.backend].load(
+            source.directory, torch_device, torch_dtype, progress=progress
+        )
+        return cls(backend, source)
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        if self._provenance is None:
+            self._provenance = self.source.provenance()
+        return self._provenance
+
+    def settings(self, request: SoundRequest) -> tuple[int, float]:
+        info = self.backend.info
+        steps = request.steps if request.steps is not None else info.default_steps
+        guidance = request.guidance if request.guidance is not None else info.default_guidance
+        return steps, guidance
+
+    def render(
+        self, request: SoundRequest, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True
+    ) -> list[Take]:
+        """Generate every take of `request` (several per pipeline call) and post-process it for delivery."""
+        from tqdm.auto import tqdm
+
+        check_duration(request, self.source)
+        request = request.with_seeds()
+        seeds = list(request.take_seeds())
+        steps, guidance = self.settings(request)
+        takes: list[Take] = []
+        bar = tqdm(total=len(seeds), desc="takes", unit="take", file=sys.stderr, disable=not progress)
+        with bar:
+            for start in range(0, len(seeds), batch_size):
+                batch = seeds[start : start + batch_size]
+                began = time.perf_counter()
+                with self._lock:
+                    audio = self.backend.generate(
+                        prompts=[request.prompt] * len(batch),
+                        negative_prompts=[request.negative_prompt or ""] * len(batch),
+                        duration=request.duration,
+                        seeds=batch,
+                        steps=steps,
+                        guidance=guidance,
+                    )
+                elapsed = time.perf_counter() - began
+                for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
+                    delivered, report = to_delivery(
+                        native, self.backend.info.sample_rate, request.duration, request.loudness
+                    )
+                    takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, len(batch)))
+                bar.update(len(batch))
+        return takes
+
+    def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
+        """Everything it takes to make the file again (DESIGN §2)."""
+        steps, guidance = self.settings(request)
+        scheduler = self.backend.pipe.scheduler
+        from foleykit.runtime import dtype_name
+
+        command = ["foleykit", "generate", request.prompt, "--model", request.model]
+        if request.negative_prompt:
+            command += ["--negative", request.negative_prompt]
+        command += ["--duration", f"{request.duration:g}", "--seed", str(take.seed), "--takes", "1"]
+        command += [
+            "--steps",
+            str(steps),
+            "--guidance",
+            f"{guidance:g}",
+            "--dtype",
+            dtype_name(self.backend.dtype),
+        ]
+        if request.loudness is not None:
+            command += ["--loudness", f"{request.loudness:g}"]
+        return {
+            "file": file_name,
+            "generator": f"foleykit {__version__}",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "name": request.name,
+            "take": take.take,
+            "seed": take.seed,
+            "duration": request.duration,
+            "steps": steps,
+            "guidance": guidance,
+            "scheduler": {"class": type(scheduler).__name__, "config": dict(scheduler.config)},
+            "model": self.provenance,
+            "sample_rate": {"model": self.backend.info.sample_rate, "file": take.sample_rate},
+            "channels": int(take.audio.shape[0]),
+            "samples": int(take.audio.shape[1]),
+            "bit_depth": 24,
+            "loudness_target_lufs": request.loudness,
+            "post": take.post.to_dict(),
+            "device": str(self.backend.device),
+            "dtype": dtype_name(self.backend.dtype),
+            "batch_size": take.batch_size,
+            "wall_time_s": round(take.render_seconds, 4),
+            "versions": _versions(),
+            "command": shlex.join(command),
+        }
+
+    def write(
+        self, request: SoundRequest, takes: list[Take], out_dir: Path, *, force: bool = False
+    ) -> list[GeneratedFile]:
+        files = []
+        for take in takes:
+            wav = Path(out_dir) / request.file_name(take.take, take.seed)
+            sidecar = self.sidecar(request, take, wav.name)
+            comment = (
+                f"model={self.source.name} seed={take.seed} steps={sidecar['steps']} prompt={request.prompt}"
+            )
+            info = {
+                "title": request.name or request.prompt,
+                "software": f"foleykit {__version__}",
+                "comment": comment,
+            }
+            write_wav(wav, take.audio, take.sample_rate, info=info, force=force)
+            write_json(wav.with_suffix(".json"), sidecar, force=force)
+            files.append(GeneratedFile(take.take, take.seed, wav, wav.with_suffix(".json")))
+        return files
+
+
+def check_duration(request: SoundRequest, source: ModelSource) -> None:
+    limit = source.info.max_duration
+    if request.duration > limit + 1e-9:
+        raise BadInputError(
+            f"duration {request.duration:g} s is longer than {source.name} can make (maximum {limit:.2f} s)"
+        )
+
+
+def planned_files(request: SoundRequest, out_dir: Path) -> list[Path]:
+    paths = []
+    for take, seed in enumerate(request.take_seeds(), start=1):
+        wav = Path(out_dir) / request.file_name(take, seed)
+        paths += [wav, wav.with_suffix(".json")]
+    return paths
+
+
+_ENGINES: dict[tuple[str, str, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(
+    source: ModelSource, device: str = "auto", dtype: str = "auto", progress: bool = True
+) -> Engine:
+    """A loaded engine for this model/device/dtype, shared across calls (loaded once per process)."""
+    key = (str(source.directory), device, dtype)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = Engine.load(source, device=device, dtype=dtype, progress=progress)
+        return _ENGINES[key]
+
+
+def generate(
+    prompt: str | None = None,
+    *,
+    request: SoundRequest | None = None,
+    out_dir: str | Path = DEFAULT_OUT_DIR,
+    force: bool = False,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+    **request_fields: Any,
+) -> GenerationResult:
+    """Generate `takes` delivery-ready WAV files (+ JSON sidecars) for one prompt.
+
+    Either pass a `SoundRequest`, or a prompt and its fields (`duration`, `takes`, `seed`, `model`, …).
+    """
+    began = time.perf_counter()
+    if request is None:
+        if prompt is None:
+            raise BadInputError("prompt is empty: describe the sound, e.g. 'footsteps on gravel, slow'")
+        request = SoundRequest(prompt=prompt, **request_fields)
+    elif prompt is not None or request_fields:
+        raise TypeError("pass either a SoundRequest or a prompt with its fields, not both")
+    request = request.with_seeds()
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
+
+    source = resolve_model(request.model)
+    check_duration(request, source)
+    out = ensure_writable_dir(Path(out_dir))
+    existing = [p for p in planned_files(request, out) if p.exists()]
+    if existing and not force:
+        raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
+
+    checked = time.perf_counter()
+    engine = get_engine(source, device=device, dtype=dtype, progress=progress)
+    loaded = time.perf_counter()
+    takes = engine.render(request, batch_size=batch_size, progress=progress)
+    rendered = time.perf_counter()
+    files = engine.write(request, takes, out, force=force)
+    done = time.perf_counter()
+    return GenerationResult(
+        request=request,
+        model={**engine.provenance, **engine.backend.info.to_dict()},
+        files=files,
+        timings={
+            "check_s": checked - began,
+            "load_s": loaded - checked,
+            "render_s": rendered - loaded,
+            "write_s": done - rendered,
+            "total_s": done - began,
+        },
+    )

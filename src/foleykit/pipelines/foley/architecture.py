@@ -1,0 +1,145 @@
+"""Sizes of the bundled model, and a builder for a fresh (untrained) `FoleyPipeline`.
+
+Training starts from `build_foley_pipeline(FoleyArchitecture())`; tests and benchmarks use `.tiny()`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
+from transformers import BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan, SpeechT5HifiGanConfig
+
+from foleykit.pipelines.foley.pipeline_foley import FoleyPipeline, load_minilm
+
+
+@dataclass(frozen=True)
+class FoleyArchitecture:
+    """Every size that defines the bundled model; the mel hop is the product of the vocoder's upsample rates."""
+
+    sample_rate: int = 24000
+    n_fft: int = 1024
+    n_mels: int = 64
+    mel_fmin: float = 0.0
+    mel_fmax: float = 12000.0
+    max_duration: float = 10.0
+    latent_channels: int = 8
+    vae_channels: tuple[int, ...] = (32, 64, 128)
+    vae_layers_per_block: int = 1
+    unet_channels: tuple[int, ...] = (64, 128, 192)
+    unet_layers_per_block: int = 2
+    attention_head_dim: int = 32
+    norm_num_groups: int = 32
+    text_dim: int = 384
+    vocoder_upsample_rates: tuple[int, ...] = (8, 8, 4)
+    vocoder_upsample_kernel_sizes: tuple[int, ...] = (16, 16, 8)
+    vocoder_initial_channel: int = 256
+    vocoder_resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
+    vocoder_resblock_dilation_sizes: tuple[tuple[int, ...], ...] = field(
+        default=((1, 3, 5), (1, 3, 5), (1, 3, 5))
+    )
+    default_steps: int = 25
+    default_guidance: float = 3.0
+
+    @property
+    def hop_length(self) -> int:
+        return math.prod(self.vocoder_upsample_rates)
+
+    @classmethod
+    def tiny(cls) -> FoleyArchitecture:
+        """A few hundred thousand parameters: for tests and CPU benchmarks of the machinery, not for sound."""
+        return cls(
+            sample_rate=16000,
+            n_fft=256,
+            n_mels=16,
+            mel_fmax=8000.0,
+            max_duration=5.0,
+            latent_channels=4,
+            vae_channels=(16, 32),
+            unet_channels=(32, 64),
+            unet_layers_per_block=1,
+            attention_head_dim=8,
+            norm_num_groups=8,
+            vocoder_upsample_rates=(8, 8),
+            vocoder_upsample_kernel_sizes=(16, 16),
+            vocoder_initial_channel=32,
+            vocoder_resblock_kernel_sizes=(3,),
+            vocoder_resblock_dilation_sizes=((1, 3),),
+            default_steps=4,
+        )
+
+    def check(self) -> None:
+        vae_scale = 2 ** (len(self.vae_channels) - 1)
+        multiple = vae_scale * 2 ** (len(self.unet_channels) - 1)
+        if self.n_mels % multiple:
+            raise ValueError(
+                f"n_mels={self.n_mels} must be a multiple of {multiple} (VAE × UNet downsampling)"
+            )
+        if self.n_fft < self.hop_length:
+            raise ValueError(f"n_fft={self.n_fft} is shorter than the hop {self.hop_length}")
+
+
+def build_foley_pipeline(
+    arch: FoleyArchitecture,
+    tokenizer: PreTrainedTokenizerBase | None = None,
+    text_encoder: BertModel | None = None,
+) -> FoleyPipeline:
+    """A randomly initialised FoleyPipeline of the given sizes (MiniLM from its package unless given)."""
+    arch.check()
+    if text_encoder is None or tokenizer is None:
+        tokenizer, text_encoder = load_minilm()
+    levels = len(arch.unet_channels)
+    unet = UNet2DConditionModel(
+        sample_size=None,
+        in_channels=arch.latent_channels,
+        out_channels=arch.latent_channels,
+        down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (levels - 1),
+        up_block_types=("CrossAttnUpBlock2D",) * (levels - 1) + ("UpBlock2D",),
+        block_out_channels=arch.unet_channels,
+        layers_per_block=arch.unet_layers_per_block,
+        cross_attention_dim=arch.text_dim,
+        attention_head_dim=arch.attention_head_dim,
+        norm_num_groups=arch.norm_num_groups,
+    )
+    vae_levels = len(arch.vae_channels)
+    vae = AutoencoderKL(
+        in_channels=1,
+        out_channels=1,
+        down_block_types=("DownEncoderBlock2D",) * vae_levels,
+        up_block_types=("UpDecoderBlock2D",) * vae_levels,
+        block_out_channels=arch.vae_channels,
+        layers_per_block=arch.vae_layers_per_block,
+        latent_channels=arch.latent_channels,
+        norm_num_groups=min(arch.norm_num_groups, min(arch.vae_channels)),
+        scaling_factor=1.0,
+    )
+    vocoder = SpeechT5HifiGan(
+        SpeechT5HifiGanConfig(
+            model_in_dim=arch.n_mels,
+            sampling_rate=arch.sample_rate,
+            upsample_initial_channel=arch.vocoder_initial_channel,
+            upsample_rates=list(arch.vocoder_upsample_rates),
+            upsample_kernel_sizes=list(arch.vocoder_upsample_kernel_sizes),
+            resblock_kernel_sizes=list(arch.vocoder_resblock_kernel_sizes),
+            resblock_dilation_sizes=[list(d) for d in arch.vocoder_resblock_dilation_sizes],
+            normalize_before=False,
+        )
+    )
+    scheduler = DPMSolverMultistepScheduler(
+        num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012
+    )
+    return FoleyPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        unet=unet,
+        vae=vae,
+        vocoder=vocoder,
+        scheduler=scheduler,
+        n_fft=arch.n_fft,
+        mel_fmin=arch.mel_fmin,
+        mel_fmax=arch.mel_fmax,
+        max_duration=arch.max_duration,
+        default_steps=arch.default_steps,
+        default_guidance=arch.default_guidance,
+    )

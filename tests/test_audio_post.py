@@ -1,0 +1,103 @@
+"""Audio post: 48 kHz via soxr, exact length, fades that spare the transient, -1 dBTP and BS.1770 targets."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soxr
+
+from foleykit.audio.post import (
+    DELIVERY_SAMPLE_RATE,
+    first_transient,
+    to_delivery,
+    true_peak,
+)
+from foleykit.errors import FoleykitError
+
+
+def _tone(seconds: float, rate: int, freq: float = 440.0, amp: float = 0.3, channels: int = 1) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return np.tile(amp * np.sin(2 * np.pi * freq * t), (channels, 1)).astype(np.float32)
+
+
+@pytest.mark.parametrize("rate", [16000, 22050, 24000, 44100, 48000])
+@pytest.mark.parametrize("duration", [0.25, 1.0, 3.337])
+def test_exact_length_at_48k(rate: int, duration: float) -> None:
+    native = _tone(duration + 10 / rate, rate)
+    out, _ = to_delivery(native, rate, duration)
+    assert out.shape == (1, round(duration * DELIVERY_SAMPLE_RATE))
+    assert out.dtype == np.float32
+
+
+def test_resampling_is_band_limited_soxr() -> None:
+    """A 1 kHz tone at 16 kHz comes out at 48 kHz as the same tone (no imaging above 8 kHz)."""
+    out, _ = to_delivery(_tone(1.0, 16000, freq=1000.0), 16000, 1.0)
+    spectrum = np.abs(np.fft.rfft(out[0] * np.hanning(out.shape[1])))
+    freqs = np.fft.rfftfreq(out.shape[1], 1 / DELIVERY_SAMPLE_RATE)
+    assert abs(freqs[spectrum.argmax()] - 1000.0) < 2.0
+    above = spectrum[freqs > 8500].max() / spectrum.max()
+    assert above < 1e-3
+    expected = soxr.resample(_tone(1.0, 16000, freq=1000.0)[0], 16000, 48000, quality="VHQ")
+    assert np.corrcoef(out[0, 1000:-1000], expected[1000:-1000])[0, 1] > 0.999
+
+
+def test_peak_normalised_to_minus_one_dbtp() -> None:
+    out, report = to_delivery(_tone(1.0, 48000, amp=0.05), 48000, 1.0)
+    assert report.normalisation == "peak"
+    assert 20 * math.log10(true_peak(out, DELIVERY_SAMPLE_RATE)) == pytest.approx(-1.0, abs=0.05)
+
+
+def test_loudness_target_is_met_and_remeasurable() -> None:
+    noise = np.random.default_rng(0).normal(0, 0.05, (1, 3 * 48000)).astype(np.float32)
+    out, report = to_delivery(noise, 48000, 3.0, loudness_target=-23.0)
+    measured = pyloudnorm.Meter(48000).integrated_loudness(out[0].astype(np.float64))
+    assert report.normalisation == "loudness"
+    assert measured == pytest.approx(-23.0, abs=0.2)
+
+
+def test_loudness_that_would_clip_is_held_at_the_ceiling() -> None:
+    click_train = np.zeros((1, 48000), dtype=np.float32)
+    click_train[0, ::12000] = 0.5
+    out, report = to_delivery(click_train, 48000, 1.0, loudness_target=-5.0)
+    assert "ceiling" in report.note
+    assert 20 * math.log10(true_peak(out, DELIVERY_SAMPLE_RATE)) <= -0.95
+
+
+def test_short_clip_falls_back_to_peak_when_loudness_cannot_be_gated() -> None:
+    _, report = to_delivery(_tone(0.2, 48000), 48000, 0.2, loudness_target=-20.0)
+    assert report.normalisation == "peak"
+    assert "BS.1770" in report.note
+
+
+def test_fades_remove_clicks_but_spare_the_first_transient() -> None:
+    rate = 48000
+    audio = np.full((1, rate), 0.2, dtype=np.float32)  # a DC step at both ends
+    out, report = to_delivery(audio, rate, 1.0)
+    assert abs(out[0, 0]) < 0.01 and abs(out[0, -1]) < 0.01
+    assert report.fade_in_samples > 0 and report.fade_out_samples > 0
+
+    hit = np.zeros((1, rate), dtype=np.float32)
+    hit[0, 60:] = 0.9 * np.exp(-np.arange(rate - 60) / 2000.0)  # a sharp attack 1.25 ms in
+    out, report = to_delivery(hit, rate, 1.0)
+    assert report.fade_in_samples <= 60
+    assert first_transient(out) == first_transient(hit)
+    assert abs(out[0, 60]) == pytest.approx(np.abs(out).max(), rel=1e-3)
+
+
+def test_stereo_is_kept_and_channels_move_together() -> None:
+    stereo = np.stack([_tone(1.0, 44100)[0], 0.5 * _tone(1.0, 44100)[0]])
+    out, _ = to_delivery(stereo, 44100, 1.0)
+    assert out.shape == (2, 48000)
+    assert np.abs(out[1]).max() / np.abs(out[0]).max() == pytest.approx(0.5, rel=1e-3)
+
+
+def test_silence_stays_silent_and_nan_is_an_error() -> None:
+    out, report = to_delivery(np.zeros((1, 16000), np.float32), 16000, 1.0)
+    assert not out.any() and report.normalisation.startswith("none")
+    bad = _tone(1.0, 16000)
+    bad[0, 100] = np.nan
+    with pytest.raises(FoleykitError, match="NaN"):
+        to_delivery(bad, 16000, 1.0)

@@ -1,0 +1,116 @@
+"""The command as users run it: a real process, one-line errors, exit code 2 for bad input, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import foleykit
+
+
+def foleykit_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "foleykit", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def assert_one_line_error(run: subprocess.CompletedProcess, fragment: str, code: int = 2) -> None:
+    assert run.returncode == code, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{run.stderr}"
+    assert "Traceback" not in run.stderr and fragment in lines[0], lines[0]
+    assert run.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def corrupt_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("corrupt_model")
+    (directory / "model_index.json").write_text("{ this is not json")
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["generate", ""], "prompt is empty"),
+        (["generate", "rain", "--duration", "0"], "duration must be a positive number"),
+        (["generate", "rain", "--duration", "-2"], "duration must be a positive number"),
+        (["generate", "rain", "--duration", "abc"], "invalid float value"),
+        (["generate", "rain", "--takes", "0"], "takes must be a whole number"),
+        (["generate", "rain", "--steps", "0"], "steps must be a whole number"),
+        (["generate", "rain", "--model", "no-such-model"], "unknown model 'no-such-model'"),
+        (["generate", "rain", "--model", "/no/such/model"], "does not exist"),
+        (["generate", "rain", "--device", "tpu"], "invalid choice"),
+        (["generate", "rain", "--model", "cvssp/audioldm2"], "not in the local cache"),
+        (["generate", "rain"], "bundled foley model's trained weights are not in this foleykit build"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
+    began = time.perf_counter()
+    run = foleykit_cli(*args)
+    assert_one_line_error(run, fragment)
+    assert time.perf_counter() - began < 15, "bad input fails in seconds"
+
+
+def test_unreadable_model_directory(corrupt_model_dir: Path) -> None:
+    assert_one_line_error(foleykit_cli("generate", "rain", "--model", str(corrupt_model_dir)), "cannot read")
+
+
+def test_duration_above_maximum_names_it(tiny_bundled_dir: Path) -> None:
+    run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "9")
+    assert_one_line_error(run, "maximum 5.00 s")
+
+
+def test_unwritable_output_directory(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--out", str(blocker / "out"))
+    assert_one_line_error(run, "cannot write to output directory")
+
+
+def test_existing_output_needs_force_and_is_left_untouched(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    made = foleykit.generate(
+        "door knock", model=str(tiny_bundled_dir), duration=0.5, seed=9, steps=2, out_dir=tmp_path
+    ).files[0]
+    before = made.path.read_bytes()
+    args = ["generate", "door knock", "--model", str(tiny_bundled_dir), "--duration", "0.5", "--seed", "9"]
+    args += ["--steps", "3", "--out", str(tmp_path), "--takes", "2"]
+    run = foleykit_cli(*args)
+    assert_one_line_error(run, "door_knock_t1_s9.wav exists; pass --force")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["door_knock_t1_s9.json", "door_knock_t1_s9.wav"]
+    assert made.path.read_bytes() == before, "nothing was generated, nothing overwritten"
+
+    forced = foleykit_cli(*args, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert made.path.read_bytes() != before, "--force regenerated it (with 3 steps instead of 2)"
+    assert (tmp_path / "door_knock_t2_s10.wav").is_file()
+    assert '"steps": 3' in made.sidecar.read_text()
+
+
+def test_json_mode_prints_only_json_on_stdout_and_progress_on_stderr(
+    tiny_bundled_dir: Path, tmp_path: Path
+) -> None:
+    run = foleykit_cli(
+        "generate", "bird chirp", "--model", str(tiny_bundled_dir), "--duration", "0.4", "--takes", "2",
+        "--steps", "2", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert len(doc["takes"]) == 2 and all(Path(t["path"]).is_file() for t in doc["takes"])
+    assert "takes" in run.stderr and "steps" in run.stderr, "progress bars go to stderr"
+
+
+def test_plain_mode_prints_the_paths(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    run = foleykit_cli(
+        "generate", "clock tick", "--model", str(tiny_bundled_dir), "--duration", "0.4", "--seed", "1",
+        "--steps", "2", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(tmp_path / "clock_tick_t1_s1.wav")

