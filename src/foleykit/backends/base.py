@@ -90,18 +90,22 @@ class Backend(ABC):
         cls, directory: Path, device: torch.device, dtype: torch.dtype, progress: bool = True
     ) -> Backend:
         """Load the real diffusers pipeline from a local directory and place it on `device`."""
-        from foleykit.runtime import place_pipeline
-
         from diffusers.utils import logging as diffusers_logging
+        from transformers.utils import logging as transformers_logging
+
+        from foleykit.runtime import place_pipeline
 
         info = cls.describe(directory)
         pipeline_cls = cls.import_pipeline_class()
-        if not progress:
-            diffusers_logging.disable_progress_bar()
+        libraries = (diffusers_logging, transformers_logging)
+        if not progress:  # their loading bars would interleave with a caller's own progress display
+            for library in libraries:
+                library.disable_progress_bar()
         try:
             pipe = pipeline_cls.from_pretrained(str(directory), local_files_only=True)
         finally:
-            diffusers_logging.enable_progress_bar()
+            for library in libraries:
+                library.enable_progress_bar()
         place_pipeline(pipe, device, dtype)
         pipe.set_progress_bar_config(disable=not progress, file=sys.stderr, leave=False, desc="steps")
         return cls(pipe, info, device, dtype)
