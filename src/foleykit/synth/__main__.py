@@ -1,0 +1,5 @@
+import sys
+
+from foleykit.synth.dataset import main
+
+sys.exit(main())
