@@ -64,7 +64,7 @@ def measure(model_dir: Path, duration: float, takes: int, steps: int, repeats: i
         began = time.perf_counter()
         bare(
             prompt=[prompt] * takes,
-            negative_prompt=[""] * takes,
+            negative_prompt=None,  # as the engine passes it when there is no negative prompt
             num_inference_steps=steps,
             guidance_scale=guidance,
             generator=[torch.Generator().manual_seed(s) for s in seeds],

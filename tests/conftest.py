@@ -17,9 +17,10 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An empty Hugging Face cache, so no test depends on what this machine happens to have cached."""
-    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf_home"))
+def _isolated_hf_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty Hugging Face cache per test: no test depends on this machine's cache or on another test."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,3 +47,11 @@ def test_unwritable_output_directory_is_bad_input(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(BadInputError, match="cannot write to output directory"):
         ensure_writable_dir(blocker / "sub")
+
+
+def test_json_is_strict_even_for_infinite_values(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path / "s.json", {"scheduler": {"lambda_min_clipped": float("-inf")}, "x": [float("nan")]}
+    )
+    doc = json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"non-standard JSON {name}"))
+    assert doc == {"scheduler": {"lambda_min_clipped": "-inf"}, "x": ["nan"]}

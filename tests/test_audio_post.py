@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -94,10 +95,16 @@ def test_stereo_is_kept_and_channels_move_together() -> None:
     assert np.abs(out[1]).max() / np.abs(out[0]).max() == pytest.approx(0.5, rel=1e-3)
 
 
-def test_silence_stays_silent_and_nan_is_an_error() -> None:
+def test_silence_stays_silent_with_a_strict_json_report_and_nan_is_an_error() -> None:
     out, report = to_delivery(np.zeros((1, 16000), np.float32), 16000, 1.0)
     assert not out.any() and report.normalisation.startswith("none")
+    assert json.loads(json.dumps(report.to_dict(), allow_nan=False))["true_peak_dbtp"] is None
     bad = _tone(1.0, 16000)
     bad[0, 100] = np.nan
     with pytest.raises(FoleykitError, match="NaN"):
         to_delivery(bad, 16000, 1.0)
+
+
+def test_a_short_model_output_is_an_error_not_silent_padding() -> None:
+    with pytest.raises(FoleykitError, match="samples where"):
+        to_delivery(_tone(0.5, 16000), 16000, 1.0)

@@ -107,10 +107,31 @@ def test_takes_beyond_one_batch_are_split_and_numbered(tiny_bundled_dir: Path, t
     )
     assert [(f.take, f.seed) for f in result.files] == [(1, 100), (2, 101), (3, 102)]
     sidecars = [json.loads(f.sidecar.read_text()) for f in result.files]
-    assert [s["batch_size"] for s in sidecars] == [2, 2, 1]
+    assert [s["batch_seeds"] for s in sidecars] == [[100, 101], [100, 101], [102]]
 
 
-@pytest.mark.parametrize("model_dir", ["tiny_bundled_dir", "tiny_stable_audio_dir"], indirect=True)
+def test_sidecar_command_regenerates_the_take_bit_for_bit(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    made = foleykit.generate(
+        "a bell", model=str(tiny_bundled_dir), duration=0.5, takes=3, seed=20, steps=2, out_dir=tmp_path / "a"
+    ).files[1]
+    command = shlex.split(json.loads(made.sidecar.read_text())["command"])
+    assert command[:2] == ["foleykit", "generate"]
+    run = subprocess.run(
+        [sys.executable, "-m", "foleykit", *command[1:], "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    again = tmp_path / "b" / made.path.name
+    assert np.array_equal(read_pcm(again), read_pcm(made.path))
+
+
+@pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
 def test_bf16_denoising_still_decodes_in_float32(model_dir: Path, tmp_path: Path) -> None:
     import torch
 
@@ -121,6 +142,7 @@ def test_bf16_denoising_still_decodes_in_float32(model_dir: Path, tmp_path: Path
     denoiser = getattr(pipe, "unet", None) or pipe.transformer
     assert denoiser.dtype == torch.bfloat16
     assert pipe.vae.dtype == torch.float32
+    assert getattr(pipe, "vocoder", pipe.vae).dtype == torch.float32
     request = foleykit.SoundRequest("wind", duration=0.4, seed=1, steps=2, model=str(model_dir))
     take = engine.render(request, progress=False)[0]
     assert take.audio.dtype == np.float32 and np.isfinite(take.audio).all() and np.abs(take.audio).max() > 0.5
@@ -142,3 +164,40 @@ def test_loudness_target_reaches_the_file(tiny_bundled_dir: Path, tmp_path: Path
     sidecar = json.loads(result.files[0].sidecar.read_text())
     assert sidecar["post"]["normalisation"] == "loudness" and sidecar["loudness_target_lufs"] == -30.0
     assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-30.0, abs=0.3)
+
+
+@pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
+@pytest.mark.parametrize("duration", [0.01, 0.0417])
+def test_very_short_sounds_are_exact_too(model_dir: Path, duration: float, tmp_path: Path) -> None:
+    result = foleykit.generate(
+        "tick", model=str(model_dir), duration=duration, seed=1, steps=2, out_dir=tmp_path
+    )
+    assert sf.info(result.files[0].path).frames == round(duration * 48000)
+
+
+@pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
+def test_engine_output_is_the_stock_pipeline_output(model_dir: Path) -> None:
+    """Same model, seed, steps and guidance: the engine adds no change to what the pipeline makes.
+
+    With no negative prompt the pipeline receives None (Stable Audio's zero unconditional embedding).
+    """
+    import torch
+
+    from foleykit.engine import Engine
+
+    backend = Engine.load(str(model_dir), device="cpu", dtype="fp32", progress=False).backend
+    ours = backend.generate(["a dog barks"], [""], duration=0.5, seeds=[3], steps=2, guidance=3.0)
+    stock = backend.pipe(
+        prompt=["a dog barks"],
+        negative_prompt=None,
+        num_inference_steps=2,
+        guidance_scale=3.0,
+        generator=[torch.Generator().manual_seed(3)],
+        output_type="np",
+        **backend.call_kwargs(backend.native_seconds(0.5)),
+    ).audios
+    assert np.array_equal(ours.reshape(-1), np.asarray(stock).reshape(-1))
+    with_empty_negative = backend.generate(
+        ["a dog barks"], ["x"], duration=0.5, seeds=[3], steps=2, guidance=3.0
+    )
+    assert not np.array_equal(ours, with_empty_negative), "a negative prompt is passed through"

@@ -119,11 +119,12 @@ def test_permission_denied_directory(tiny_bundled_dir: Path, tmp_path: Path) -> 
         locked.chmod(0o755)
 
 
-def test_models_lists_every_alias_and_what_works_offline(tiny_bundled_dir: Path) -> None:
-    cache_as_hub_model(tiny_bundled_dir, ALIASES["audioldm2"].hub_id)  # stands in for a cached download
+def test_models_lists_every_alias_and_what_works_offline(tiny_audioldm2_dir: Path) -> None:
+    cache_as_hub_model(tiny_audioldm2_dir, ALIASES["audioldm2"].hub_id)  # stands in for a cached download
     rows = {row["name"]: row for row in describe_models()}
     assert set(rows) == set(ALIASES)
     assert rows["audioldm2"]["offline"] is True and rows["audioldm2"]["sample_rate"] == 16000
+    assert resolve_model("audioldm2").backend == "audioldm2"
     assert rows["stable-audio"]["offline"] is False
     assert rows["stable-audio"]["channels"] == 2 and rows["stable-audio"]["max_duration"] == pytest.approx(
         47.55

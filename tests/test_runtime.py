@@ -9,14 +9,19 @@ from foleykit.errors import BadInputError
 from foleykit.runtime import resolve_device, resolve_dtype
 
 
-def test_auto_device_and_dtype_on_this_machine() -> None:
+@pytest.mark.skipif(
+    torch.cuda.is_available() or torch.backends.mps.is_available(), reason="this machine has an accelerator"
+)
+def test_auto_falls_back_to_cpu_and_fp32_without_an_accelerator() -> None:
     device = resolve_device("auto")
-    expected = "cuda" if torch.cuda.is_available() else device.type
-    assert device.type == expected
-    if device.type == "cpu":
-        assert resolve_dtype("auto", device) == torch.float32
+    assert device.type == "cpu"
+    assert resolve_dtype("auto", device) == torch.float32
+
+
+def test_explicit_and_accelerator_dtypes() -> None:
     assert resolve_dtype("auto", torch.device("mps")) == torch.float16
-    assert resolve_dtype("bf16", device) == torch.bfloat16
+    assert resolve_dtype("bf16", torch.device("cpu")) == torch.bfloat16
+    assert resolve_dtype("fp16", torch.device("cpu")) == torch.float16
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

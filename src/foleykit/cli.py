@@ -122,13 +122,13 @@ def _run_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"models": rows}, indent=2))
         return 0
-    print(f"{'name':<16} {'offline':<8} {'rate':>6} {'ch':>3} {'max s':>6}  source")
+    print(f"{'name':<16} {'backend':<13} {'offline':<8} {'rate':>6} {'ch':>3} {'max s':>6}  source")
     for row in rows:
         rate = f"{row['sample_rate']}" if row["sample_rate"] else "-"
         longest = f"{row['max_duration']:g}" if row["max_duration"] else "-"
         where = row.get("path") or row["hub_id"] or "package"
         print(
-            f"{row['name']:<16} {'yes' if row['offline'] else 'no':<8} {rate:>6} {row['channels']:>3} {longest:>6}  {where}"
+            f"{row['name']:<16} {row['backend']:<13} {'yes' if row['offline'] else 'no':<8} {rate:>6} {row['channels']:>3} {longest:>6}  {where}"
         )
     print(
         "Also: any hub id (owner/name) in the Hugging Face cache, or a local diffusers directory.",
@@ -143,11 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except FoleykitError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return 1
     except Exception as err:  # one line for the user; the traceback on request
         if os.environ.get("FOLEYKIT_DEBUG"):
             raise

@@ -38,7 +38,7 @@ class Take:
     audio: np.ndarray
     post: PostReport
     render_seconds: float  # wall time of the pipeline call this take was part of
-    batch_size: int
+    batch_seeds: tuple[int, ...]  # the takes generated in that call: batch composition affects the bits
     sample_rate: int = DELIVERY_SAMPLE_RATE
 
 
@@ -147,13 +147,14 @@ class Engine:
                         seeds=batch,
                         steps=steps,
                         guidance=guidance,
+                        progress=progress,
                     )
                 elapsed = time.perf_counter() - began
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
                         native, self.backend.info.sample_rate, request.duration, request.loudness
                     )
-                    takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, len(batch)))
+                    takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, tuple(batch)))
                 bar.update(len(batch))
         return takes
 
@@ -163,18 +164,18 @@ class Engine:
         scheduler = self.backend.pipe.scheduler
         from foleykit.runtime import dtype_name
 
+        # Regenerates this take bit for bit: the same batch, so the same kernels see the same shapes.
+        first, size = take.batch_seeds[0], len(take.batch_seeds)
+        contiguous = take.batch_seeds == tuple(range(first, first + size))
         command = ["foleykit", "generate", request.prompt, "--model", request.model]
         if request.negative_prompt:
             command += ["--negative", request.negative_prompt]
-        command += ["--duration", f"{request.duration:g}", "--seed", str(take.seed), "--takes", "1"]
-        command += [
-            "--steps",
-            str(steps),
-            "--guidance",
-            f"{guidance:g}",
-            "--dtype",
-            dtype_name(self.backend.dtype),
-        ]
+        if request.name:
+            command += ["--name", request.name]
+        command += ["--duration", f"{request.duration:g}", "--seed", str(first if contiguous else take.seed)]
+        command += ["--takes", str(size if contiguous else 1), "--batch-size", str(size if contiguous else 1)]
+        command += ["--steps", str(steps), "--guidance", f"{guidance:g}"]
+        command += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
         if request.loudness is not None:
             command += ["--loudness", f"{request.loudness:g}"]
         return {
@@ -199,7 +200,7 @@ class Engine:
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),
-            "batch_size": take.batch_size,
+            "batch_seeds": list(take.batch_seeds),
             "wall_time_s": round(take.render_seconds, 4),
             "versions": _versions(),
             "command": shlex.join(command),

@@ -6,7 +6,7 @@ import math
 import re
 import secrets
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from foleykit.errors import BadInputError
@@ -55,7 +55,6 @@ class SoundRequest:
     model: str = DEFAULT_MODEL
     loudness: float | None = None
     name: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -120,8 +119,3 @@ class SoundRequest:
     def file_name(self, take: int, seed: int) -> str:
         """`<slug>_t<take>_s<seed>.wav` (DESIGN §2)."""
         return f"{self.slug}_t{take}_s{seed}.wav"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["seeds"] = list(self.seeds) if self.seeds is not None else None
-        return data

@@ -67,6 +67,9 @@ def place_pipeline(pipe: Any, device: torch.device, dtype: torch.dtype) -> None:
     Stock pipelines hand the decoders latents in the denoiser's dtype, so the decoders' entry modules get
     a forward pre-hook that casts their inputs to float32 (PyTorch's hook API; the pipeline is untouched).
     """
+    if device.type == "cuda":  # same request + seed + machine ⇒ same samples (DESIGN §2)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
     for name, component in pipe.components.items():
         if not isinstance(component, torch.nn.Module):
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -46,12 +47,21 @@ def _atomic_path(path: Path, force: bool) -> Iterator[Path]:
         if force:
             os.replace(tmp, path)
         else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise OutputExistsError(f"{path} exists; pass --force to overwrite it") from None
+            _move_without_clobbering(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _move_without_clobbering(tmp: Path, path: Path) -> None:
+    """A hard link fails if `path` appeared meanwhile; filesystems without links get check-then-rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(f"{path} exists; pass --force to overwrite it") from None
+    except OSError:
+        if path.exists():
+            raise OutputExistsError(f"{path} exists; pass --force to overwrite it") from None
+        os.replace(tmp, path)
 
 
 def write_atomic(path: Path, writer: Callable[[Path], None], *, force: bool = False) -> Path:
@@ -86,8 +96,19 @@ def write_wav(
     return write_atomic(path, writer, force=force)
 
 
+def _strict_json(value: Any) -> Any:
+    """JSON has no NaN/Infinity: such floats (a scheduler's -inf clip, say) are written as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
+
+
 def write_json(path: Path, document: dict[str, Any], *, force: bool = False) -> Path:
-    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    text = json.dumps(_strict_json(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
 
 

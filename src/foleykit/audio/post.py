@@ -30,7 +30,7 @@ class PostReport:
 
     normalisation: str
     gain_db: float
-    true_peak_dbtp: float
+    true_peak_dbtp: float | None  # None for silence (JSON has no -inf)
     loudness_lufs: float | None
     fade_in_samples: int
     fade_out_samples: int
@@ -50,10 +50,15 @@ def resample(audio: np.ndarray, source_rate: int, target_rate: int = DELIVERY_SA
     return np.ascontiguousarray(out.reshape(len(out), -1).T, dtype=np.float32)
 
 
+MAX_PAD_SAMPLES = 8  # what resampling may round away; any larger shortfall is a bug, not something to hide
+
+
 def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:
     """Exactly `samples` long: trimmed; padded only by the few samples a resampler may round away."""
     if audio.shape[1] >= samples:
         return audio[:, :samples]
+    if samples - audio.shape[1] > MAX_PAD_SAMPLES:
+        raise FoleykitError(f"the model returned {audio.shape[1]} samples where {samples} were needed")
     return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
 
 
@@ -112,7 +117,7 @@ def normalise(
     """Peak-normalise to -1 dBTP, or reach `loudness_target` LUFS without letting the true peak pass -1 dBTP."""
     peak = true_peak(audio, sample_rate)
     if peak == 0.0:
-        return audio, PostReport("none (silent)", 0.0, -math.inf, None, 0, 0, "the model returned silence")
+        return audio, PostReport("none (silent)", 0.0, None, None, 0, 0, "the model returned silence")
     ceiling_gain_db = PEAK_CEILING_DBFS - _db(peak)
     note = None
     mode = "peak"

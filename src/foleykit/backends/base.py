@@ -58,6 +58,7 @@ class Backend(ABC):
     pipeline_class: ClassVar[str]  # "module:Class", imported only when a model is loaded
     default_steps: ClassVar[int]
     default_guidance: ClassVar[float]
+    enforces_max_duration: ClassVar[bool] = True  # the pipeline itself refuses a longer request
 
     def __init__(self, pipe: Any, info: ModelInfo, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe = pipe
@@ -107,18 +108,24 @@ class Backend(ABC):
             for library in libraries:
                 library.enable_progress_bar()
         place_pipeline(pipe, device, dtype)
-        pipe.set_progress_bar_config(disable=not progress, file=sys.stderr, leave=False, desc="steps")
         return cls(pipe, info, device, dtype)
 
     # ---------------------------------------------------------------- generation
-    @property
-    def scheduler_name(self) -> str:
-        return type(self.pipe.scheduler).__name__
+    def length_quantum(self) -> tuple[int, int]:
+        """(samples per frame, frames per step): a pipeline makes whole steps of `frame × step` samples."""
+        return 1, 1
 
     def native_seconds(self, duration: float) -> float:
-        """Seconds to ask the pipeline for so that it yields at least `duration` (+ margin) samples."""
+        """Seconds to ask the pipeline for so that it makes at least `duration` (+ margin) samples.
+
+        The request is rounded up to whole length steps, plus half a frame so that a pipeline computing
+        `int(seconds / frame_seconds)` can never lose the last frame to float rounding.
+        """
+        frame, frames_per_step = self.length_quantum()
+        step = frame * frames_per_step
         needed = math.ceil(duration * self.info.sample_rate) + RESAMPLE_MARGIN_SAMPLES
-        return min((needed + 0.5) / self.info.sample_rate, self.info.max_duration)
+        seconds = (math.ceil(needed / step) * step + frame / 2) / self.info.sample_rate
+        return min(seconds, self.info.max_duration) if self.enforces_max_duration else seconds
 
     @abstractmethod
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
@@ -132,14 +139,20 @@ class Backend(ABC):
         seeds: list[int],
         steps: int,
         guidance: float,
+        progress: bool = False,
     ) -> np.ndarray:
-        """One pipeline call for the whole batch; each item's initial noise comes from its own seed."""
+        """One pipeline call for the whole batch; each item's initial noise comes from its own seed.
+
+        With no negative prompt the pipeline gets `None`, i.e. its own unconditional input (Stable Audio's
+        is a zero embedding, not the encoding of an empty string).
+        """
         import torch
 
         generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
+        self.pipe.set_progress_bar_config(disable=not progress, file=sys.stderr, leave=False, desc="steps")
         output = self.pipe(
             prompt=prompts,
-            negative_prompt=negative_prompts,
+            negative_prompt=negative_prompts if any(negative_prompts) else None,
             num_inference_steps=steps,
             guidance_scale=guidance,
             num_waveforms_per_prompt=1,

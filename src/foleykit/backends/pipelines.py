@@ -6,17 +6,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from foleykit.backends.base import RESAMPLE_MARGIN_SAMPLES, Backend, ModelInfo, read_json
+from foleykit.backends.base import Backend, ModelInfo, read_json
 
 
 class _MelVocoderBackend(Backend):
-    """AudioLDM-style pipelines: mel frames of `hop` samples, length asked in `audio_length_in_s`.
+    """AudioLDM-style pipelines: mel frames of `hop` samples, a VAE that needs whole multiples of its scale
+    factor in frames, length asked in `audio_length_in_s`."""
 
-    They size the spectrogram with `int(seconds / hop_seconds)`, so the length we ask for is a whole number
-    of hops plus half a hop: float rounding can then never drop the last frame.
-    """
-
-    trained_seconds = 10.24  # AudioLDM and AudioLDM 2 are trained on 10.24 s clips
+    trained_seconds = 10.24  # AudioLDM and AudioLDM 2 are trained on 10.24 s clips: foleykit's limit
+    enforces_max_duration = False  # the pipelines themselves take any length
 
     @classmethod
     def describe(cls, directory: Path) -> ModelInfo:
@@ -25,10 +23,8 @@ class _MelVocoderBackend(Backend):
             directory, sample_rate=int(vocoder["sampling_rate"]), channels=1, max_duration=cls.trained_seconds
         )
 
-    def native_seconds(self, duration: float) -> float:
-        hop = math.prod(self.pipe.vocoder.config.upsample_rates)
-        needed = math.ceil(duration * self.info.sample_rate) + RESAMPLE_MARGIN_SAMPLES
-        return (math.ceil(needed / hop) + 0.5) * hop / self.info.sample_rate
+    def length_quantum(self) -> tuple[int, int]:
+        return math.prod(self.pipe.vocoder.config.upsample_rates), self.pipe.vae_scale_factor
 
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"audio_length_in_s": seconds}

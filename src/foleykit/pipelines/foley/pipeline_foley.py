@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import os
 from functools import cached_property
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -283,8 +282,3 @@ class FoleyPipeline(DiffusionPipeline):
         if output_type == "np":
             audio = audio.numpy()
         return AudioPipelineOutput(audios=audio) if return_dict else (audio,)
-
-
-def weights_present(directory: Path) -> bool:
-    """A saved FoleyPipeline directory (with weights, not only configs)."""
-    return (directory / "model_index.json").is_file() and any(directory.glob("unet/*.safetensors"))
