@@ -79,6 +79,14 @@ def test_the_24_design_classes() -> None:
 
 
 @pytest.mark.parametrize("label", DESIGN_CLASSES)
+def test_every_class_sounds_in_the_shortest_clip(label: str) -> None:
+    for seed in range(10):
+        assert np.abs(synthesize(label, seed, duration=1.0, sample_rate=16000).audio).max() > 0.05
+    with pytest.raises(ValueError, match=r"at least 1\.0 s"):
+        synthesize(label, 0, duration=0.5)
+
+
+@pytest.mark.parametrize("label", DESIGN_CLASSES)
 def test_every_class_is_deterministic_sized_and_audible(label: str) -> None:
     clip = synthesize(label, seed=7, duration=3.0, sample_rate=SR)
     again = synthesize(label, seed=7, duration=3.0, sample_rate=SR)

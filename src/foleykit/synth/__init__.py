@@ -20,6 +20,7 @@ from foleykit.synth.sounds import GENERATORS, Scene
 CLASSES: tuple[str, ...] = tuple(GENERATORS)
 DEFAULT_SAMPLE_RATE = 24000
 DEFAULT_DURATION = 4.0
+MIN_DURATION = 1.0  # shorter clips would cut off the rhythmic classes (steps, beats, chirps) entirely
 
 OUTDOOR_ONLY = {"thunder", "rain", "wind", "bird_chirp", "explosion"}
 DISTANCES = {"close": (1.0, None, 0.0), "medium": (0.6, 10000.0, 0.1), "distant": (0.3, 3500.0, 0.3)}
@@ -104,6 +105,8 @@ def synthesize(
     """One clip of class `label`; the same (label, seed, duration, rate) always gives the same samples."""
     if label not in GENERATORS:
         raise ValueError(f"unknown class {label!r}; classes: {', '.join(CLASSES)}")
+    if duration < MIN_DURATION:
+        raise ValueError(f"synthesised clips are at least {MIN_DURATION} s long, got {duration}")
     rng = np.random.default_rng([seed, CLASSES.index(label)])
     scene = Scene(rng, sample_rate, duration)
     dry, descriptors = GENERATORS[label](scene)

@@ -164,7 +164,7 @@ def door_slam(s: Scene) -> Sound:
 
 
 def door_creak(s: Scene) -> Sound:
-    length = s.u(1.0, min(2.8, s.duration - 0.3))
+    length = min(s.u(1.0, 2.8), max(s.duration - 0.3, 0.1))
     n = dsp.seconds(s.sr, length)
     t = np.arange(n) / s.sr
     # stick-slip friction: the slip rate wanders slowly, the pulses excite the door's resonances

@@ -27,14 +27,14 @@ class FoleyArchitecture:
     latent_channels: int = 8
     vae_channels: tuple[int, ...] = (32, 64, 128)
     vae_layers_per_block: int = 1
-    unet_channels: tuple[int, ...] = (64, 128, 192)
+    unet_channels: tuple[int, ...] = (48, 96, 144)
     unet_layers_per_block: int = 2
     attention_head_dim: int = 32
     norm_num_groups: int = 32
     text_dim: int = 384
     vocoder_upsample_rates: tuple[int, ...] = (8, 8, 4)
     vocoder_upsample_kernel_sizes: tuple[int, ...] = (16, 16, 8)
-    vocoder_initial_channel: int = 256
+    vocoder_initial_channel: int = 128
     vocoder_resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
     vocoder_resblock_dilation_sizes: tuple[tuple[int, ...], ...] = field(
         default=((1, 3, 5), (1, 3, 5), (1, 3, 5))
@@ -123,7 +123,7 @@ def build_foley_pipeline(
             upsample_kernel_sizes=list(arch.vocoder_upsample_kernel_sizes),
             resblock_kernel_sizes=list(arch.vocoder_resblock_kernel_sizes),
             resblock_dilation_sizes=[list(d) for d in arch.vocoder_resblock_dilation_sizes],
-            normalize_before=False,
+            normalize_before=True,  # mean/scale buffers: identity until training sets the data's statistics
         )
     )
     scheduler = DPMSolverMultistepScheduler(

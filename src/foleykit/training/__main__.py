@@ -1,0 +1,5 @@
+import sys
+
+from foleykit.training.train import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Training the bundled model: stages run, resume from checkpoints, learn, and export a loadable model.
+
+Only a few steps of the tiny recipe run here (CI has 2 cores); the real run is documented in the model card.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from foleykit.cli import main as foleykit_main
+from foleykit.training import RECIPES, StageRecipe, train
+from foleykit.training.train import main as train_main
+
+
+def losses(run: Path, stage: str) -> list[dict]:
+    return [json.loads(line) for line in (run / f"stage_{stage}" / "loss.jsonl").read_text().splitlines()]
+
+
+def test_tiny_recipe_trains_exports_and_generates(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run, exported = tmp_path / "run", tmp_path / "exported"
+    assert train_main([str(run), "--recipe", "tiny", "--export", str(exported)]) == 0
+    for stage in ("vocoder", "vae", "unet"):
+        assert (run / f"stage_{stage}" / "done").is_file()
+        assert [e["step"] for e in losses(run, stage)] == [1, 2, 3, 4]
+    index = json.loads((exported / "model_index.json").read_text())
+    assert index["text_encoder"] == [None, None], "MiniLM is referenced from its package, not copied"
+    capsys.readouterr()
+    out = tmp_path / "takes"
+    argv = [
+        "generate",
+        "door knock",
+        "--model",
+        str(exported),
+        "--duration",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert foleykit_main([*argv, "--steps", "2", "--json"]) == 0
+    path = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+    assert sf.info(path).frames == 48000
+
+
+def test_a_stage_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(run, RECIPES["tiny"], stages=["vae"], max_steps=1, progress=False)
+    assert (run / "stage_vae" / "checkpoint-1").is_dir() and not (run / "stage_vae" / "done").exists()
+    train(run, RECIPES["tiny"], stages=["vae"], max_steps=2, progress=False)
+    assert [e["step"] for e in losses(run, "vae")] == [1, 2, 3], "continued at step 2, not from scratch"
+    train(run, RECIPES["tiny"], stages=["vae"], progress=False)
+    assert [e["step"] for e in losses(run, "vae")] == [1, 2, 3, 4]
+    assert (run / "stage_vae" / "done").is_file()
+    scaling = json.loads((run / "pipeline" / "vae" / "config.json").read_text())["scaling_factor"]
+    assert scaling != 1.0, "the latent scale is measured from data after the VAE stage"
+
+
+def test_another_recipe_in_the_same_run_is_refused(tmp_path: Path) -> None:
+    train(tmp_path, RECIPES["tiny"], stages=[], progress=False)
+    assert train_main([str(tmp_path), "--recipe", "default", "--stages", "vae", "--max-steps", "1"]) == 2
+
+
+def test_vocoder_and_vae_losses_fall(tmp_path: Path) -> None:
+    recipe = replace(
+        RECIPES["tiny"],
+        vocoder=StageRecipe(40, 4, 5e-4, warmup_steps=1),
+        vae=StageRecipe(40, 4, 2e-3, warmup_steps=1),
+        checkpoint_every=100,
+    )
+    train(tmp_path, recipe, stages=["vocoder", "vae"], progress=False)
+    for stage in ("vocoder", "vae"):
+        values = [e["loss"] for e in losses(tmp_path, stage)]
+        assert sum(values[-8:]) < 0.8 * sum(values[:8]), f"{stage} did not learn: {values}"
