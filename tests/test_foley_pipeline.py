@@ -84,3 +84,11 @@ def test_architecture_checks_its_geometry() -> None:
     with pytest.raises(ValueError, match="n_mels"):
         FoleyArchitecture(n_mels=60).check()
     assert FoleyArchitecture().hop_length == 256
+
+
+def test_default_architecture_builds_within_the_weights_budget() -> None:
+    """The bundled model ships its weights in the repo: ≤ 40 MB in fp16, MiniLM excluded (it is a package)."""
+    pipe = build_foley_pipeline(FoleyArchitecture())
+    parameters = sum(p.numel() for m in (pipe.unet, pipe.vae, pipe.vocoder) for p in m.parameters())
+    assert parameters * 2 <= 40e6, f"{parameters / 1e6:.1f} M parameters"
+    assert pipe.sample_rate >= 22050 and pipe.unet.config.cross_attention_dim == 384

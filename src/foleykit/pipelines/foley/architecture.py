@@ -30,7 +30,7 @@ class FoleyArchitecture:
     unet_channels: tuple[int, ...] = (48, 96, 144)
     unet_layers_per_block: int = 2
     attention_head_dim: int = 32
-    norm_num_groups: int = 32
+    norm_num_groups: int = 16
     text_dim: int = 384
     vocoder_upsample_rates: tuple[int, ...] = (8, 8, 4)
     vocoder_upsample_kernel_sizes: tuple[int, ...] = (16, 16, 8)
