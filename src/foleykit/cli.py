@@ -12,10 +12,11 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from foleykit import __version__
-from foleykit.errors import FoleykitError
+from foleykit.errors import BadInputError, FoleykitError
 
 PROG = "foleykit"
 
@@ -70,6 +71,26 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     gen.set_defaults(run=_run_generate)
 
+    ev = commands.add_parser("eval", help="measure a model with a classifier trained on synthesised foley")
+    ev.add_argument("--model", default="bundled", help="alias, hub id or local directory (default bundled)")
+    ev.add_argument(
+        "--prompts", type=Path, default=None, metavar="FILE", help="also score 'label<TAB>prompt' lines"
+    )
+    ev.add_argument("--takes-per-class", type=int, default=10, help="template prompts per class (default 10)")
+    ev.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    ev.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
+    ev.add_argument(
+        "--out", type=Path, default=Path("outputs/eval"), help="report folder (default outputs/eval)"
+    )
+    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    ev.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    ev.add_argument(
+        "--classifier-clips", type=int, default=None, help="classifier clips per class (quick runs)"
+    )
+    ev.add_argument("--classifier-epochs", type=int, default=None, help="classifier epochs (quick runs)")
+    ev.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    ev.set_defaults(run=_run_eval)
+
     models = commands.add_parser("models", help="list the models foleykit can run and which work offline")
     models.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     models.set_defaults(run=_run_models)
@@ -112,6 +133,45 @@ def _run_generate(args: argparse.Namespace) -> int:
             f"load {t['load_s']:.1f} s, generate {t['render_s']:.1f} s",
             file=sys.stderr,
         )
+    return 0
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from foleykit.evaluation.classifier import ClassifierRecipe
+    from foleykit.evaluation.evaluate import EvalConfig, evaluate
+
+    recipe = ClassifierRecipe()
+    for name, value in (("clips_per_class", args.classifier_clips), ("epochs", args.classifier_epochs)):
+        if value is not None:
+            if value < 1:
+                raise BadInputError(f"--classifier-{name.split('_')[0]} must be at least 1")
+            recipe = replace(recipe, **{name: value})
+    if args.steps is not None and args.steps < 1:
+        raise BadInputError("steps must be a whole number ≥ 1")
+    config = EvalConfig(
+        model=args.model,
+        takes_per_class=args.takes_per_class,
+        steps=args.steps,
+        guidance=args.guidance,
+        prompts_file=args.prompts,
+        out_dir=args.out,
+        device=args.device,
+        dtype=args.dtype,
+        classifier=recipe,
+    )
+    metrics = evaluate(config, progress=True)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    for key in ("real_accuracy", "template_accuracy", "prompts_accuracy", "two_sample_accuracy"):
+        if key in metrics:
+            print(f"{key:<22} {100 * metrics[key]:6.1f} %")
+    print(f"{'frechet':<22} {metrics['frechet']:8.2f}   (real vs real: {metrics['frechet_real']:.2f})")
+    weakest = sorted(metrics["per_class"].items(), key=lambda kv: kv[1])[:5]
+    print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
+    print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
     return 0
 
 

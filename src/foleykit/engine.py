@@ -158,6 +158,31 @@ class Engine:
                 bar.update(len(batch))
         return takes
 
+    def render_prompts(
+        self,
+        prompts: list[str],
+        seeds: list[int],
+        duration: float,
+        *,
+        steps: int | None = None,
+        guidance: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> list[np.ndarray]:
+        """Several different prompts, one take each, batched into shared pipeline calls; delivery audio."""
+        check_duration(SoundRequest(prompts[0], duration=duration, model=self.source.name), self.source)
+        info = self.backend.info
+        steps = steps if steps is not None else info.default_steps
+        guidance = guidance if guidance is not None else info.default_guidance
+        out = []
+        for start in range(0, len(prompts), batch_size):
+            chunk = slice(start, start + batch_size)
+            with self._lock:
+                audio = self.backend.generate(
+                    prompts[chunk], [""] * len(prompts[chunk]), duration, seeds[chunk], steps, guidance
+                )
+            out += [to_delivery(native, info.sample_rate, duration)[0] for native in audio]
+        return out
+
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
         steps, guidance = self.settings(request)

@@ -1,0 +1,97 @@
+"""`foleykit eval`: the measuring instrument and the report, on a tiny model and a quickly trained classifier."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from foleykit.errors import BadInputError
+from foleykit.evaluation.classifier import (
+    REAL_TEST_SEEDS,
+    ClassifierRecipe,
+    predict,
+    real_clips,
+    train_classifier,
+)
+from foleykit.evaluation.evaluate import frechet_distance, read_prompt_file, two_sample_accuracy
+from foleykit.synth import CLASSES
+
+QUICK = ["--classifier-clips", "2", "--classifier-epochs", "1"]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLEYKIT_CACHE", str(tmp_path / "cache"))
+
+
+def test_frechet_distance_and_two_sample_test_measure_what_they_claim() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(400, 8)), rng.normal(size=(400, 8))
+    assert frechet_distance(a, b) < 0.5
+    assert frechet_distance(a, b + 2.0) == pytest.approx(8 * 4.0, rel=0.15)
+    assert 0.35 < two_sample_accuracy(a, b) < 0.65, "same distribution: chance"
+    assert two_sample_accuracy(a, b + 2.0) > 0.95, "shifted: told apart"
+
+
+def test_classifier_learns_the_classes_from_synthesised_clips_only() -> None:
+    model = train_classifier(ClassifierRecipe(clips_per_class=12, epochs=4), progress=False)
+    waves, labels, _ = real_clips(REAL_TEST_SEEDS, 2)
+    probs, embeddings = predict(model, waves)
+    assert embeddings.shape == (2 * len(CLASSES), 128)
+    assert (probs.argmax(axis=1) == labels).mean() >= 0.8
+
+
+def test_prompt_files_are_validated_with_line_numbers(tmp_path: Path) -> None:
+    good = tmp_path / "good.tsv"
+    good.write_text("# paraphrases\nbell\ta church bell tolling\n\ndoor_knock\trapping on a door\n")
+    assert read_prompt_file(good) == [
+        (CLASSES.index("bell"), "a church bell tolling"),
+        (3, "rapping on a door"),
+    ]
+    for text, message in [
+        ("bell a bell\n", ":1: expected 'label<TAB>prompt'"),
+        ("bell\tok\ncat\tmeow\n", ":2: unknown label 'cat'"),
+        ("# nothing\n", "no prompts"),
+    ]:
+        bad = tmp_path / "bad.tsv"
+        bad.write_text(text)
+        with pytest.raises(BadInputError, match=message):
+            read_prompt_file(bad)
+
+
+def test_eval_reports_every_metric_and_a_spectrogram_grid(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    prompts = tmp_path / "paraphrases.tsv"
+    prompts.write_text("bell\ta church bell tolling\nrain\ta downpour on a tin roof\n")
+    out = tmp_path / "report"
+    run = subprocess.run(
+        [sys.executable, "-m", "foleykit", "eval", "--model", str(tiny_bundled_dir), "--takes-per-class", "2",
+         "--steps", "2", "--prompts", str(prompts), "--out", str(out), "--json", *QUICK],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads(run.stdout)
+    for key in ("real_accuracy", "template_accuracy", "prompts_accuracy", "two_sample_accuracy"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert metrics["frechet"] >= 0 and metrics["frechet_real"] >= 0
+    assert set(metrics["per_class"]) == set(CLASSES)
+    assert json.loads((out / "eval.json").read_text())["template_accuracy"] == metrics["template_accuracy"]
+    grid = Image.open(out / "eval_spectrograms.png")
+    assert grid.width > 500 and grid.height > 24 * 96
+
+
+def test_bad_prompt_file_is_exit_2_before_any_work(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("no tab here\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "foleykit", "eval", "--prompts", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "bad.tsv:1" in run.stderr and len(run.stderr.strip().splitlines()) == 1
