@@ -57,6 +57,7 @@ class TrainRecipe:
     text_dropout: float = 0.1
     kl_weight: float = 1e-5
     mel_loss_weight: float = 45.0
+    vocoder_segment_seconds: float = 0.5  # HiFi-GAN practice: short random crops, not whole clips
     checkpoint_every: int = 1000
     log_every: int = 50
     num_workers: int = 2
@@ -106,6 +107,10 @@ def _mel_image(pipe: FoleyPipeline, waveform: torch.Tensor) -> torch.Tensor:
 
 def vocoder_loss(pipe: FoleyPipeline, batch: dict, recipe: TrainRecipe, noise_schedule: Any) -> torch.Tensor:
     wave = batch["waveform"]
+    segment = int(recipe.vocoder_segment_seconds * pipe.sample_rate) // pipe.hop_length * pipe.hop_length
+    if 0 < segment < wave.shape[-1]:
+        start = int(torch.randint(0, (wave.shape[-1] - segment) // pipe.hop_length + 1, ())) * pipe.hop_length
+        wave = wave[:, start : start + segment]
     mel = pipe.log_mel(wave)
     pred = pipe.vocoder(mel)
     target = wave[:, : pred.shape[-1]]
