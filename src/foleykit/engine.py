@@ -169,6 +169,10 @@ class Engine:
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> list[np.ndarray]:
         """Several different prompts, one take each, batched into shared pipeline calls; delivery audio."""
+        if len(prompts) != len(seeds):
+            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+        if not prompts:
+            return []
         check_duration(SoundRequest(prompts[0], duration=duration, model=self.source.name), self.source)
         info = self.backend.info
         steps = steps if steps is not None else info.default_steps
