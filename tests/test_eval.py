@@ -95,3 +95,23 @@ def test_bad_prompt_file_is_exit_2_before_any_work(tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode == 2 and "bad.tsv:1" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    both = subprocess.run(
+        [sys.executable, "-m", "foleykit", "eval", "--prompts", str(bad), "--paraphrases"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_packaged_paraphrases_cover_every_class_in_words_no_template_uses() -> None:
+    from foleykit.evaluation.evaluate import PARAPHRASES
+    from foleykit.synth import TEMPLATES, synthesize
+
+    rows = read_prompt_file(PARAPHRASES)
+    assert {CLASSES[label] for label, _ in rows} == set(CLASSES)
+    for label, prompt in rows:
+        captions = {synthesize(CLASSES[label], seed, 1.0, 16000).caption for seed in range(15)}
+        assert prompt not in captions
+        fixed_parts = [t for t in TEMPLATES[CLASSES[label]] if "{" not in t]
+        assert not any(part in prompt for part in fixed_parts), prompt

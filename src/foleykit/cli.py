@@ -76,6 +76,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--prompts", type=Path, default=None, metavar="FILE", help="also score 'label<TAB>prompt' lines"
     )
+    ev.add_argument(
+        "--paraphrases",
+        action="store_true",
+        help="score foleykit's own paraphrase set (48 prompts no template uses)",
+    )
     ev.add_argument("--takes-per-class", type=int, default=10, help="template prompts per class (default 10)")
     ev.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     ev.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
@@ -140,7 +145,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from foleykit.evaluation.classifier import ClassifierRecipe
-    from foleykit.evaluation.evaluate import EvalConfig, evaluate
+    from foleykit.evaluation.evaluate import PARAPHRASES, EvalConfig, evaluate
 
     recipe = ClassifierRecipe()
     for name, value in (("clips_per_class", args.classifier_clips), ("epochs", args.classifier_epochs)):
@@ -150,12 +155,14 @@ def _run_eval(args: argparse.Namespace) -> int:
             recipe = replace(recipe, **{name: value})
     if args.steps is not None and args.steps < 1:
         raise BadInputError("steps must be a whole number ≥ 1")
+    if args.paraphrases and args.prompts:
+        raise BadInputError("give --prompts FILE or --paraphrases, not both")
     config = EvalConfig(
         model=args.model,
         takes_per_class=args.takes_per_class,
         steps=args.steps,
         guidance=args.guidance,
-        prompts_file=args.prompts,
+        prompts_file=PARAPHRASES if args.paraphrases else args.prompts,
         out_dir=args.out,
         device=args.device,
         dtype=args.dtype,

@@ -34,6 +34,8 @@ from foleykit.evaluation.classifier import (
 )
 from foleykit.synth import CLASSES
 
+PARAPHRASES = Path(__file__).with_name("paraphrases.tsv")
+
 
 @dataclass(frozen=True)
 class EvalConfig:
