@@ -14,7 +14,7 @@ import soundfile as sf
 
 from foleykit.cli import main as foleykit_main
 from foleykit.training import RECIPES, StageRecipe, train
-from foleykit.training.train import main as train_main
+from foleykit.training.trainer import main as train_main
 
 
 def losses(run: Path, stage: str) -> list[dict]:

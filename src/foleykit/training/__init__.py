@@ -1,5 +1,5 @@
-"""Training the bundled model on the procedural foley corpus (see `foleykit.training.train`)."""
+"""Training the bundled model on the procedural foley corpus (see `foleykit.training.trainer`)."""
 
-from foleykit.training.train import RECIPES, STAGES, StageRecipe, TrainRecipe, export, train
+from foleykit.training.trainer import RECIPES, STAGES, StageRecipe, TrainRecipe, export, train
 
 __all__ = ["RECIPES", "STAGES", "StageRecipe", "TrainRecipe", "export", "train"]

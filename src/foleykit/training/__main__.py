@@ -1,5 +1,5 @@
 import sys
 
-from foleykit.training.train import main
+from foleykit.training.trainer import main
 
 sys.exit(main())
