@@ -10,6 +10,7 @@ import shlex
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -117,11 +118,40 @@ class Engine:
             self._provenance = self.source.provenance()
         return self._provenance
 
-    def settings(self, request: SoundRequest) -> tuple[int, float]:
+    def settings(self, steps: int | None, guidance: float | None) -> tuple[int, float]:
+        """The request's steps and guidance, or the model's defaults where it gives none."""
         info = self.backend.info
-        steps = request.steps if request.steps is not None else info.default_steps
-        guidance = request.guidance if request.guidance is not None else info.default_guidance
-        return steps, guidance
+        return (
+            steps if steps is not None else info.default_steps,
+            guidance if guidance is not None else info.default_guidance,
+        )
+
+    def _batches(
+        self,
+        prompts: list[str],
+        negatives: list[str],
+        seeds: list[int],
+        duration: float,
+        steps: int,
+        guidance: float,
+        batch_size: int,
+        progress: bool,
+    ) -> Iterator[tuple[int, list[int], np.ndarray, float]]:
+        """(index of the batch's first item, its seeds, native audio, wall seconds) per pipeline call."""
+        for start in range(0, len(prompts), batch_size):
+            chunk = slice(start, start + batch_size)
+            began = time.perf_counter()
+            with self._lock:
+                audio = self.backend.generate(
+                    prompts[chunk],
+                    negatives[chunk],
+                    duration,
+                    seeds[chunk],
+                    steps,
+                    guidance,
+                    progress=progress,
+                )
+            yield start, seeds[chunk], audio, time.perf_counter() - began
 
     def render(
         self, request: SoundRequest, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True
@@ -132,24 +162,13 @@ class Engine:
         check_duration(request, self.source)
         request = request.with_seeds()
         seeds = list(request.take_seeds())
-        steps, guidance = self.settings(request)
+        steps, guidance = self.settings(request.steps, request.guidance)
+        prompts, negatives = [request.prompt] * len(seeds), [request.negative_prompt or ""] * len(seeds)
         takes: list[Take] = []
-        bar = tqdm(total=len(seeds), desc="takes", unit="take", file=sys.stderr, disable=not progress)
-        with bar:
-            for start in range(0, len(seeds), batch_size):
-                batch = seeds[start : start + batch_size]
-                began = time.perf_counter()
-                with self._lock:
-                    audio = self.backend.generate(
-                        prompts=[request.prompt] * len(batch),
-                        negative_prompts=[request.negative_prompt or ""] * len(batch),
-                        duration=request.duration,
-                        seeds=batch,
-                        steps=steps,
-                        guidance=guidance,
-                        progress=progress,
-                    )
-                elapsed = time.perf_counter() - began
+        with tqdm(total=len(seeds), desc="takes", unit="take", file=sys.stderr, disable=not progress) as bar:
+            for start, batch, audio, elapsed in self._batches(
+                prompts, negatives, seeds, request.duration, steps, guidance, batch_size, progress
+            ):
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
                         native, self.backend.info.sample_rate, request.duration, request.loudness
@@ -174,29 +193,23 @@ class Engine:
         if not prompts:
             return []
         check_duration(SoundRequest(prompts[0], duration=duration, model=self.source.name), self.source)
-        info = self.backend.info
-        steps = steps if steps is not None else info.default_steps
-        guidance = guidance if guidance is not None else info.default_guidance
-        out = []
-        for start in range(0, len(prompts), batch_size):
-            chunk = slice(start, start + batch_size)
-            with self._lock:
-                audio = self.backend.generate(
-                    prompts[chunk], [""] * len(prompts[chunk]), duration, seeds[chunk], steps, guidance
-                )
-            out += [to_delivery(native, info.sample_rate, duration)[0] for native in audio]
-        return out
+        steps, guidance = self.settings(steps, guidance)
+        batches = self._batches(
+            prompts, [""] * len(prompts), seeds, duration, steps, guidance, batch_size, False
+        )
+        rate = self.backend.info.sample_rate
+        return [to_delivery(native, rate, duration)[0] for _, _, audio, _ in batches for native in audio]
 
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
-        steps, guidance = self.settings(request)
+        steps, guidance = self.settings(request.steps, request.guidance)
         scheduler = self.backend.pipe.scheduler
         from foleykit.runtime import dtype_name
 
         # Regenerates this take bit for bit: the same batch, so the same kernels see the same shapes.
         first, size = take.batch_seeds[0], len(take.batch_seeds)
         contiguous = take.batch_seeds == tuple(range(first, first + size))
-        command = ["foleykit", "generate", request.prompt, "--model", request.model]
+        command = ["foleykit", "generate", request.prompt, "--model", self.source.name]
         if request.negative_prompt:
             command += ["--negative", request.negative_prompt]
         if request.name:
