@@ -159,7 +159,7 @@ class Engine:
         """Generate every take of `request` (several per pipeline call) and post-process it for delivery."""
         from tqdm.auto import tqdm
 
-        check_duration(request, self.source)
+        check_duration(request.duration, self.source)
         request = request.with_seeds()
         seeds = list(request.take_seeds())
         steps, guidance = self.settings(request.steps, request.guidance)
@@ -192,7 +192,7 @@ class Engine:
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
         if not prompts:
             return []
-        check_duration(SoundRequest(prompts[0], duration=duration, model=self.source.name), self.source)
+        check_duration(duration, self.source)
         steps, guidance = self.settings(steps, guidance)
         batches = self._batches(
             prompts, [""] * len(prompts), seeds, duration, steps, guidance, batch_size, False
@@ -269,11 +269,11 @@ class Engine:
         return files
 
 
-def check_duration(request: SoundRequest, source: ModelSource) -> None:
+def check_duration(duration: float, source: ModelSource) -> None:
     limit = source.info.max_duration
-    if request.duration > limit + 1e-9:
+    if duration > limit + 1e-9:
         raise BadInputError(
-            f"duration {request.duration:g} s is longer than {source.name} can make (maximum {limit:.2f} s)"
+            f"duration {duration:g} s is longer than {source.name} can make (maximum {limit:.2f} s)"
         )
 
 
@@ -328,7 +328,7 @@ def generate(
         raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
 
     source = resolve_model(request.model)
-    check_duration(request, source)
+    check_duration(request.duration, source)
     out = ensure_writable_dir(Path(out_dir))
     existing = [p for p in planned_files(request, out) if p.exists()]
     if existing and not force:

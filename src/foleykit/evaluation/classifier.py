@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from foleykit.audio.io import write_atomic
 from foleykit.audio.post import resample
 from foleykit.synth import CLASSES, synthesize
 from foleykit.synth.dsp import normalise_peak
@@ -181,7 +182,5 @@ def load_classifier(
         return model.eval()
     model = train_classifier(recipe, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(model.state_dict(), tmp)
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: save_file(model.state_dict(), str(tmp)), force=True)
     return model

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from foleykit.audio.io import write_atomic, write_json
 from foleykit.errors import BadInputError
 from foleykit.evaluation.classifier import (
     EVAL_RATE,
@@ -130,16 +131,11 @@ def write_spectrogram_grid(
         grid.paste(Image.fromarray(_spectrogram_image(r)), (gap, y + label_h - 2))
         grid.paste(Image.fromarray(_spectrogram_image(g)), (2 * gap + tile_w, y + label_h - 2))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    grid.save(tmp, format="PNG")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda tmp: grid.save(tmp, format="PNG"), force=True)
 
 
 def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
     """Run the whole evaluation; returns the metrics (also written to OUT/eval.json)."""
-    import json
-
     from foleykit.engine import get_engine
     from foleykit.models import resolve_model
 
@@ -195,7 +191,6 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
         [f"{CLASSES[labels[i]]}: {captions[i]}" for i in first],
     )
     metrics["spectrograms"] = str(grid)
-    report = Path(config.out_dir) / "eval.json"
-    report.write_text(json.dumps(metrics, indent=2) + "\n")
+    report = write_json(Path(config.out_dir) / "eval.json", metrics, force=True)
     metrics["report"] = str(report)
     return metrics
