@@ -63,7 +63,7 @@ def test_a_stage_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
 
 def test_another_recipe_in_the_same_run_is_refused(tmp_path: Path) -> None:
     train(tmp_path, RECIPES["tiny"], stages=[], progress=False)
-    assert train_main([str(tmp_path), "--recipe", "default", "--stages", "vae", "--max-steps", "1"]) == 2
+    assert train_main([str(tmp_path), "--recipe", "bundled", "--stages", "vae", "--max-steps", "1"]) == 2
 
 
 def test_vocoder_and_vae_losses_fall(tmp_path: Path) -> None:
@@ -77,3 +77,26 @@ def test_vocoder_and_vae_losses_fall(tmp_path: Path) -> None:
     for stage in ("vocoder", "vae"):
         values = [e["loss"] for e in losses(tmp_path, stage)]
         assert sum(values[-8:]) < 0.8 * sum(values[:8]), f"{stage} did not learn: {values}"
+
+
+def test_a_recipe_file_is_the_run_recipe_and_bad_ones_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from dataclasses import asdict
+
+    recipe = replace(RECIPES["tiny"], unet=StageRecipe(2, 2, 1e-3, warmup_steps=1, clips_per_class=1))
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(asdict(recipe)))
+    run = tmp_path / "run"
+    assert train_main([str(run), "--recipe-file", str(path), "--stages", "vae"]) == 0
+    assert json.loads((run / "recipe.json").read_text()) == asdict(recipe), "the run records what it ran"
+    assert (run / "stage_vae" / "final" / "config.json").is_file()
+    capsys.readouterr()
+    path.write_text(json.dumps({**asdict(recipe), "unet_steps": 3}))
+    assert train_main([str(tmp_path / "other"), "--recipe-file", str(path)]) == 2
+    assert "unknown recipe fields: unet_steps" in capsys.readouterr().err
+
+
+def test_unet_stage_needs_the_vae_first(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train_main([str(tmp_path), "--recipe", "tiny", "--stages", "unet"]) == 2
+    assert "finish the vae stage first" in capsys.readouterr().err

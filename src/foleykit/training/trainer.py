@@ -1,27 +1,31 @@
 """Train the bundled model on synthesised foley, in three resumable stages, with accelerate.
 
-    python -m foleykit.training RUN_DIR [--recipe default|tiny] [--stages vocoder,vae,unet]
-                                        [--max-steps N] [--export DIR]
-    accelerate launch -m foleykit.training RUN_DIR …      # several GPUs
+    python -m foleykit.training RUN_DIR [--recipe bundled|tiny] [--stages vocoder,vae,unet]
+                                        [--max-steps N] [--workers N] [--export DIR]
 
 1. vocoder: SpeechT5HifiGan, log-mel → waveform (mel L1 + multi-resolution STFT losses; no discriminator);
 2. vae: AutoencoderKL over log-mel (L1 + small KL), then the latent scaling factor from data;
-3. unet: latent diffusion (epsilon prediction) conditioned on frozen MiniLM states, text dropout for CFG.
+3. unet: latent diffusion (epsilon prediction, min-SNR weighting, EMA weights) on frozen MiniLM states,
+   with text dropout so the same network makes the unconditional prediction for guidance.
 
-Each stage checkpoints with `Accelerator.save_state` and resumes from its latest checkpoint, so a long CPU
-run can span several sittings; the pipeline after each finished stage is saved in RUN_DIR/pipeline, and
-the recipe in RUN_DIR/recipe.json (a rerun with a different recipe is refused).
+The vocoder depends on nothing else, so it can train in a second process beside the other two
+(`--stages vocoder` and `--stages vae,unet` on one GPU). Each stage checkpoints with
+`Accelerator.save_state` and resumes from its latest checkpoint, so a long CPU run can span several
+sittings. A finished stage writes its module to RUN_DIR/stage_NAME/final; RUN_DIR/pipeline is the initial
+pipeline with every finished module in it, and RUN_DIR/recipe.json holds the recipe (a rerun with another
+recipe is refused).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,7 @@ import torch.nn.functional as F
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
-from foleykit.training.data import ClipStream, SynthClipDataset, collate
+from foleykit.training.data import Corpus, CorpusSpec, build_corpus
 
 STAGES = ("vocoder", "vae", "unet")
 KEEP_CHECKPOINTS = 2
@@ -42,6 +46,7 @@ class StageRecipe:
     batch_size: int
     learning_rate: float
     warmup_steps: int = 200
+    clips_per_class: int = 600  # the stage's corpus; vae and unet share one when the sizes agree
 
 
 @dataclass(frozen=True)
@@ -51,17 +56,29 @@ class TrainRecipe:
     architecture: str = "default"
     clip_seconds: float = 4.0
     seed: int = 0
-    vocoder: StageRecipe = field(default_factory=lambda: StageRecipe(20_000, 16, 2e-4))
-    vae: StageRecipe = field(default_factory=lambda: StageRecipe(20_000, 16, 1e-4))
-    unet: StageRecipe = field(default_factory=lambda: StageRecipe(60_000, 32, 2e-4))
+    captions_per_clip: int = 3
+    vocoder: StageRecipe = field(default_factory=lambda: StageRecipe(20_000, 32, 5e-4, 500, 200))
+    vae: StageRecipe = field(default_factory=lambda: StageRecipe(4_000, 32, 5e-4, 200, 600))
+    unet: StageRecipe = field(default_factory=lambda: StageRecipe(10_000, 128, 4e-4, 500, 600))
     text_dropout: float = 0.1
-    kl_weight: float = 1e-5
+    kl_weight: float = 1e-6
     mel_loss_weight: float = 45.0
     vocoder_segment_seconds: float = 0.5  # HiFi-GAN practice: short random crops, not whole clips
-    checkpoint_every: int = 1000
-    log_every: int = 50
-    num_workers: int = 2
-    mixed_precision: str = "no"
+    min_snr_gamma: float = 5.0
+    ema_decay: float = 0.9995
+    checkpoint_every: int = 2000
+    log_every: int = 100
+    mixed_precision: str = "bf16"  # on CUDA; CPU runs train in float32
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainRecipe:
+        """The inverse of `asdict` (a run's recipe.json, or a `--recipe-file`)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise BadInputError(f"unknown recipe fields: {', '.join(unknown)}")
+        stages = {name: StageRecipe(**values[name]) for name in STAGES if name in values}
+        return cls(**{**values, **stages})
 
     def arch(self) -> FoleyArchitecture:
         return FoleyArchitecture.tiny() if self.architecture == "tiny" else FoleyArchitecture()
@@ -69,18 +86,27 @@ class TrainRecipe:
     def stage(self, name: str) -> StageRecipe:
         return getattr(self, name)
 
+    def corpus(self, name: str, sample_rate: int) -> CorpusSpec:
+        return CorpusSpec(
+            sample_rate,
+            self.clip_seconds,
+            self.stage(name).clips_per_class,
+            self.seed,
+            self.captions_per_clip,
+        )
+
 
 RECIPES = {
-    "default": TrainRecipe(),
+    "bundled": TrainRecipe(),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
-        vocoder=StageRecipe(4, 2, 1e-3, warmup_steps=1),
-        vae=StageRecipe(4, 2, 1e-3, warmup_steps=1),
-        unet=StageRecipe(4, 2, 1e-3, warmup_steps=1),
+        vocoder=StageRecipe(4, 2, 1e-3, warmup_steps=1, clips_per_class=1),
+        vae=StageRecipe(4, 2, 1e-3, warmup_steps=1, clips_per_class=1),
+        unet=StageRecipe(4, 2, 1e-3, warmup_steps=1, clips_per_class=1),
+        ema_decay=0.9,
         checkpoint_every=2,
         log_every=1,
-        num_workers=0,
     ),
 }
 
@@ -88,6 +114,7 @@ RECIPES = {
 # ---------------------------------------------------------------------------------------------- losses
 def multi_resolution_stft_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Spectral convergence + log-magnitude distance at three resolutions (Parallel WaveGAN's recipe)."""
+    pred, target = pred.float(), target.float()
     total = pred.new_zeros(())
     for n_fft, hop in ((512, 128), (1024, 256), (2048, 512)):
         n_fft = min(n_fft, pred.shape[-1])
@@ -98,52 +125,133 @@ def multi_resolution_stft_loss(pred: torch.Tensor, target: torch.Tensor) -> torc
     return total / 3
 
 
-def _mel_image(pipe: FoleyPipeline, waveform: torch.Tensor) -> torch.Tensor:
-    """(batch, 1, frames, mels) log-mel, frames cut to what the VAE and UNet can halve evenly."""
-    mel = pipe.log_mel(waveform)
+def _mel_images(pipe: FoleyPipeline, waveforms: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """(clips, 1, frames, mels) log-mel, frames cut to what the VAE and UNet can halve evenly."""
+    mel = torch.cat([pipe.log_mel(waveforms[i : i + batch]) for i in range(0, len(waveforms), batch)])
     frames = mel.shape[1] // pipe.frame_multiple * pipe.frame_multiple
-    return mel[:, None, :frames]
+    return mel[:, None, :frames].contiguous()
 
 
-def vocoder_loss(pipe: FoleyPipeline, batch: dict, recipe: TrainRecipe, noise_schedule: Any) -> torch.Tensor:
-    wave = batch["waveform"]
+Loss = Callable[[torch.Tensor], torch.Tensor]  # batch indices → scalar loss
+
+
+@dataclass
+class StageTask:
+    """What a stage trains and how: the module, its loss, and what to do with it once trained."""
+
+    model: torch.nn.Module
+    loss: Loss
+    finish: Callable[[torch.nn.Module], None] = lambda model: None
+    extra_state: list[Any] = field(default_factory=list)  # checkpointed alongside (e.g. the EMA weights)
+    after_step: Callable[[torch.nn.Module], None] = lambda model: None
+
+
+def vocoder_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
+    waveforms = corpus.waveforms.to(device)
     segment = int(recipe.vocoder_segment_seconds * pipe.sample_rate) // pipe.hop_length * pipe.hop_length
-    if 0 < segment < wave.shape[-1]:
-        start = int(torch.randint(0, (wave.shape[-1] - segment) // pipe.hop_length + 1, ())) * pipe.hop_length
-        wave = wave[:, start : start + segment]
-    mel = pipe.log_mel(wave)
-    pred = pipe.vocoder(mel)
-    target = wave[:, : pred.shape[-1]]
-    return recipe.mel_loss_weight * F.l1_loss(pipe.log_mel(pred), mel) + multi_resolution_stft_loss(
-        pred, target
-    )
+    segment = min(segment, waveforms.shape[-1] // pipe.hop_length * pipe.hop_length)
+    hops = (waveforms.shape[-1] - segment) // pipe.hop_length + 1
+
+    with torch.no_grad():  # the vocoder normalises its input with the corpus's mel statistics
+        mel = torch.cat([pipe.log_mel(waveforms[i : i + 256]) for i in range(0, len(waveforms), 256)])
+        pipe.vocoder.mean.copy_(mel.mean(dim=(0, 1)))
+        pipe.vocoder.scale.copy_(mel.std(dim=(0, 1)).clamp_min(1e-3))
+        del mel
+
+    def loss(index: torch.Tensor) -> torch.Tensor:
+        starts = torch.randint(0, hops, (len(index),), device=device) * pipe.hop_length
+        offsets = starts[:, None] + torch.arange(segment, device=device)
+        wave = waveforms[index[:, None], offsets]
+        mel = pipe.log_mel(wave)
+        pred = pipe.vocoder(mel).float()
+        target = wave[:, : pred.shape[-1]]
+        return recipe.mel_loss_weight * F.l1_loss(pipe.log_mel(pred), mel) + multi_resolution_stft_loss(
+            pred, target
+        )
+
+    return StageTask(pipe.vocoder, loss)
 
 
-def vae_loss(pipe: FoleyPipeline, batch: dict, recipe: TrainRecipe, noise_schedule: Any) -> torch.Tensor:
-    image = _mel_image(pipe, batch["waveform"])
-    posterior = pipe.vae.encode(image).latent_dist
-    reconstruction = pipe.vae.decode(posterior.sample()).sample
-    return F.l1_loss(reconstruction, image) + recipe.kl_weight * posterior.kl().mean()
-
-
-def unet_loss(pipe: FoleyPipeline, batch: dict, recipe: TrainRecipe, noise_schedule: Any) -> torch.Tensor:
+def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
     with torch.no_grad():
-        image = _mel_image(pipe, batch["waveform"])
-        latents = pipe.vae.encode(image).latent_dist.sample() * pipe.vae.config.scaling_factor
-        captions = [
-            "" if torch.rand(()) < recipe.text_dropout else caption for caption in batch["caption"]
-        ]  # text dropout: the same network learns the unconditional prediction for guidance
-        states, mask = pipe.encode_prompt(captions, latents.device)
-    noise = torch.randn_like(latents)
-    steps = torch.randint(
-        0, noise_schedule.config.num_train_timesteps, (latents.shape[0],), device=latents.device
+        images = _mel_images(pipe, corpus.waveforms.to(device))
+
+    def loss(index: torch.Tensor) -> torch.Tensor:
+        image = images[index]
+        posterior = pipe.vae.encode(image).latent_dist
+        reconstruction = pipe.vae.decode(posterior.sample()).sample.float()
+        return F.l1_loss(reconstruction, image) + recipe.kl_weight * posterior.kl().mean()
+
+    @torch.no_grad()
+    def finish(vae: torch.nn.Module) -> None:  # unit-variance latents, as the diffusion schedule assumes
+        sample = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:512]]
+        std = torch.cat(
+            [vae.encode(sample[i : i + 64]).latent_dist.sample() for i in range(0, len(sample), 64)]
+        )
+        vae.register_to_config(scaling_factor=1.0 / max(std.float().std().item(), 1e-6))
+
+    return StageTask(pipe.vae, loss, finish)
+
+
+def unet_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
+    from diffusers import DDPMScheduler
+    from diffusers.training_utils import EMAModel
+
+    with torch.no_grad():
+        images = _mel_images(pipe, corpus.waveforms.to(device))
+        posteriors = [pipe.vae.encode(images[i : i + 128]).latent_dist for i in range(0, len(images), 128)]
+        scale = pipe.vae.config.scaling_factor
+        latent_mean = torch.cat([p.mean for p in posteriors]).float() * scale
+        latent_std = torch.cat([p.std for p in posteriors]).float() * scale
+        del images, posteriors
+        # Every distinct caption (and "" for text dropout) encoded once: the text encoder is frozen.
+        texts = sorted({text for captions in corpus.captions for text in captions} | {""})
+        row = {text: i for i, text in enumerate(texts)}
+        encoded = [pipe.encode_prompt(texts[i : i + 256], device) for i in range(0, len(texts), 256)]
+        length = max(states.shape[1] for states, _ in encoded)
+        text_states = torch.cat([F.pad(s, (0, 0, 0, length - s.shape[1])) for s, _ in encoded]).half()
+        text_mask = torch.cat([F.pad(m, (0, length - m.shape[1])) for _, m in encoded])
+        caption_rows = torch.tensor(
+            [[row[t] for t in captions] for captions in corpus.captions], device=device
+        )
+    empty = row[""]
+    schedule = DDPMScheduler.from_config(pipe.scheduler.config)
+    alphas = schedule.alphas_cumprod.to(device)
+    snr = alphas / (1 - alphas)
+    weights = snr.clamp(max=recipe.min_snr_gamma) / snr  # min-SNR-γ for epsilon prediction
+    ema = EMAModel(pipe.unet.parameters(), decay=recipe.ema_decay, use_ema_warmup=True, power=2 / 3)
+    ema.to(device)
+
+    def loss(index: torch.Tensor) -> torch.Tensor:
+        batch = len(index)
+        latents = latent_mean[index] + latent_std[index] * torch.randn_like(latent_mean[index])
+        choice = torch.randint(0, caption_rows.shape[1], (batch,), device=device)
+        rows = caption_rows[index, choice]
+        rows = torch.where(torch.rand(batch, device=device) < recipe.text_dropout, empty, rows)
+        noise = torch.randn_like(latents)
+        steps = torch.randint(0, schedule.config.num_train_timesteps, (batch,), device=device)
+        noisy = schedule.add_noise(latents, noise, steps)
+        pred = pipe.unet(
+            noisy,
+            steps,
+            encoder_hidden_states=text_states[rows].to(pipe.unet.dtype),
+            encoder_attention_mask=text_mask[rows],
+        ).sample
+        per_sample = F.mse_loss(pred.float(), noise, reduction="none").mean(dim=(1, 2, 3))
+        return (per_sample * weights[steps]).mean()
+
+    def finish(unet: torch.nn.Module) -> None:
+        ema.copy_to(unet.parameters())
+
+    return StageTask(
+        pipe.unet, loss, finish, extra_state=[ema], after_step=lambda m: ema.step(m.parameters())
     )
-    noisy = noise_schedule.add_noise(latents, noise, steps)
-    pred = pipe.unet(noisy, steps, encoder_hidden_states=states, encoder_attention_mask=mask).sample
-    return F.mse_loss(pred.float(), noise.float())
 
 
-# ---------------------------------------------------------------------------------------------- stages
+TASKS = {"vocoder": vocoder_task, "vae": vae_task, "unet": unet_task}
+
+
+# ---------------------------------------------------------------------------------------------- files
 def _latest_checkpoint(stage_dir: Path) -> tuple[Path | None, int]:
     found = sorted(
         (int(p.name.split("-")[1]), p)
@@ -153,73 +261,83 @@ def _latest_checkpoint(stage_dir: Path) -> tuple[Path | None, int]:
     return (found[-1][1], found[-1][0]) if found else (None, 0)
 
 
-def _save_pipeline(pipe: FoleyPipeline, directory: Path) -> None:
-    """Replace `directory` with the pipeline in one rename, so a crash never leaves half a model."""
-    tmp = directory.with_name(directory.name + ".tmp")
+def _replace_dir(directory: Path, write: Callable[[Path], None]) -> None:
+    """Write a directory beside `directory`, then swap it in, so a crash never leaves half a model.
+
+    Names are per process: two stages training side by side may publish at the same moment.
+    """
+    tmp = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
+    old = directory.with_name(f".{directory.name}.{os.getpid()}.old")
     shutil.rmtree(tmp, ignore_errors=True)
-    pipe.save_pretrained(tmp, include_text_encoder=False)
-    old = directory.with_name(directory.name + ".old")
+    write(tmp)
     if directory.exists():
         directory.rename(old)
     tmp.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
 
 
-@torch.no_grad()
-def _data_statistics(
-    pipe: FoleyPipeline, loader_iter, device: torch.device, batches: int = 8
-) -> torch.Tensor:
-    return torch.cat([pipe.log_mel(next(loader_iter)["waveform"].to(device)) for _ in range(batches)])
+def _save_pipeline(pipe: FoleyPipeline, directory: Path) -> None:
+    _replace_dir(directory, lambda tmp: pipe.save_pretrained(tmp, include_text_encoder=False))
 
 
+def load_run_pipeline(run_dir: Path, device: torch.device | str = "cpu") -> FoleyPipeline:
+    """The initial pipeline with every finished stage's module in place of its untrained one."""
+    pipe = FoleyPipeline.from_pretrained(run_dir / "initial")
+    for name in STAGES:
+        final = run_dir / f"stage_{name}" / "final"
+        if (run_dir / f"stage_{name}" / "done").exists():
+            module = getattr(pipe, name)
+            setattr(pipe, name, type(module).from_pretrained(final))
+            pipe.register_modules(**{name: getattr(pipe, name)})
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+# ---------------------------------------------------------------------------------------------- stages
 def run_stage(
-    name: str, run_dir: Path, recipe: TrainRecipe, max_steps: int | None = None, progress: bool = True
+    name: str,
+    run_dir: Path,
+    recipe: TrainRecipe,
+    max_steps: int | None = None,
+    progress: bool = True,
+    workers: int | None = None,
 ) -> None:
     from accelerate import Accelerator
-    from diffusers import DDPMScheduler
     from diffusers.optimization import get_cosine_schedule_with_warmup
-    from torch.utils.data import DataLoader
     from tqdm.auto import tqdm
 
+    if name == "unet" and not (run_dir / "stage_vae" / "done").exists():
+        raise BadInputError("the unet stage trains on the VAE's latents: finish the vae stage first")
     stage = recipe.stage(name)
     stage_dir = run_dir / f"stage_{name}"
     stage_dir.mkdir(parents=True, exist_ok=True)
-    accelerator = Accelerator(mixed_precision=recipe.mixed_precision)
-    pipe = FoleyPipeline.from_pretrained(run_dir / "pipeline").to(accelerator.device)
-    pipe.set_progress_bar_config(disable=True)
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    accelerator = Accelerator(mixed_precision=recipe.mixed_precision if cuda else "no")
+    device = accelerator.device
+    pipe = load_run_pipeline(run_dir, device)
     for module in (pipe.text_encoder, pipe.vae, pipe.unet, pipe.vocoder):
         module.requires_grad_(False).eval()
-    model = {"vocoder": pipe.vocoder, "vae": pipe.vae, "unet": pipe.unet}[name]
-    model.requires_grad_(True).train()
 
     checkpoint, start = _latest_checkpoint(stage_dir)
-    torch.manual_seed(recipe.seed * 1000 + STAGES.index(name) * 100 + start)
-    dataset = SynthClipDataset(
-        pipe.sample_rate,
-        recipe.clip_seconds,
-        ClipStream(
-            seed=recipe.seed * 1000 + STAGES.index(name) * 100 + start,
-            rank=accelerator.process_index,
-            world_size=accelerator.num_processes,
-        ),
+    stream = recipe.seed * 1000 + STAGES.index(name) * 100 + accelerator.process_index
+    torch.manual_seed(stream * 1_000_003 + start)
+    corpus = build_corpus(
+        recipe.corpus(name, pipe.sample_rate), workers, progress and accelerator.is_main_process
     )
-    loader = DataLoader(
-        dataset, batch_size=stage.batch_size, collate_fn=collate, num_workers=recipe.num_workers
-    )
-    batches = iter(loader)
-
-    if name == "vocoder" and start == 0:  # the vocoder normalises its input with the data's statistics
-        mel = _data_statistics(pipe, batches, accelerator.device)
-        pipe.vocoder.mean.copy_(mel.mean(dim=(0, 1)))
-        pipe.vocoder.scale.copy_(mel.std(dim=(0, 1)).clamp_min(1e-3))
-
+    task = TASKS[name](pipe, corpus, recipe, device)
+    model = task.model.requires_grad_(True).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=stage.learning_rate, weight_decay=1e-4)
     schedule = get_cosine_schedule_with_warmup(optimizer, stage.warmup_steps, stage.steps)
-    model, optimizer, schedule = accelerator.prepare(model, optimizer, schedule)
+    prepared, optimizer, schedule = accelerator.prepare(model, optimizer, schedule)
+    for state in task.extra_state:
+        accelerator.register_for_checkpointing(state)
     if checkpoint is not None:
         accelerator.load_state(str(checkpoint))
-    noise_schedule = DDPMScheduler.from_config(pipe.scheduler.config)
-    loss_fn = {"vocoder": vocoder_loss, "vae": vae_loss, "unet": unet_loss}[name]
+        for state in task.extra_state:
+            state.to(device)  # custom states come back from a checkpoint on the CPU
+    sampler = torch.Generator(device=device).manual_seed(stream * 1_000_003 + start)
 
     end = stage.steps if max_steps is None else min(stage.steps, start + max_steps)
     log_path = stage_dir / "loss.jsonl"
@@ -228,17 +346,17 @@ def run_stage(
         range(start, end), desc=name, file=sys.stderr, disable=not (progress and accelerator.is_main_process)
     )
     for step in bar:
-        batch = next(batches)
-        batch["waveform"] = batch["waveform"].to(accelerator.device)
+        index = torch.randint(0, len(corpus), (stage.batch_size,), device=device, generator=sampler)
         with accelerator.autocast():
-            loss = loss_fn(pipe, batch, recipe, noise_schedule)
+            loss = task.loss(index)
         if not torch.isfinite(loss):
             raise RuntimeError(f"{name} loss is {loss.item()} at step {step + 1}")
         accelerator.backward(loss)
-        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        accelerator.clip_grad_norm_(prepared.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
+        task.after_step(model)
         done = step + 1
         if accelerator.is_main_process and (done % recipe.log_every == 0 or done == end):
             entry = {"step": done, "loss": round(loss.item(), 6), "lr": schedule.get_last_lr()[0]}
@@ -257,14 +375,14 @@ def run_stage(
     accelerator.wait_for_everyone()
     if end < stage.steps or not accelerator.is_main_process:
         return
-    setattr(pipe, name, accelerator.unwrap_model(model).eval())
-    if name == "vae":  # unit-variance latents, as the diffusion schedule assumes
-        with torch.no_grad():
-            image = _mel_image(pipe, next(batches)["waveform"].to(accelerator.device))
-            std = pipe.vae.encode(image).latent_dist.sample().std().item()
-        pipe.vae.register_to_config(scaling_factor=1.0 / max(std, 1e-6))
-    _save_pipeline(pipe.to("cpu"), run_dir / "pipeline")
+    model = accelerator.unwrap_model(prepared).eval()
+    task.finish(model)
+    _replace_dir(stage_dir / "final", lambda tmp: model.to("cpu").save_pretrained(tmp))
     (stage_dir / "done").write_text(json.dumps({"steps": stage.steps}) + "\n")
+    try:
+        _save_pipeline(load_run_pipeline(run_dir), run_dir / "pipeline")
+    except OSError as err:  # a stage beside this one published at the same moment; export rebuilds it
+        print(f"foleykit.training: RUN_DIR/pipeline not refreshed: {err}", file=sys.stderr)
 
 
 def train(
@@ -273,10 +391,14 @@ def train(
     stages: Sequence[str] = STAGES,
     max_steps: int | None = None,
     progress: bool = True,
+    workers: int | None = None,
 ) -> Path:
     """Run (or resume) the given stages; returns RUN_DIR/pipeline."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    for name in stages:
+        if name not in STAGES:
+            raise BadInputError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
     if recipe_file.exists() and recipe_file.read_text() != wanted:
@@ -284,30 +406,46 @@ def train(
             f"{run_dir} was started with another recipe ({recipe_file}); use a new run directory"
         )
     recipe_file.write_text(wanted)
-    if not (run_dir / "pipeline" / "model_index.json").is_file():
+    if not (run_dir / "initial" / "model_index.json").is_file():
         torch.manual_seed(recipe.seed)
-        _save_pipeline(build_foley_pipeline(recipe.arch()), run_dir / "pipeline")
+        initial = build_foley_pipeline(recipe.arch())
+        try:
+            _save_pipeline(initial, run_dir / "initial")
+        except OSError:  # a process beside this one published the same initial pipeline first
+            if not (run_dir / "initial" / "model_index.json").is_file():
+                raise
     for name in stages:
-        if name not in STAGES:
-            raise BadInputError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
         if not (run_dir / f"stage_{name}" / "done").exists():
-            run_stage(name, run_dir, recipe, max_steps=max_steps, progress=progress)
+            run_stage(name, run_dir, recipe, max_steps=max_steps, progress=progress, workers=workers)
     return run_dir / "pipeline"
 
 
-def export(pipeline_dir: Path, target: Path, dtype: torch.dtype = torch.float16) -> Path:
-    """Write a trained pipeline where foleykit loads the bundled model from (weights in fp16 to stay small)."""
-    pipe = FoleyPipeline.from_pretrained(pipeline_dir)
+def export(run_dir: Path, target: Path, dtype: torch.dtype = torch.float16) -> Path:
+    """Write a trained run where foleykit loads the bundled model from (weights in fp16 to stay small)."""
+    pipe = load_run_pipeline(Path(run_dir))
     for module in (pipe.unet, pipe.vae, pipe.vocoder):
         module.to(dtype)
     _save_pipeline(pipe, Path(target))
     return Path(target)
 
 
+def _read_recipe(path: Path) -> TrainRecipe:
+    try:
+        return TrainRecipe.from_dict(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, TypeError) as err:
+        raise BadInputError(f"cannot read recipe {path}: {err}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m foleykit.training", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="default")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="bundled")
+    parser.add_argument(
+        "--recipe-file",
+        type=Path,
+        default=None,
+        help="a recipe as JSON (a run's recipe.json), instead of --recipe",
+    )
     parser.add_argument(
         "--stages", default=",".join(STAGES), help="comma-separated subset of vocoder,vae,unet"
     )
@@ -315,23 +453,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-steps", type=int, default=None, help="stop each stage after this many more steps"
     )
     parser.add_argument(
-        "--export", type=Path, default=None, help="copy the finished pipeline here (fp16 weights)"
+        "--workers", type=int, default=None, help="processes that synthesise the corpus (default: all cores)"
+    )
+    parser.add_argument(
+        "--export", type=Path, default=None, help="write the finished pipeline here (fp16 weights)"
     )
     args = parser.parse_args(argv)
-    recipe = RECIPES[args.recipe]
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     try:
-        pipeline = train(
-            args.run_dir, recipe, [s.strip() for s in args.stages.split(",") if s.strip()], args.max_steps
-        )
+        recipe = RECIPES[args.recipe] if args.recipe_file is None else _read_recipe(args.recipe_file)
+        train(args.run_dir, recipe, stages, args.max_steps, workers=args.workers)
     except BadInputError as err:
         print(f"foleykit.training: error: {err}", file=sys.stderr)
         return 2
     finished = all((args.run_dir / f"stage_{s}" / "done").exists() for s in STAGES)
     if args.export and finished:
-        print(export(pipeline, args.export))
+        print(export(args.run_dir, args.export))
     elif args.export:
         print("foleykit.training: not exported: some stages have not finished", file=sys.stderr)
     return 0
 
 
-__all__ = ["RECIPES", "STAGES", "StageRecipe", "TrainRecipe", "export", "main", "train"]
+__all__ = ["RECIPES", "STAGES", "StageRecipe", "TrainRecipe", "export", "load_run_pipeline", "main", "train"]

@@ -36,7 +36,7 @@ def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
 
     path = get_model_path()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    text_encoder = BertModel.from_pretrained(path, local_files_only=True)
+    text_encoder = BertModel.from_pretrained(path, local_files_only=True, dtype=torch.float32)
     text_encoder.requires_grad_(False).eval()
     return tokenizer, text_encoder
 
@@ -191,12 +191,22 @@ class FoleyPipeline(DiffusionPipeline):
             raise ValueError(f"{len(generator)} generators for a batch of {len(prompt)}")
 
     def encode_prompt(self, prompts: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """MiniLM token states (batch, tokens, 384) and their attention mask."""
+        """MiniLM states (batch, 1 + tokens, 384) and their attention mask.
+
+        The first state is the mean-pooled sentence embedding, the one all-MiniLM-L6-v2 was trained to make
+        alike for paraphrases, so wording no caption used still lands near the right sound; the token states
+        after it carry the details (counts, "slow", "distant").
+        """
         tokens = self.tokenizer(
             prompts, padding=True, truncation=True, max_length=MAX_TEXT_TOKENS, return_tensors="pt"
         ).to(device)
-        states = self.text_encoder(input_ids=tokens.input_ids, attention_mask=tokens.attention_mask)[0]
-        return states.to(self.unet.dtype), tokens.attention_mask
+        mask = tokens.attention_mask
+        states = self.text_encoder(input_ids=tokens.input_ids, attention_mask=mask)[0]
+        weights = mask[..., None].to(states.dtype)
+        pooled = (states * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True).clamp_min(1)
+        states = torch.cat([pooled, states], dim=1)
+        mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask], dim=1)
+        return states.to(self.unet.dtype), mask
 
     def prepare_latents(
         self, batch: int, frames: int, device: torch.device, generator: Any, latents: torch.Tensor | None

@@ -1,0 +1,104 @@
+"""How fast is the bundled model on a laptop-class CPU? Load time, and one 5 s take at default settings.
+
+Targets (issue 3): load ≤ 6 s, a 5 s take ≤ 1.0 s wall on 2 CPU cores after load. Each measurement runs
+in a fresh Python process (`--child`) so that load time includes what a user's first command pays:
+reading the weights, MiniLM from its package, and placing the pipeline. The take is the whole
+`Engine.render` path (pipeline at its default steps and guidance, then 48 kHz resampling, fades, true-peak
+normalisation); one warm-up take, then the median of `--repeats`.
+
+    python bench/bundled_speed.py --threads 2 --json bench/results/bundled_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+
+def child(model: str, threads: int, repeats: int, duration: float) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore")
+    began = time.perf_counter()
+    import torch
+
+    from foleykit.engine import Engine
+    from foleykit.request import SoundRequest
+
+    torch.set_num_threads(threads)
+    imported = time.perf_counter()
+    engine = Engine.load(model, device="cpu", progress=False)
+    loaded = time.perf_counter()
+    takes = []
+    for seed in range(repeats + 1):
+        request = SoundRequest("footsteps on gravel, slow", duration=duration, seeds=(seed,), model=model)
+        start = time.perf_counter()
+        (take,) = engine.render(request, progress=False)
+        takes.append(time.perf_counter() - start)
+    steps, guidance = engine.settings(None, None)
+    return {
+        "model": model,
+        "threads": threads,
+        "duration_s": duration,
+        "steps": steps,
+        "guidance": guidance,
+        "import_s": round(imported - began, 3),
+        "load_s": round(loaded - imported, 3),
+        "first_take_s": round(takes[0], 3),
+        "take_median_s": round(statistics.median(takes[1:]), 3),
+        "take_min_s": round(min(takes[1:]), 3),
+        "samples": int(take.audio.shape[-1]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="bundled")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes (load is the median over them)")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.model, args.threads, args.repeats, args.duration)))
+        return 0
+    runs = []
+    for _ in range(args.runs):
+        cmd = [sys.executable, __file__, "--child", "--model", args.model, "--threads", str(args.threads)]
+        cmd += ["--repeats", str(args.repeats), "--duration", str(args.duration)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    result = {
+        **{k: runs[0][k] for k in ("model", "threads", "duration_s", "steps", "guidance", "samples")},
+        "load_s": statistics.median(r["load_s"] for r in runs),
+        "import_s": statistics.median(r["import_s"] for r in runs),
+        "take_median_s": statistics.median(r["take_median_s"] for r in runs),
+        "runs": runs,
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+    }
+    print(
+        f"model {result['model']}: {result['steps']} steps, guidance {result['guidance']}, {args.threads} threads"
+    )
+    print(f"  import torch + foleykit  {result['import_s']:.2f} s")
+    print(f"  load                     {result['load_s']:.2f} s   (target ≤ 6 s)")
+    print(f"  {args.duration:g} s take (median)    {result['take_median_s']:.3f} s (target ≤ 1.0 s)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

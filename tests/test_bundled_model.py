@@ -1,0 +1,55 @@
+"""The committed bundled model: it loads offline from the package, fits its size budget, and makes sound.
+
+How good the sound is is measured by `foleykit eval` (MODEL.md); here the weights must load through the
+same path `foleykit generate` uses and give a non-silent, correctly sized, deterministic take.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from foleykit.models import BUNDLED_DIR, resolve_model
+
+pytestmark = pytest.mark.skipif(
+    not (BUNDLED_DIR / "model_index.json").is_file(), reason="this build has no bundled weights"
+)
+
+
+def test_weights_are_within_budget_and_reference_minilm() -> None:
+    files = [p for p in BUNDLED_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 40e6
+    index = json.loads((BUNDLED_DIR / "model_index.json").read_text())
+    assert index["_class_name"] == "FoleyPipeline" and index["text_encoder"] == [None, None]
+    vocoder = json.loads((BUNDLED_DIR / "vocoder" / "config.json").read_text())
+    assert vocoder["sampling_rate"] >= 22050, "foley lives above 8 kHz"
+
+
+def test_generate_with_the_bundled_model_offline(tmp_path: Path) -> None:
+    assert resolve_model("bundled").backend == "bundled"
+    out = tmp_path / "takes"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "no-hub")}
+    args = ["generate", "three knocks on a wooden door", "--duration", "2", "--seed", "7", "--takes", "2"]
+    run = subprocess.run(
+        [sys.executable, "-m", "foleykit", *args, "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    takes = json.loads(run.stdout)["takes"]
+    audio = [sf.read(take["path"], dtype="float32")[0] for take in takes]
+    for wave in audio:
+        assert wave.shape[0] == 2 * 48000
+        assert np.sqrt(np.mean(wave**2)) > 1e-3, "not silent"
+    assert not np.allclose(audio[0], audio[1]), "two seeds, two different takes"
+    sidecar = json.loads(Path(takes[0]["path"]).with_suffix(".json").read_text())
+    assert sidecar["model"]["name"] == "bundled"
