@@ -53,3 +53,12 @@ def test_generate_with_the_bundled_model_offline(tmp_path: Path) -> None:
     assert not np.allclose(audio[0], audio[1]), "two seeds, two different takes"
     sidecar = json.loads(Path(takes[0]["path"]).with_suffix(".json").read_text())
     assert sidecar["model"]["name"] == "bundled"
+
+
+def test_the_named_recipe_is_the_one_the_weights_were_trained_with() -> None:
+    from dataclasses import asdict
+
+    from foleykit.training import RECIPES
+
+    trained_with = json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
+    assert asdict(RECIPES["bundled"]) == trained_with, "retrain or update RECIPES['bundled'] with the weights"

@@ -6,6 +6,7 @@ Only a few steps of the tiny recipe run here (CI has 2 cores); the real run is d
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -59,6 +60,14 @@ def test_a_stage_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     assert (run / "stage_vae" / "done").is_file()
     scaling = json.loads((run / "pipeline" / "vae" / "config.json").read_text())["scaling_factor"]
     assert scaling != 1.0, "the latent scale is measured from data after the VAE stage"
+
+
+def test_steps_logged_after_the_last_checkpoint_are_logged_once_when_redone(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(run, RECIPES["tiny"], stages=["vocoder"], max_steps=3, progress=False)
+    shutil.rmtree(run / "stage_vocoder" / "checkpoint-3")  # as if the sitting died after logging step 3
+    train(run, RECIPES["tiny"], stages=["vocoder"], progress=False)
+    assert [e["step"] for e in losses(run, "vocoder")] == [1, 2, 3, 4]
 
 
 def test_another_recipe_in_the_same_run_is_refused(tmp_path: Path) -> None:
