@@ -96,6 +96,48 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     ev.set_defaults(run=_run_eval)
 
+    spot = commands.add_parser("spot", help="find visual events in a video and write a cue sheet for sync")
+    spot.add_argument("video", type=Path, help="the picture (any format FFmpeg reads)")
+    spot.add_argument(
+        "--out", type=Path, default=None, help="cue sheet to write (default outputs/<video>_cues.csv)"
+    )
+    spot.add_argument(
+        "--sensitivity", type=float, default=0.5, help="0–1: higher finds more (and weaker) events"
+    )
+    spot.add_argument(
+        "--min-spacing", type=float, default=0.2, metavar="S", help="seconds between events (default 0.2)"
+    )
+    spot.add_argument("--start-tc", default=None, help="start timecode if the video has none")
+    spot.add_argument("--force", action="store_true", help="overwrite an existing cue sheet")
+    spot.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    spot.set_defaults(run=_run_spot)
+
+    syn = commands.add_parser("sync", help="place sounds on their frames and export for editors")
+    syn.add_argument("video", type=Path, nargs="?", default=None, help="the picture (or --fps and --length)")
+    syn.add_argument("--cues", type=Path, required=True, help="cue sheet, .csv or .toml")
+    syn.add_argument("--fps", default=None, help="frame rate without a video: 24, 25, 24000/1001, 29.97 …")
+    syn.add_argument(
+        "--length", type=float, default=None, metavar="S", help="programme length without a video"
+    )
+    syn.add_argument(
+        "--start-tc",
+        default=None,
+        help="programme start timecode (overrides the video's; default 00:00:00:00)",
+    )
+    syn.add_argument(
+        "--out", type=Path, default=Path("outputs/sync"), help="output folder (default outputs/sync)"
+    )
+    syn.add_argument("--model", default="bundled", help="model for cues that name none (default bundled)")
+    syn.add_argument("--no-preview", action="store_true", help="skip preview.mp4")
+    syn.add_argument(
+        "--no-aaf", action="store_true", help="skip timeline.aaf (the slowest export: ~16 ms per cue)"
+    )
+    syn.add_argument("--force", action="store_true", help="overwrite existing files")
+    syn.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    syn.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    syn.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    syn.set_defaults(run=_run_sync)
+
     models = commands.add_parser("models", help="list the models foleykit can run and which work offline")
     models.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     models.set_defaults(run=_run_models)
@@ -179,6 +221,71 @@ def _run_eval(args: argparse.Namespace) -> int:
     weakest = sorted(metrics["per_class"].items(), key=lambda kv: kv[1])[:5]
     print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
+    return 0
+
+
+def _run_spot(args: argparse.Namespace) -> int:
+    from foleykit.framesync.spot import spot_events, write_spot_sheet
+
+    out = args.out or Path("outputs") / f"{args.video.stem}_cues.csv"
+    if out.exists() and not args.force:
+        raise BadInputError(f"{out} exists; pass --force to overwrite it")
+    result = spot_events(
+        args.video,
+        sensitivity=args.sensitivity,
+        min_spacing=args.min_spacing,
+        start_tc=args.start_tc,
+        progress=True,
+    )
+    from foleykit.audio.io import ensure_writable_dir
+
+    ensure_writable_dir(out.parent)
+    path = write_spot_sheet(result, out, force=args.force)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "cue_sheet": str(path)}, indent=2))
+        return 0
+    print(path)
+    kinds: dict[str, int] = {}
+    for event in result.events:
+        kinds[event.kind] = kinds.get(event.kind, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no events"
+    print(f"{summary} in {result.frames_analysed} frames ({result.seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from foleykit.framesync.api import sync
+
+    result = sync(
+        args.cues,
+        args.video,
+        fps=args.fps,
+        length=args.length,
+        start_tc=args.start_tc,
+        out_dir=args.out,
+        model=args.model,
+        force=args.force,
+        device=args.device,
+        dtype=args.dtype,
+        preview=not args.no_preview,
+        aaf=not args.no_aaf,
+        progress=True,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    rate = 48000 / 1000
+    for cue, error in zip(result.to_dict()["cues"], result.errors, strict=True):
+        measured = "start" if error is None else f"{error / rate:+.3f} ms"
+        print(f"{cue['cue']:>4}  {cue['mark_timecode']}  A{cue['track']}  {measured:>10}  {cue['name']}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    worst = result.max_error_ms
+    print(
+        f"{len(result.cues)} cue(s) on {1 + max(c.lane for c in result.cues)} track(s); "
+        f"worst transient error {'-' if worst is None else f'{worst:.3f} ms'}; files in {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 
