@@ -253,6 +253,12 @@ def test_spot_then_sync_a_flash_and_a_cut(
     found = {int(r["frame"]): r["kind"] for r in rows}
     assert any(abs(f - 20) <= 1 for f in found) and any(abs(f - 50) <= 1 for f in found), found
     assert len(json.loads(stdout)["events"]) == len(rows)
+    prefilled = tmp_path / "prefilled.csv"
+    assert _run(capsys, "spot", str(video), "--out", str(prefilled), "--prompt", "whoosh")[0] == 0
+    assert {r["prompt"] for r in csv.DictReader(prefilled.open())} == {"whoosh"}
+    assert _run(capsys, "spot", str(video), "--out", str(prefilled))[0] == 2, (
+        "never overwritten without --force"
+    )
 
     out = tmp_path / "out"
     code, _, err = _run(capsys, "sync", str(video), "--cues", str(sheet), "--out", str(out))

@@ -108,6 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--min-spacing", type=float, default=0.2, metavar="S", help="seconds between events (default 0.2)"
     )
     spot.add_argument("--start-tc", default=None, help="start timecode if the video has none")
+    spot.add_argument(
+        "--prompt", default="", help="prompt for every row (default blank: fill each in before sync)"
+    )
     spot.add_argument("--force", action="store_true", help="overwrite an existing cue sheet")
     spot.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     spot.set_defaults(run=_run_spot)
@@ -225,11 +228,13 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 
 def _run_spot(args: argparse.Namespace) -> int:
+    from foleykit.audio.io import ensure_writable_dir
     from foleykit.framesync.spot import spot_events, write_spot_sheet
 
     out = args.out or Path("outputs") / f"{args.video.stem}_cues.csv"
     if out.exists() and not args.force:
         raise BadInputError(f"{out} exists; pass --force to overwrite it")
+    ensure_writable_dir(out.parent)  # before minutes of analysis, not after
     result = spot_events(
         args.video,
         sensitivity=args.sensitivity,
@@ -237,10 +242,7 @@ def _run_spot(args: argparse.Namespace) -> int:
         start_tc=args.start_tc,
         progress=True,
     )
-    from foleykit.audio.io import ensure_writable_dir
-
-    ensure_writable_dir(out.parent)
-    path = write_spot_sheet(result, out, force=args.force)
+    path = write_spot_sheet(result, out, force=args.force, prompt=args.prompt)
     if args.json:
         print(json.dumps({**result.to_dict(), "cue_sheet": str(path)}, indent=2))
         return 0
