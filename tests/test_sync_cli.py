@@ -85,6 +85,8 @@ def test_sync_without_video_lands_every_click_on_its_mark_in_the_delivered_files
     report = json.loads(stdout)
     assert report["max_error_ms"] <= 1.0
     assert report["tracks"] == 2
+    assert report["files"]["aaf_skipped"] is None and Path(report["files"]["aaf"]).stat().st_size > 0
+    assert not list(out.glob(".timeline.*")), "the AAF job's part file was moved into place"
 
     mix, rate = sf.read(out / "mix.wav", dtype="float32", always_2d=True)
     assert rate == 48000 and mix.shape[0] == 6 * 48000

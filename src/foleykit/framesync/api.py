@@ -262,7 +262,7 @@ def sync(
     """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export."""
     from foleykit.exports.bwf import BextInfo, write_bwf
     from foleykit.exports.sync_plot import write_sync_plot
-    from foleykit.exports.timeline import build_timeline, write_timelines
+    from foleykit.exports.timeline import AafJob, build_timeline, write_timelines
 
     began = time.perf_counter()
     programme = _programme(video, fps, length, start_tc)
@@ -303,9 +303,12 @@ def sync(
 
     created = datetime.now()
     cue_dir = ensure_writable_dir(out / "cues")
-    cue_files = []
-    for item in placed:
-        path = cue_dir / f"{item.cue.file_stem}.wav"
+    cue_files = [cue_dir / f"{item.cue.file_stem}.wav" for item in placed]
+    timeline = build_timeline(
+        placed, programme, {p.cue.number: f for p, f in zip(placed, cue_files, strict=True)}
+    )
+    aaf_job = AafJob(timeline, out) if aaf else None  # on the other core while the files below are written
+    for item, path in zip(placed, cue_files, strict=True):
         src = item.source
         what = (
             f"prompt={src['prompt']} model={src['model']} seed={src['seed']}"
@@ -327,7 +330,6 @@ def sync(
             ),
             force=force,
         )
-        cue_files.append(path)
     mix_path = write_bwf(
         out / "mix.wav",
         mix,
@@ -343,10 +345,7 @@ def sync(
         ),
         force=force,
     )
-    timeline = build_timeline(
-        placed, programme, dict(zip([p.cue.number for p in placed], cue_files, strict=True))
-    )
-    timelines = write_timelines(timeline, out, force=force, aaf=aaf)
+    timelines = write_timelines(timeline, out, force=force, aaf=aaf_job or False)
 
     rows = []
     for item, path, error in zip(placed, cue_files, errors, strict=True):

@@ -51,7 +51,8 @@ def _energy(audio: np.ndarray) -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float64)
     if audio.ndim == 1:
         audio = audio[None]
-    centred = audio - np.median(audio, axis=1, keepdims=True)  # a DC offset is not a sound
+    # a DC offset is not a sound; the median of every 16th sample estimates it robustly at 1/16 the cost
+    centred = audio - np.median(audio[:, ::16], axis=1, keepdims=True)
     return np.square(centred).sum(axis=0)
 
 
