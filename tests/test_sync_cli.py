@@ -276,3 +276,36 @@ def test_spot_then_sync_a_flash_and_a_cut(
     placed = json.loads(stdout)["cues"]
     assert [c["mark_frame"] for c in placed] == [int(r["frame"]) for r in rows]
     assert all(abs(c["measured_error_samples"]) <= 48 for c in placed)
+
+
+def test_a_variable_or_odd_rate_video_is_refused_before_anything_is_written(
+    tmp_path: Path, sounds: Path, capsys: pytest.CaptureFixture
+) -> None:
+    video = _write_video(tmp_path / "odd.mp4", Fraction(25, 2), 2)
+    sheet = tmp_path / "cues.csv"
+    sheet.write_text("frame,audio\n3,sfx/knock.wav\n")
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "sync", str(video), "--cues", str(sheet), "--out", str(out))
+    assert code == 2 and "not a standard rate" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_empty_audio_and_earlier_takes_stop_the_run_before_generation(
+    tmp_path: Path, sounds: Path, capsys: pytest.CaptureFixture
+) -> None:
+    sf.write(sounds / "empty.wav", np.zeros(0), 48000)
+    sheet = tmp_path / "cues.csv"
+    sheet.write_text("frame,prompt,audio\n5,door knock,\n10,,sfx/empty.wav\n")
+    out = tmp_path / "out"
+    code, _, err = _run(
+        capsys, "sync", "--fps", "25", "--length", "2", "--cues", str(sheet), "--out", str(out)
+    )
+    assert code == 2 and f"{sheet}, line 3: audio file empty.wav is empty" in err
+    assert not out.exists() or not any(out.rglob("*.wav")), "the door knock was not generated"
+    sheet.write_text("frame,prompt\n5,door knock\n")
+    (out / "takes" / "001_door_knock").mkdir(parents=True)
+    (out / "takes" / "001_door_knock" / "door_knock_t1_s7.wav").write_bytes(b"earlier take")
+    code, _, err = _run(
+        capsys, "sync", "--fps", "25", "--length", "2", "--cues", str(sheet), "--out", str(out)
+    )
+    assert code == 2 and "takes/001_door_knock exists" in err

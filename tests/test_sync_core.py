@@ -288,3 +288,31 @@ def test_bwf_carries_an_exact_time_reference_and_its_samples(tmp_path: Path) -> 
     assert rate == 48000 and np.abs(back.T - audio).max() < 2 / 2**23
     with pytest.raises(BadInputError, match="exists"):
         write_bwf(path, audio, 48000, BextInfo(0))
+
+
+def test_a_mark_in_the_last_milliseconds_is_cut_at_the_end_without_fading_the_hit() -> None:
+    programme = programme_from_rate(25, 1)
+    sound = np.zeros(4800, np.float32)
+    sound[0] = 1.0
+    for sync in ("start", "onset"):
+        cue = Cue(1, "cue 1", 24, 47_952, "end", prompt="x", sync=sync)  # 1 ms before the end
+        placed = place(CueSound(cue, sound[None]), programme)
+        assert placed.end_sample == programme.samples and placed.audio[0, 0] == pytest.approx(1.0)
+
+
+def test_a_steady_sound_after_a_short_silence_starts_where_the_silence_ends() -> None:
+    rng = np.random.default_rng(6)
+    audio = rng.normal(0, 0.2, 96_000)
+    audio[:4800] = 0  # 100 ms of silence in 2 s of rain-like noise: 5 % of the clip
+    assert abs(find_transient(audio[None].astype(np.float32)).sample - 4800) <= 12
+
+
+def test_premiere_style_drop_frame_and_sheet_format_errors(tmp_path: Path) -> None:
+    assert Timecode(NTSC, True).to_frame("01;00;00;00") == 107892
+    programme = programme_from_rate(25, 60)
+    with pytest.raises(BadInputError, match="line 1: column 'frame' appears twice"):
+        load_cue_sheet(_sheet(tmp_path, "frame,frame,prompt\n3,5,knock\n"), programme)
+    with pytest.raises(BadInputError, match="line"):  # an unclosed quote must not swallow later rows
+        load_cue_sheet(_sheet(tmp_path, 'frame,prompt\n3,"door knock\n50,glass\n'), programme)
+    with pytest.raises(BadInputError, match="over 24 hours"):
+        programme_from_rate(25, 90_000)

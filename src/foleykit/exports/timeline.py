@@ -448,6 +448,11 @@ class AafJob:
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._future = self._pool.submit(_aaf_in_child, text, name)
 
+    def cancel(self) -> None:
+        """The export failed elsewhere: stop (or wait out) the child and leave no part file behind."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._part.unlink(missing_ok=True)
+
     def finish(self, force: bool) -> tuple[Path | None, str | None]:
         """(path, None) once written and moved into place, or (None, why the adapter could not)."""
         try:

@@ -27,6 +27,7 @@ from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, meas
 from foleykit.framesync.timecode import SAMPLE_RATE, rate_label
 from foleykit.framesync.video import Programme, probe_video, programme_from_rate
 
+MAX_WAV_DATA_BYTES = 2**32 - 4096  # RIFF sizes are 32-bit; headers and bext need the rest
 MAX_ERROR_SAMPLES = 48  # 1 ms: the placement target (DESIGN §3)
 SPOTTING_COLUMNS = (
     "cue",
@@ -146,6 +147,8 @@ def _check_sources(sheet: CueSheet, default_model: str) -> dict[str, Any]:
                 raise BadInputError(
                     f"{sheet.path}, {cue.where}: {cue.audio.name} has {info.channels} channels"
                 )
+            if info.frames * SAMPLE_RATE < info.samplerate:  # not even one sample at 48 kHz
+                raise BadInputError(f"{sheet.path}, {cue.where}: audio file {cue.audio.name} is empty")
             continue
         try:
             SoundRequest(
@@ -165,8 +168,24 @@ def _check_sources(sheet: CueSheet, default_model: str) -> dict[str, Any]:
     return sources
 
 
-def _planned(out: Path, sheet: CueSheet, with_video: bool) -> list[Path]:
-    """Files this run would write (lane EDLs beyond A1 and the preview's container are checked later)."""
+def _preview_target(programme: Programme, out: Path) -> Path:
+    """preview.mp4, or .mov for codecs MP4 cannot hold; a codec neither holds is refused before any work."""
+    import av
+
+    from foleykit.exports.preview import _container_for
+
+    assert programme.video is not None
+    with av.open(str(programme.video)) as container:
+        codec = container.streams.video[0].codec_context.name
+    return _container_for(codec, out / "preview.mp4")[0]
+
+
+def _taken(path: Path) -> bool:
+    return any(path.iterdir()) if path.is_dir() else path.exists()
+
+
+def _planned(out: Path, sheet: CueSheet, preview: Path | None) -> list[Path]:
+    """Files (and take folders) this run would write; lane EDLs beyond A1 are globbed by the caller."""
     names = [
         "mix.wav",
         "timeline.otio",
@@ -177,9 +196,9 @@ def _planned(out: Path, sheet: CueSheet, with_video: bool) -> list[Path]:
         "sync.json",
         "sync.png",
     ]
-    if with_video:
-        names += ["preview.mp4", "preview.mov"]
-    return [out / n for n in names] + [out / "cues" / f"{c.file_stem}.wav" for c in sheet.cues]
+    planned = [out / n for n in names] + [out / "cues" / f"{c.file_stem}.wav" for c in sheet.cues]
+    planned += [out / "takes" / c.file_stem for c in sheet.cues if c.prompt is not None]
+    return planned + ([preview] if preview else [])
 
 
 def _sounds(
@@ -266,11 +285,14 @@ def sync(
 
     began = time.perf_counter()
     programme = _programme(video, fps, length, start_tc)
+    if programme.samples * 3 > MAX_WAV_DATA_BYTES:
+        hours = float(programme.duration) / 3600
+        raise BadInputError(f"the programme is {hours:.1f} h long; a 24-bit WAV mix holds at most 8.2 h mono")
     sheet = load_cue_sheet(cues, programme)
     sources = _check_sources(sheet, model)
     out = ensure_writable_dir(Path(out_dir))
-    with_preview = preview and programme.video is not None
-    existing = [p for p in _planned(out, sheet, with_preview) if p.exists()] + sorted(
+    preview_path = _preview_target(programme, out) if preview and programme.video is not None else None
+    existing = [p for p in _planned(out, sheet, preview_path) if _taken(p)] + sorted(
         out.glob("timeline_A*.edl")
     )
     if existing and not force:
@@ -284,6 +306,8 @@ def sync(
     errors = measure_errors(mix, placed)
     rendered = time.perf_counter()
 
+    if mix.size * 3 > MAX_WAV_DATA_BYTES:
+        raise BadInputError("a stereo mix this long would pass the 4 GiB WAV limit (RF64 is not supported)")
     warnings = []
     peak = float(np.abs(mix).max(initial=0.0))
     if peak > 1.0:
@@ -308,44 +332,49 @@ def sync(
         placed, programme, {p.cue.number: f for p, f in zip(placed, cue_files, strict=True)}
     )
     aaf_job = AafJob(timeline, out) if aaf else None  # on the other core while the files below are written
-    for item, path in zip(placed, cue_files, strict=True):
-        src = item.source
-        what = (
-            f"prompt={src['prompt']} model={src['model']} seed={src['seed']}"
-            if "prompt" in src
-            else f"file={Path(src['audio']).name}"
-        )
-        write_bwf(
-            path,
-            item.file_audio(),
+    try:
+        for item, path in zip(placed, cue_files, strict=True):
+            src = item.source
+            what = (
+                f"prompt={src['prompt']} model={src['model']} seed={src['seed']}"
+                if "prompt" in src
+                else f"file={Path(src['audio']).name}"
+            )
+            write_bwf(
+                path,
+                item.file_audio(),
+                SAMPLE_RATE,
+                BextInfo(
+                    time_reference=programme.time_reference(item.file_start_frame),
+                    description=_description(
+                        programme, f"foleykit cue {item.cue.number} {item.cue.name}; {what}"
+                    ),
+                    originator_reference=f"foleykit-cue-{item.cue.number:03d}",
+                    coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if item.audio.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
+                    created=created,
+                ),
+                force=force,
+            )
+        mix_path = write_bwf(
+            out / "mix.wav",
+            mix,
             SAMPLE_RATE,
             BextInfo(
-                time_reference=programme.time_reference(item.file_start_frame),
+                time_reference=programme.start_sample_since_midnight,
                 description=_description(
-                    programme, f"foleykit cue {item.cue.number} {item.cue.name}; {what}"
+                    programme, f"foleykit sync mix of {sheet.path.name}, {len(placed)} cues"
                 ),
-                originator_reference=f"foleykit-cue-{item.cue.number:03d}",
-                coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if item.audio.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
+                originator_reference="foleykit-mix",
+                coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if mix.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
                 created=created,
             ),
             force=force,
         )
-    mix_path = write_bwf(
-        out / "mix.wav",
-        mix,
-        SAMPLE_RATE,
-        BextInfo(
-            time_reference=programme.start_sample_since_midnight,
-            description=_description(
-                programme, f"foleykit sync mix of {sheet.path.name}, {len(placed)} cues"
-            ),
-            originator_reference="foleykit-mix",
-            coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if mix.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
-            created=created,
-        ),
-        force=force,
-    )
-    timelines = write_timelines(timeline, out, force=force, aaf=aaf_job or False)
+        timelines = write_timelines(timeline, out, force=force, aaf=aaf_job or False)
+    except BaseException:
+        if aaf_job is not None:
+            aaf_job.cancel()
+        raise
 
     rows = []
     for item, path, error in zip(placed, cue_files, errors, strict=True):
@@ -377,13 +406,11 @@ def sync(
     for key, value in timelines.items():
         files[key] = [str(v) for v in value] if isinstance(value, list) else (str(value) if value else value)
     files["plot"] = str(write_sync_plot(out / "sync.png", mix, placed, errors, programme, force=force))
-    if with_preview:
+    if preview_path is not None:
         from foleykit.exports.preview import write_preview
 
         assert programme.video is not None
-        files["preview"] = str(
-            write_preview(programme.video, mix, programme, out / "preview.mp4", force=force)
-        )
+        files["preview"] = str(write_preview(programme.video, mix, programme, preview_path, force=force))
     done = time.perf_counter()
     result = SyncResult(
         programme,
@@ -422,7 +449,7 @@ def _command(
     import shlex
 
     argv = ["foleykit", "sync"]
-    argv += [str(programme.video)] if programme.video else ["--fps", str(fps), "--length", f"{length:g}"]
+    argv += [str(programme.video)] if programme.video else ["--fps", str(fps), "--length", repr(length)]
     argv += ["--cues", str(cues), "--out", str(out), "--model", model]
     if start_tc:
         argv += ["--start-tc", start_tc]

@@ -8,6 +8,7 @@ or the TOML `[[cue]]` number.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import sys
 from dataclasses import dataclass
@@ -87,8 +88,7 @@ def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         return [(f"cue {i}", dict(c)) for i, c in enumerate(cues, start=1)]
     if path.suffix.lower() != ".csv":
         raise BadInputError(f"cue sheet {path} must be .csv or .toml")
-    lines = text.splitlines()
-    reader = csv.reader(lines)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a stray quote is an error, not a merge
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -110,6 +110,9 @@ def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             )
     except csv.Error as err:
         raise BadInputError(f"cue sheet {path}, line {reader.line_num}: {err}") from None
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise BadInputError(f"cue sheet {path}, line 1: column {twice[0]!r} appears twice")
     unknown = [h for h in header if h not in KNOWN_KEYS]
     if unknown:
         raise BadInputError(

@@ -89,11 +89,11 @@ def place(sound: CueSound, programme: Programme) -> PlacedCue:
     placed = audio[:, head : end - start] * np.float32(10 ** (cue.gain_db / 20))
     trim_fade = round(TRIM_FADE_SECONDS * SAMPLE_RATE)
     # A fade at a cut never reaches the transient (it stays sample-sharp on its mark).
-    _fade(
-        placed,
-        min(trim_fade, max(0, transient.sample - head)) if head else 0,
-        round(END_FADE_SECONDS * SAMPLE_RATE) if end < start + audio.shape[1] else 0,
-    )
+    hit = max(0, transient.sample - head)  # the transient's index in `placed`
+    tail = 0
+    if end < start + audio.shape[1]:  # cut at the programme end: fade out, but never over the transient
+        tail = min(round(END_FADE_SECONDS * SAMPLE_RATE), max(0, placed.shape[1] - hit - 1))
+    _fade(placed, min(trim_fade, hit) if head else 0, tail)
     start = max(start, 0)
     first_frame = sample_to_frame(start, programme.rate)
     file_start = frame_to_sample(first_frame, programme.rate)

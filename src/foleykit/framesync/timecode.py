@@ -24,7 +24,8 @@ _DECIMAL_NAMES = {
     "29.97": Fraction(30000, 1001),
     "59.94": Fraction(60000, 1001),
 }
-_TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
+# HH:MM:SS:FF, drop-frame HH:MM:SS;FF (also . or ,), and Premiere's all-semicolon HH;MM;SS;FF
+_TIMECODE = re.compile(r"^(\d{1,2})[:;](\d{2})[:;](\d{2})([:;.,])(\d{2})$")
 
 
 def snap_rate(rate: Fraction, tolerance: float = 2e-4) -> Fraction:

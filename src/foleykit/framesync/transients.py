@@ -4,8 +4,9 @@ Hand-written on purpose: librosa-style onset detectors work on an STFT grid (10 
 frame of steepest spectral flux, not the sample where the sound starts; placement needs the latter.
 
 Two passes over the raw 48 kHz samples:
-1. coarse: 5 ms energy blocks; the first block clearly above the noise floor (≥ 10 dB over it and within
-   15 dB of the loudest block) holds the first transient (quieter pre-noise and lead-in are skipped);
+1. coarse: 5 ms energy blocks, the quietest of them the noise floor; the first sample clearly above it
+   (≥ 10 dB over it and within 15 dB of the loudest block) is in the first hit (quieter pre-noise and
+   lead-in are skipped);
 2. fine: a causal 0.5 ms energy envelope; walking back from the first sample over that level, the
    transient is the sample right after the envelope last sat at the floor (≤ 6 dB above it, or 70 dB below
    the peak in silence). When the hit steps ≥ 20 dB over the 10 ms just before it (a lead-in, a breath,
@@ -27,7 +28,6 @@ from foleykit.framesync.timecode import SAMPLE_RATE
 
 BLOCK_SECONDS = 0.005
 ENVELOPE_SECONDS = 0.0005
-FLOOR_PERCENTILE = 10
 EVENT_OVER_FLOOR = 10.0  # 10 dB
 EVENT_UNDER_PEAK = 10 ** (-15 / 10)  # 15 dB
 RISE_OVER_FLOOR = 4.0  # 6 dB
@@ -69,8 +69,10 @@ def find_transient(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Transie
     peak = float(block_peaks.max())
     if peak <= 1e-20:
         return Transient(0, 0, 0.0)
-    floor_peak = float(np.percentile(block_peaks, FLOOR_PERCENTILE))
-    floor_mean = float(np.percentile(blocks.mean(axis=1), FLOOR_PERCENTILE))
+    # The floor is the quietest 5 ms anywhere: a short silence before a steady sound (an engine, rain)
+    # is still the floor, even when it is a few percent of the clip.
+    floor_peak = float(block_peaks[:-1].min() if block_peaks.size > 1 else block_peaks.min())
+    floor_mean = float(blocks.mean(axis=1)[:-1].min() if block_peaks.size > 1 else 0.0)
     event = max(floor_peak * EVENT_OVER_FLOOR, floor_peak + EVENT_UNDER_PEAK * (peak - floor_peak))
     over = np.flatnonzero(energy > event)
     if over.size == 0:  # no edge anywhere: loud from the start, or a steady texture

@@ -13,12 +13,15 @@ from typing import Any
 from foleykit.errors import BadInputError
 from foleykit.framesync.timecode import (
     SAMPLE_RATE,
+    STANDARD_RATES,
     Timecode,
     frame_to_sample,
     parse_rate,
     rate_label,
     snap_rate,
 )
+
+MAX_PROGRAMME_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def programme_from_rate(
         raise BadInputError(f"--length {length_seconds!r} is not a number of seconds") from None
     if seconds <= 0:
         raise BadInputError(f"--length must be positive, got {length_seconds}")
+    if seconds > MAX_PROGRAMME_SECONDS:
+        raise BadInputError(f"--length {length_seconds} s is over 24 hours, the most timecode can label")
     frames = -(-seconds * exact // 1)
     return _with_start(Programme(rate=exact, frame_count=int(frames)), start_tc, None)
 
@@ -128,7 +133,7 @@ def probe_video(path: str | Path, start_tc: str | None = None) -> Programme:
             raw_rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             if not raw_rate:
                 raise BadInputError(f"{path}: the video stream has no frame rate")
-            rate = snap_rate(Fraction(raw_rate))
+            rate = _standard_rate(path, stream)
             frames = stream.frames or _count_frames(container, stream)
             first = Fraction(0)
             if stream.start_time is not None and stream.time_base is not None:
@@ -152,6 +157,22 @@ def probe_video(path: str | Path, start_tc: str | None = None) -> Programme:
         height=height,
     )
     return _with_start(programme, start_tc, container_tc)
+
+
+def _standard_rate(path: Path, stream: Any) -> Fraction:
+    """The stream's exact standard rate; variable or non-standard rates are refused (editors conform first)."""
+    seen = []
+    for candidate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if candidate:
+            rate = snap_rate(Fraction(candidate))
+            if rate in STANDARD_RATES:
+                return rate
+            seen.append(rate)
+    shown = f"{float(seen[0]):.3f}" if seen else "unknown"
+    raise BadInputError(
+        f"{path}: frame rate {shown} fps is variable or not a standard rate; conform it first "
+        "(e.g. ffmpeg -i IN -r 25 OUT) or use --fps with --length"
+    )
 
 
 def _count_frames(container: Any, stream: Any) -> int:
