@@ -96,6 +96,19 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     ev.set_defaults(run=_run_eval)
 
+    bat = commands.add_parser("batch", help="generate every sound of a prompt file (resumable; accelerate)")
+    bat.add_argument("file", type=Path, help="prompt file: .toml ([defaults], [[sound]]), .csv or .jsonl")
+    bat.add_argument(
+        "--out", type=Path, default=Path("outputs/batch"), help="output root (default outputs/batch)"
+    )
+    bat.add_argument("--force", action="store_true", help="make every take again, even finished ones")
+    bat.add_argument("--batch-size", type=int, default=8, help="takes per pipeline call (default 8)")
+    bat.add_argument("--no-report", action="store_true", help="skip report.html")
+    bat.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    bat.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    bat.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    bat.set_defaults(run=_run_batch)
+
     spot = commands.add_parser("spot", help="find visual events in a video and write a cue sheet for sync")
     spot.add_argument("video", type=Path, help="the picture (any format FFmpeg reads)")
     spot.add_argument(
@@ -224,6 +237,35 @@ def _run_eval(args: argparse.Namespace) -> int:
     weakest = sorted(metrics["per_class"].items(), key=lambda kv: kv[1])[:5]
     print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
+    return 0
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from foleykit.batch import run_batch
+    from foleykit.batch.runner import _process_state
+
+    result = run_batch(
+        args.file,
+        args.out,
+        force=args.force,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        report=not args.no_report,
+        progress=True,
+    )
+    if not _process_state(args.device).is_main_process:
+        return 0  # one answer per run, from the main process
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(result.report or result.manifest)
+    d = result.to_dict()
+    print(
+        f"{result.generated} take(s) made, {result.skipped} already there, of {result.planned}; "
+        f"{d['wall_s']:.1f} s wall, {d['audio_s_per_wall_s'] or 0:.2f} audio s per wall s",
+        file=sys.stderr,
+    )
     return 0
 
 

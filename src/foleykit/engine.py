@@ -200,6 +200,35 @@ class Engine:
         rate = self.backend.info.sample_rate
         return [to_delivery(native, rate, duration)[0] for _, _, audio, _ in batches for native in audio]
 
+    def render_batches(
+        self,
+        prompts: list[str],
+        negatives: list[str],
+        seeds: list[int],
+        duration: float,
+        *,
+        steps: int | None = None,
+        guidance: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> Iterator[list[tuple[int, Take]]]:
+        """Different prompts, one take each, several per pipeline call; yields each call's (index, take)s.
+
+        A generator, so a caller (the batch runner) can write every call's files before the next starts.
+        """
+        if not (len(prompts) == len(negatives) == len(seeds)):
+            raise ValueError("prompts, negatives and seeds differ in length")
+        check_duration(duration, self.source)
+        steps, guidance = self.settings(steps, guidance)
+        rate = self.backend.info.sample_rate
+        for start, batch, audio, elapsed in self._batches(
+            prompts, negatives, seeds, duration, steps, guidance, batch_size, False
+        ):
+            done = []
+            for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
+                delivered, report = to_delivery(native, rate, duration)
+                done.append((start + offset, Take(1, seed, delivered, report, elapsed, tuple(batch))))
+            yield done
+
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
         steps, guidance = self.settings(request.steps, request.guidance)

@@ -1,0 +1,177 @@
+"""Prompt files for `foleykit batch` (DESIGN §5): TOML, CSV or JSONL, validated whole before any work.
+
+TOML: a `[defaults]` table and `[[sound]]` tables. CSV: a header row, one sound per row (no defaults).
+JSONL: one sound object per line; a first line `{"defaults": {…}}` sets defaults. Errors name the file
+and the `[[sound]]` number, CSV line or JSONL line.
+
+A sound without a seed gets one derived from its file and name (CRC32), so a re-run plans the very same
+file names and finds its finished takes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from foleykit.errors import BadInputError
+from foleykit.request import SoundRequest, slugify
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed")
+SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS)
+_INTS = ("takes", "steps", "seed")
+_FLOATS = ("duration", "guidance")
+
+
+@dataclass(frozen=True)
+class BatchSound:
+    name: str
+    folder: str  # slug of the name: the sound's output folder
+    request: SoundRequest  # seeds fixed
+    where: str
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    path: Path
+    sounds: tuple[BatchSound, ...]
+
+    @property
+    def stem(self) -> str:
+        return slugify(self.path.stem)
+
+
+def _typed(key: str, value: Any, where: str) -> Any:
+    """CSV cells are text; TOML/JSON values must already have the right type."""
+    if isinstance(value, str) and key in _INTS + _FLOATS:
+        text = value.strip()
+        try:
+            return int(text) if key in _INTS else float(text)
+        except ValueError:
+            kind = "a whole number" if key in _INTS else "a number"
+            raise BadInputError(f"{where}: {key} must be {kind}, got {value!r}") from None
+    return value
+
+
+def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise BadInputError(f"{path} is not valid TOML: {err}") from None
+        extra = sorted(set(document) - {"defaults", "sound"})
+        if extra:
+            raise BadInputError(f"{path}: unknown table or key {extra[0]!r} (use [defaults] and [[sound]])")
+        defaults = document.get("defaults", {})
+        sounds = document.get("sound", [])
+        if not isinstance(defaults, dict) or not isinstance(sounds, list):
+            raise BadInputError(f"{path}: [defaults] must be a table and sounds [[sound]] tables")
+        return defaults, [(f"[[sound]] #{i}", dict(s)) for i, s in enumerate(sounds, start=1)]
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = [h.strip().lower() for h in next(reader)]
+            rows = []
+            for row in reader:
+                if not any(c.strip() for c in row):
+                    continue
+                if len(row) > len(header):
+                    raise BadInputError(f"{path}, line {reader.line_num}: more fields than the header names")
+                cells = {k: v.strip() for k, v in zip(header, row, strict=False) if v.strip()}
+                rows.append((f"line {reader.line_num}", cells))
+        except StopIteration:
+            raise BadInputError(f"{path} is empty") from None
+        except csv.Error as err:
+            raise BadInputError(f"{path}, line {reader.line_num}: {err}") from None
+        unknown = [h for h in header if h not in SOUND_KEYS]
+        if unknown:
+            raise BadInputError(
+                f"{path}, line 1: unknown column {unknown[0]!r} (columns: {', '.join(SOUND_KEYS)})"
+            )
+        return {}, rows
+    if suffix in (".jsonl", ".ndjson"):
+        defaults: dict[str, Any] = {}
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise BadInputError(f"{path}, line {number}: not JSON ({err.msg})") from None
+            if not isinstance(item, dict):
+                raise BadInputError(f"{path}, line {number}: each line must be a JSON object")
+            if set(item) == {"defaults"} and not rows:
+                defaults = item["defaults"]
+                continue
+            rows.append((f"line {number}", item))
+        return defaults, rows
+    raise BadInputError(f"{path}: prompt files are .toml, .csv or .jsonl")
+
+
+def load_prompt_file(path: str | Path) -> PromptFile:
+    """Parse and validate every sound; the first bad one raises a one-line BadInputError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise BadInputError(f"prompt file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BadInputError(f"prompt file {path} cannot be read as text: {err}") from None
+    defaults, rows = _rows(path, text)
+    unknown = sorted(set(defaults) - set(DEFAULT_KEYS))
+    if unknown:
+        raise BadInputError(
+            f"{path}, [defaults]: unknown key {unknown[0]!r} (keys: {', '.join(DEFAULT_KEYS)})"
+        )
+    defaults = {k: _typed(k, v, f"{path}, [defaults]") for k, v in defaults.items()}
+    if not rows:
+        raise BadInputError(f"{path} has no sounds")
+    sounds: list[BatchSound] = []
+    folders: dict[str, str] = {}
+    for where, row in rows:
+        where = f"{path}, {where}"
+        unknown = sorted(set(row) - set(SOUND_KEYS))
+        if unknown:
+            raise BadInputError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(SOUND_KEYS)})")
+        fields = {**defaults, **{k: _typed(k, v, where) for k, v in row.items()}}
+        prompt = fields.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise BadInputError(f"{where}: missing prompt")
+        name = fields.get("name", prompt)
+        if not isinstance(name, str) or not name.strip():
+            raise BadInputError(f"{where}: name must be text")
+        folder = slugify(name)
+        if folder in folders:
+            raise BadInputError(f"{where}: duplicate name {name!r} (also {folders[folder]})")
+        folders[folder] = where
+        seed = fields.get("seed")
+        if seed is None:
+            seed = zlib.crc32(f"{slugify(path.stem)}/{folder}".encode()) % 2**31
+        try:
+            request = SoundRequest(
+                prompt=prompt,
+                negative_prompt=fields.get("negative") or None,
+                duration=fields.get("duration", 4.0),
+                takes=fields.get("takes", 1),
+                seed=seed,
+                steps=fields.get("steps"),
+                guidance=fields.get("guidance"),
+                model=fields.get("model", "bundled"),
+                name=name,
+            ).with_seeds()
+        except BadInputError as err:
+            raise BadInputError(f"{where}: {err}") from None
+        sounds.append(BatchSound(name=name, folder=folder, request=request, where=where))
+    return PromptFile(path=path, sounds=tuple(sounds))

@@ -1,0 +1,282 @@
+"""`foleykit batch`: a prompt file → takes on disk, resumable, batched, spread over accelerate processes.
+
+Safe to kill at any moment: each take's WAV and sidecar are written atomically (WAV first), and a take
+counts as finished only when both are there and the WAV reads back at its full length; its manifest line
+is appended with one `write` after that. A re-run skips finished takes and makes the rest; `--force` makes
+all again. Under `accelerate launch`, `PartialState.split_between_processes` hands each process a share of
+the missing takes; every process appends to the one manifest, and the main process rewrites it at the end
+with one line per take (no duplicates, none lost, takes finished before a kill included).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from foleykit.audio.io import ensure_writable_dir, write_atomic
+from foleykit.audio.post import DELIVERY_SAMPLE_RATE
+from foleykit.batch.prompt_file import BatchSound, PromptFile, load_prompt_file
+from foleykit.errors import BadInputError
+
+MANIFEST = "manifest.jsonl"
+REPORT = "report.html"
+
+
+@dataclass(frozen=True)
+class TakeJob:
+    sound: BatchSound
+    take: int
+    seed: int
+    wav: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.wav.with_suffix(".json")
+
+    @property
+    def group(self) -> tuple[str, float, int | None, float | None]:
+        """Takes that can share a pipeline call: same model, length, steps and guidance."""
+        r = self.sound.request
+        return (r.model, r.duration, r.steps, r.guidance)
+
+
+@dataclass
+class BatchResult:
+    file: Path
+    out_dir: Path
+    planned: int
+    generated: int
+    skipped: int
+    wall_s: float
+    audio_s: float
+    manifest: Path
+    report: Path | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file),
+            "out_dir": str(self.out_dir),
+            "takes": self.planned,
+            "generated": self.generated,
+            "skipped": self.skipped,
+            "wall_s": round(self.wall_s, 3),
+            "audio_s": round(self.audio_s, 3),
+            "audio_s_per_wall_s": round(self.audio_s / self.wall_s, 3) if self.wall_s > 0 else None,
+            "manifest": str(self.manifest),
+            "report": str(self.report) if self.report else None,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def plan(prompts: PromptFile, out_dir: Path) -> list[TakeJob]:
+    root = Path(out_dir) / prompts.stem
+    jobs = []
+    for sound in prompts.sounds:
+        for take, seed in enumerate(sound.request.take_seeds(), start=1):
+            jobs.append(TakeJob(sound, take, seed, root / sound.folder / sound.request.file_name(take, seed)))
+    return jobs
+
+
+def is_finished(job: TakeJob) -> bool:
+    """WAV and sidecar both present, the sidecar JSON, the WAV readable at its full length."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(job.wav))
+        json.loads(job.sidecar.read_text())
+    except (OSError, RuntimeError, ValueError, sf.LibsndfileError):
+        return False
+    return info.frames == round(job.sound.request.duration * DELIVERY_SAMPLE_RATE)
+
+
+def _manifest_line(
+    job: TakeJob, out_dir: Path, wall_s: float | None, process: int | None = None
+) -> dict[str, Any]:
+    r = job.sound.request
+    return {
+        "name": job.sound.name,
+        "take": job.take,
+        "seed": job.seed,
+        "prompt": r.prompt,
+        "negative": r.negative_prompt,
+        "model": r.model,
+        "duration": r.duration,
+        "path": job.wav.relative_to(out_dir).as_posix(),
+        "sidecar": job.sidecar.relative_to(out_dir).as_posix(),
+        "wall_s": None if wall_s is None else round(wall_s, 4),
+        "process": process,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _append(path: Path, entry: dict[str, Any]) -> None:
+    """One `write` on an O_APPEND descriptor: whole lines, even with several processes appending."""
+    data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _merge_manifest(path: Path, jobs: list[TakeJob], out_dir: Path) -> None:
+    """One line per finished take, in plan order: appended lines kept, takes finished but unlisted added."""
+    seen: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                seen[entry["path"]] = entry
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut by a kill mid-write: the take is re-listed from its files below
+    lines = []
+    for job in jobs:
+        key = job.wav.relative_to(out_dir).as_posix()
+        if key in seen and job.wav.exists():
+            lines.append(seen[key])
+        elif is_finished(job):
+            lines.append(_manifest_line(job, out_dir, None))
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in lines)
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
+
+
+def _check_models(prompts: PromptFile) -> dict[str, Any]:
+    from foleykit.engine import check_duration
+    from foleykit.models import resolve_model
+
+    sources: dict[str, Any] = {}
+    for sound in prompts.sounds:
+        model = sound.request.model
+        try:
+            if model not in sources:
+                sources[model] = resolve_model(model)
+            check_duration(sound.request.duration, sources[model])
+        except BadInputError as err:
+            raise BadInputError(f"{sound.where}: {err}") from None
+    return sources
+
+
+def _remove_stray_temporaries(root: Path) -> None:
+    """A killed run can leave `.name.xxxx.wav.tmp` files (never a truncated WAV): clear them."""
+    if root.is_dir():
+        for tmp in root.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _process_state(device: str) -> Any:
+    """accelerate's view of the processes; on a machine without CUDA it must be told it is CPU-only,
+    or processes started by `accelerate launch`/torchrun each think they are alone."""
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
+
+
+def run_batch(
+    file: str | Path,
+    out_dir: str | Path = "outputs/batch",
+    *,
+    force: bool = False,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = 8,
+    report: bool = True,
+    progress: bool = False,
+) -> BatchResult:
+    """Make every take of a prompt file that is not already on disk; see the module docstring."""
+    from tqdm.auto import tqdm
+
+    from foleykit.engine import get_engine
+
+    began = time.perf_counter()
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
+    prompts = load_prompt_file(file)
+    sources = _check_models(prompts)
+    out = ensure_writable_dir(Path(out_dir))
+    jobs = plan(prompts, out)
+    state = _process_state(device)
+    # device "auto" is this process's own GPU under accelerate (runtime.resolve_device asks PartialState)
+    if state.is_main_process:
+        _remove_stray_temporaries(out / prompts.stem)
+    state.wait_for_everyone()
+    pending = jobs if force else [j for j in jobs if not is_finished(j)]
+    manifest = out / prompts.stem / MANIFEST
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    checked = time.perf_counter()
+
+    generated = 0
+    with state.split_between_processes(pending) as mine:
+        groups: dict[tuple, list[TakeJob]] = {}
+        for job in mine:
+            groups.setdefault(job.group, []).append(job)
+        bar = tqdm(
+            total=len(mine),
+            desc=f"batch {prompts.stem}" + (f" [{state.process_index}]" if state.num_processes > 1 else ""),
+            unit="take",
+            file=sys.stderr,
+            disable=not progress,
+        )
+        for (model, duration, steps, guidance), group in groups.items():
+            engine = get_engine(sources[model], device=device, dtype=dtype, progress=False)
+            batches = engine.render_batches(
+                [j.sound.request.prompt for j in group],
+                [j.sound.request.negative_prompt or "" for j in group],
+                [j.seed for j in group],
+                duration,
+                steps=steps,
+                guidance=guidance,
+                batch_size=batch_size,
+            )
+            for done in batches:
+                for index, take in done:
+                    job = group[index]
+                    job.wav.parent.mkdir(parents=True, exist_ok=True)
+                    engine.write(
+                        job.sound.request, [replace(take, take=job.take)], job.wav.parent, force=True
+                    )
+                    _append(
+                        manifest,
+                        _manifest_line(job, out, take.render_seconds / len(done), state.process_index),
+                    )
+                    generated += 1
+                bar.update(len(done))
+        bar.close()
+    generated_at = time.perf_counter()
+    state.wait_for_everyone()
+
+    report_path = None
+    if state.is_main_process:
+        _merge_manifest(manifest, jobs, out)
+        if report:
+            from foleykit.batch.report import write_report
+
+            report_path = write_report(
+                out / prompts.stem / REPORT, prompts, jobs, out, time.perf_counter() - began
+            )
+    state.wait_for_everyone()
+    done_at = time.perf_counter()
+    return BatchResult(
+        file=Path(file),
+        out_dir=out / prompts.stem,
+        planned=len(jobs),
+        generated=generated,
+        skipped=len(jobs) - len(pending),
+        wall_s=done_at - began,
+        audio_s=sum(j.sound.request.duration for j in pending),  # made by this run, all processes
+        manifest=manifest,
+        report=report_path,
+        timings={
+            "check_s": checked - began,
+            "generate_s": generated_at - checked,
+            "manifest_report_s": done_at - generated_at,
+        },
+    )

@@ -1,0 +1,178 @@
+"""`foleykit batch`: validation, batching, resume (also after SIGKILL), two accelerate processes, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from foleykit.cli import main as foleykit_main
+
+SOUNDS = [("knock", "door knock"), ("rain", "rain on a roof"), ("steps", "footsteps on gravel")]
+
+
+def _prompt_file(tmp_path: Path, model: Path, takes: int = 2, duration: float = 1.0, sounds=SOUNDS) -> Path:
+    body = f'[defaults]\nmodel = "{model}"\nduration = {duration}\ntakes = {takes}\nsteps = 2\n'
+    for name, prompt in sounds:
+        body += f'\n[[sound]]\nname = "{name}"\nprompt = "{prompt}"\n'
+    path = tmp_path / "lib.toml"
+    path.write_text(body)
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = foleykit_main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _manifest(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "lib" / "manifest.jsonl").read_text().splitlines()]
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return {
+        **os.environ,
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "suffix", "reason"),
+    [
+        ("[[sound]]\nname = 'a'\nprompt = 'x'\nvolume = 3\n", ".toml", "[[sound]] #1: unknown key 'volume'"),
+        (
+            "[[sound]]\nname = 'a'\nprompt = 'x'\n[[sound]]\nname = 'a'\nprompt = 'y'\n",
+            ".toml",
+            "duplicate name",
+        ),
+        ("[[sound]]\nname = 'a'\n", ".toml", "missing prompt"),
+        ("[defaults]\ntakes = -1\n[[sound]]\nprompt = 'x'\n", ".toml", "takes must be"),
+        ("[[sound]\nprompt = 'x'\n", ".toml", "not valid TOML"),
+        ("name,prompt,loudness\na,x,3\n", ".csv", "unknown column 'loudness'"),
+        (
+            '{"name": "a", "prompt": "x"}\n{"name": "b", "prompt": "y", "takes": "many"}\n',
+            ".jsonl",
+            "line 2: takes",
+        ),
+        ("[[sound]]\nprompt = 'x'\nmodel = 'no/such-model'\n", ".toml", "[[sound]] #1"),
+    ],
+)
+def test_bad_prompt_files_are_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, text: str, suffix: str, reason: str
+) -> None:
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(text)
+    code, out, err = _run(capsys, "batch", str(path), "--out", str(tmp_path / "out"))
+    assert code == 2 and out == "" and err.count("\n") == 1 and reason in err, err
+    assert not list((tmp_path / "out").rglob("*.wav"))
+
+
+def test_a_batch_writes_takes_manifest_and_report_and_resumes(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = _prompt_file(tmp_path, tiny_bundled_dir)
+    out = tmp_path / "out"
+    code, stdout, err = _run(capsys, "batch", str(path), "--out", str(out), "--batch-size", "4", "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["takes"] == 6 and result["generated"] == 6 and result["skipped"] == 0
+    entries = _manifest(out)
+    assert sorted(e["path"] for e in entries) == sorted({e["path"] for e in entries}) and len(entries) == 6
+    for entry in entries:
+        wav = out / entry["path"]
+        assert sf.info(wav).frames == 48000 and sf.info(wav).samplerate == 48000
+        sidecar = json.loads((out / entry["sidecar"]).read_text())
+        assert sidecar["seed"] == entry["seed"] and sidecar["prompt"] == entry["prompt"]
+    batch_seeds = {tuple(json.loads((out / e["sidecar"]).read_text())["batch_seeds"]) for e in entries}
+    assert max(len(s) for s in batch_seeds) == 4, "several prompts and takes share one pipeline call"
+    page = (out / "lib" / "report.html").read_text()
+    assert page.count("<audio") == 6 and page.count("data:image/png;base64,") == 6
+    assert "6 of 6 takes" in page
+
+    # resume: nothing to do; then a truncated WAV and a lost sidecar are made again, nothing else
+    stamps = {e["path"]: (out / e["path"]).stat().st_mtime_ns for e in entries}
+    code, stdout, _ = _run(capsys, "batch", str(path), "--out", str(out), "--json")
+    assert code == 0 and json.loads(stdout)["generated"] == 0 and json.loads(stdout)["skipped"] == 6
+    broken, orphan = out / entries[0]["path"], out / entries[1]["sidecar"]
+    broken.write_bytes(broken.read_bytes()[:1000])
+    orphan.unlink()
+    code, stdout, _ = _run(capsys, "batch", str(path), "--out", str(out), "--json")
+    assert json.loads(stdout)["generated"] == 2
+    again = _manifest(out)
+    assert len(again) == 6 and sf.info(broken).frames == 48000
+    unchanged = [p for p in stamps if p not in (entries[0]["path"], entries[1]["path"])]
+    assert all((out / p).stat().st_mtime_ns == stamps[p] for p in unchanged)
+    code, stdout, _ = _run(capsys, "batch", str(path), "--out", str(out), "--force", "--json")
+    assert json.loads(stdout)["generated"] == 6
+
+
+def test_a_killed_run_loses_no_finished_take_and_resumes(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=6, duration=2.0)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "1"]
+    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = out / "lib" / "manifest.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    listed = [json.loads(line)["path"] for line in manifest.read_text().splitlines()]
+    assert 3 <= len(listed) < 18, "killed mid-way"
+    for wav in (out / "lib").rglob("*.wav"):
+        assert sf.info(wav).frames == 96000, f"{wav} is whole"  # atomic: never a truncated WAV
+    before = {p: (out / p).read_bytes() for p in listed}
+    done = subprocess.run([*argv, "--json"], env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["generated"] + result["skipped"] == 18 and result["skipped"] >= len(listed)
+    final = [json.loads(line)["path"] for line in manifest.read_text().splitlines()]
+    assert len(final) == len(set(final)) == 18
+    assert all((out / p).read_bytes() == data for p, data in before.items()), "finished takes kept"
+
+
+def test_two_accelerate_processes_split_the_work_and_merge_one_manifest(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=2)
+    out = tmp_path / "out"
+    argv = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "2", "--json",
+    ]  # fmt: skip
+    done = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["takes"] == 6, "one JSON document, from the main process"
+    entries = _manifest(out)
+    assert len(entries) == len({e["path"] for e in entries}) == 6
+    assert {e["process"] for e in entries} == {0, 1}, "both processes made takes"
+    assert all(sf.info(out / e["path"]).frames == 48000 for e in entries)
+
+
+def test_the_prompt_library_is_valid_and_covers_every_category() -> None:
+    from foleykit.batch import load_prompt_file
+
+    library = Path(__file__).resolve().parents[1] / "prompts"
+    files = sorted(library.glob("*.toml"))
+    stems = {f.stem for f in files}
+    assert len(files) >= 12
+    assert {"footsteps", "doors", "impacts", "weather", "water", "fire", "vehicles"} <= stems
+    assert {"ui_electronic", "nature", "household", "whooshes_transitions", "ambience"} <= stems
+    for path in files:
+        sounds = load_prompt_file(path).sounds
+        assert len(sounds) >= 8, path.name
+        assert all(s.request.model == "bundled" and s.request.duration <= 10 for s in sounds)
+        assert all(s.request.negative_prompt for s in sounds), "every sound says what it should not be"
