@@ -34,7 +34,9 @@ def spectrogram_png(path: Path) -> str:
 
     audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
     mono = audio.mean(axis=1)
-    _, _, power = signal.spectrogram(mono, rate, nperseg=1024, noverlap=768)
+    _, _, power = signal.spectrogram(
+        mono, rate, nperseg=1024, noverlap=512
+    )  # ≥ 1 column per pixel for takes ≥ 4 s
     db = 10 * np.log10(power + 1e-12)
     level = np.clip((db - (db.max() - 80)) / 80, 0, 1)[::-1]
     rows = np.linspace(0, level.shape[0] - 1, SPECTRO_H).astype(int)

@@ -226,8 +226,12 @@ class FoleyPipeline(DiffusionPipeline):
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        mel = self.vae.decode(latents).sample.squeeze(1)  # (batch, frames, n_mels)
-        return self.vocoder(mel.to(self.vocoder.dtype)).float()
+        mel = self.vae.decode(latents).sample.squeeze(1).to(self.vocoder.dtype)  # (batch, frames, n_mels)
+        if mel.device.type == "cpu":
+            # On CPU HiFi-GAN's long 1-D convolutions run ~2.5x slower per item batched than one at a
+            # time (measured: 8 takes 1.88 s batched vs 0.73 s singly, 2 cores); GPUs want the batch.
+            return torch.cat([self.vocoder(item[None]) for item in mel]).float()
+        return self.vocoder(mel).float()
 
     @torch.no_grad()
     def __call__(
