@@ -59,6 +59,8 @@ def _env() -> dict[str, str]:
         ("[defaults]\ntakes = -1\n[[sound]]\nprompt = 'x'\n", ".toml", "takes must be"),
         ("[[sound]\nprompt = 'x'\n", ".toml", "not valid TOML"),
         ("name,prompt,loudness\na,x,3\n", ".csv", "unknown column 'loudness'"),
+        ("name,prompt,prompt\na,x,y\n", ".csv", "line 1: column 'prompt' appears twice"),
+        ("sound = [1, 2]\n", ".toml", "must be [[sound]] tables"),
         (
             '{"name": "a", "prompt": "x"}\n{"name": "b", "prompt": "y", "takes": "many"}\n',
             ".jsonl",

@@ -242,7 +242,6 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 def _run_batch(args: argparse.Namespace) -> int:
     from foleykit.batch import run_batch
-    from foleykit.batch.runner import _process_state
 
     result = run_batch(
         args.file,
@@ -254,7 +253,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         report=not args.no_report,
         progress=True,
     )
-    if not _process_state(args.device).is_main_process:
+    if not result.main_process:
         return 0  # one answer per run, from the main process
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

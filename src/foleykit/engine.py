@@ -192,13 +192,16 @@ class Engine:
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
         if not prompts:
             return []
-        check_duration(duration, self.source)
-        steps, guidance = self.settings(steps, guidance)
-        batches = self._batches(
-            prompts, [""] * len(prompts), seeds, duration, steps, guidance, batch_size, False
+        batches = self.render_batches(
+            prompts,
+            [""] * len(prompts),
+            seeds,
+            duration,
+            steps=steps,
+            guidance=guidance,
+            batch_size=batch_size,
         )
-        rate = self.backend.info.sample_rate
-        return [to_delivery(native, rate, duration)[0] for _, _, audio, _ in batches for native in audio]
+        return [take.audio for done in batches for _, take in done]
 
     def render_batches(
         self,

@@ -10,10 +10,7 @@ file names and finds its finished takes.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +18,7 @@ from typing import Any
 
 from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from foleykit.tables import csv_rows, read_text, table_array, toml_document
 
 DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed")
 SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS)
@@ -66,40 +59,15 @@ def _typed(key: str, value: Any, where: str) -> Any:
 def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise BadInputError(f"{path} is not valid TOML: {err}") from None
-        extra = sorted(set(document) - {"defaults", "sound"})
-        if extra:
-            raise BadInputError(f"{path}: unknown table or key {extra[0]!r} (use [defaults] and [[sound]])")
+        document = toml_document(
+            path, text, "prompt file", {"defaults", "sound"}, "use [defaults] and [[sound]]"
+        )
         defaults = document.get("defaults", {})
-        sounds = document.get("sound", [])
-        if not isinstance(defaults, dict) or not isinstance(sounds, list):
-            raise BadInputError(f"{path}: [defaults] must be a table and sounds [[sound]] tables")
-        return defaults, [(f"[[sound]] #{i}", dict(s)) for i, s in enumerate(sounds, start=1)]
+        if not isinstance(defaults, dict):
+            raise BadInputError(f"prompt file {path}: [defaults] must be a table")
+        return defaults, table_array(path, document, "sound", "prompt file", "[[sound]] #")
     if suffix == ".csv":
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        try:
-            header = [h.strip().lower() for h in next(reader)]
-            rows = []
-            for row in reader:
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) > len(header):
-                    raise BadInputError(f"{path}, line {reader.line_num}: more fields than the header names")
-                cells = {k: v.strip() for k, v in zip(header, row, strict=False) if v.strip()}
-                rows.append((f"line {reader.line_num}", cells))
-        except StopIteration:
-            raise BadInputError(f"{path} is empty") from None
-        except csv.Error as err:
-            raise BadInputError(f"{path}, line {reader.line_num}: {err}") from None
-        unknown = [h for h in header if h not in SOUND_KEYS]
-        if unknown:
-            raise BadInputError(
-                f"{path}, line 1: unknown column {unknown[0]!r} (columns: {', '.join(SOUND_KEYS)})"
-            )
-        return {}, rows
+        return {}, csv_rows(path, text, "prompt file", SOUND_KEYS)
     if suffix in (".jsonl", ".ndjson"):
         defaults: dict[str, Any] = {}
         rows = []
@@ -123,13 +91,7 @@ def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[s
 def load_prompt_file(path: str | Path) -> PromptFile:
     """Parse and validate every sound; the first bad one raises a one-line BadInputError."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInputError(f"prompt file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInputError(f"prompt file {path} cannot be read as text: {err}") from None
-    defaults, rows = _rows(path, text)
+    defaults, rows = _rows(path, read_text(path, "prompt file"))
     unknown = sorted(set(defaults) - set(DEFAULT_KEYS))
     if unknown:
         raise BadInputError(

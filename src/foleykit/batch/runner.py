@@ -58,6 +58,7 @@ class BatchResult:
     manifest: Path
     report: Path | None
     timings: dict[str, float] = field(default_factory=dict)
+    main_process: bool = True  # under accelerate, only the main process answers the user
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -279,4 +280,5 @@ def run_batch(
             "generate_s": generated_at - checked,
             "manifest_report_s": done_at - generated_at,
         },
+        main_process=state.is_main_process,
     )

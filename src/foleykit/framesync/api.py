@@ -254,6 +254,12 @@ def _description(programme: Programme, text: str) -> str:
     return head + text[: 256 - len(head)]
 
 
+def _coding_history(audio: np.ndarray) -> str:
+    """bext CodingHistory (EBU R 98) of a file foleykit wrote: 48 kHz, 24-bit PCM, mono or stereo."""
+    mode = "stereo" if audio.shape[0] == 2 else "mono"
+    return f"A=PCM,F={SAMPLE_RATE},W=24,M={mode},T=foleykit {__version__}"
+
+
 def _spotting_csv(result_rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, SPOTTING_COLUMNS, lineterminator="\n")
@@ -350,7 +356,7 @@ def sync(
                         programme, f"foleykit cue {item.cue.number} {item.cue.name}; {what}"
                     ),
                     originator_reference=f"foleykit-cue-{item.cue.number:03d}",
-                    coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if item.audio.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
+                    coding_history=_coding_history(item.audio),
                     created=created,
                 ),
                 force=force,
@@ -365,7 +371,7 @@ def sync(
                     programme, f"foleykit sync mix of {sheet.path.name}, {len(placed)} cues"
                 ),
                 originator_reference="foleykit-mix",
-                coding_history=f"A=PCM,F={SAMPLE_RATE},W=24,M={'stereo' if mix.shape[0] == 2 else 'mono'},T=foleykit {__version__}",
+                coding_history=_coding_history(mix),
                 created=created,
             ),
             force=force,

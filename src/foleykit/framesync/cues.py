@@ -7,10 +7,7 @@ or the TOML `[[cue]]` number.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,11 +17,7 @@ from foleykit.errors import BadInputError
 from foleykit.framesync.timecode import SAMPLE_RATE, frame_to_sample, sample_to_frame, seconds_to_sample
 from foleykit.framesync.video import Programme
 from foleykit.request import MAX_SEED, MAX_TAKES, slugify
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from foleykit.tables import Rows, csv_rows, read_text, table_array, toml_document
 
 MARK_KEYS = ("frame", "timecode", "seconds")
 SOUND_KEYS = ("prompt", "audio")
@@ -65,60 +58,14 @@ class CueSheet:
     cues: tuple[Cue, ...]
 
 
-def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInputError(f"cue sheet {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInputError(f"cue sheet {path} cannot be read as text: {err}") from None
+def _read_rows(path: Path) -> Rows:
+    text = read_text(path, "cue sheet")
     if path.suffix.lower() == ".toml":
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise BadInputError(f"cue sheet {path} is not valid TOML: {err}") from None
-        extra = sorted(set(document) - {"cue"})
-        if extra:
-            raise BadInputError(
-                f"cue sheet {path}: unknown table or key {extra[0]!r} (cues are [[cue]] tables)"
-            )
-        cues = document.get("cue", [])
-        if not isinstance(cues, list) or not all(isinstance(c, dict) for c in cues):
-            raise BadInputError(f"cue sheet {path}: cues must be [[cue]] tables")
-        return [(f"cue {i}", dict(c)) for i, c in enumerate(cues, start=1)]
+        document = toml_document(path, text, "cue sheet", {"cue"}, "cues are [[cue]] tables")
+        return table_array(path, document, "cue", "cue sheet", "cue ")
     if path.suffix.lower() != ".csv":
         raise BadInputError(f"cue sheet {path} must be .csv or .toml")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a stray quote is an error, not a merge
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise BadInputError(f"cue sheet {path} is empty") from None
-    except csv.Error as err:
-        raise BadInputError(f"cue sheet {path}, line 1: {err}") from None
-    rows = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-                continue
-            if len(row) > len(header):
-                raise BadInputError(
-                    f"{path}, line {line}: {len(row)} fields but the header names {len(header)}"
-                )
-            rows.append(
-                (f"line {line}", {k: v.strip() for k, v in zip(header, row, strict=False) if v.strip()})
-            )
-    except csv.Error as err:
-        raise BadInputError(f"cue sheet {path}, line {reader.line_num}: {err}") from None
-    twice = sorted({h for h in header if header.count(h) > 1})
-    if twice:
-        raise BadInputError(f"cue sheet {path}, line 1: column {twice[0]!r} appears twice")
-    unknown = [h for h in header if h not in KNOWN_KEYS]
-    if unknown:
-        raise BadInputError(
-            f"cue sheet {path}: unknown column {unknown[0]!r} (columns: {', '.join(KNOWN_KEYS)})"
-        )
-    return rows
+    return csv_rows(path, text, "cue sheet", KNOWN_KEYS, comments=True)
 
 
 class _RowError(BadInputError):

@@ -8,7 +8,7 @@ frame-based timelines (EDL, FCP XML, AAF) place it exactly and accumulate no rou
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -115,8 +115,6 @@ def place(sound: CueSound, programme: Programme) -> PlacedCue:
 
 def assign_lanes(placed: Sequence[PlacedCue]) -> list[PlacedCue]:
     """Greedy interval colouring on frame-aligned file extents: the fewest lanes, cues in mark order."""
-    from dataclasses import replace
-
     lane_ends: list[int] = []
     out = []
     for item in sorted(placed, key=lambda p: (p.file_start_sample, p.cue.number)):
