@@ -62,3 +62,13 @@ def tiny_stable_audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model_dir(request: pytest.FixtureRequest) -> Path:
     """Indirect fixture: `@pytest.mark.parametrize("model_dir", [...fixture names...], indirect=True)`."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory):
+    """One `python app.py` for every client and browser test (the model is loaded once, as in use)."""
+    from tests.ui_server import start_app, stop_app
+
+    server = start_app(tmp_path_factory.mktemp("app"))
+    yield server
+    stop_app(server)

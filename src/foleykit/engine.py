@@ -319,15 +319,24 @@ def planned_files(request: SoundRequest, out_dir: Path) -> list[Path]:
 
 _ENGINES: dict[tuple[str, str, str], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+ENGINE_LOADS = 0  # how many engines this process has loaded: a server should load each model once
+
+
+def loaded_engines() -> list[tuple[str, str, str]]:
+    """(model directory, device, dtype) of every engine this process holds."""
+    with _ENGINES_LOCK:
+        return list(_ENGINES)
 
 
 def get_engine(
     source: ModelSource, device: str = "auto", dtype: str = "auto", progress: bool = True
 ) -> Engine:
     """A loaded engine for this model/device/dtype, shared across calls (loaded once per process)."""
+    global ENGINE_LOADS
     key = (str(source.directory), device, dtype)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
+            ENGINE_LOADS += 1
             _ENGINES[key] = Engine.load(source, device=device, dtype=dtype, progress=progress)
         return _ENGINES[key]
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from foleykit import __version__
+from foleykit.audio import pictures
 from foleykit.audio.io import write_atomic
 
 if TYPE_CHECKING:
@@ -28,24 +26,7 @@ SPECTRO_W, SPECTRO_H = 360, 90
 
 def spectrogram_png(path: Path) -> str:
     """A log-power spectrogram of a WAV as a base64 PNG (low frequencies at the bottom)."""
-    import soundfile as sf
-    from PIL import Image
-    from scipy import signal
-
-    audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    mono = audio.mean(axis=1)
-    _, _, power = signal.spectrogram(
-        mono, rate, nperseg=1024, noverlap=512
-    )  # ≥ 1 column per pixel for takes ≥ 4 s
-    db = 10 * np.log10(power + 1e-12)
-    level = np.clip((db - (db.max() - 80)) / 80, 0, 1)[::-1]
-    rows = np.linspace(0, level.shape[0] - 1, SPECTRO_H).astype(int)
-    cols = np.linspace(0, max(level.shape[1] - 1, 0), SPECTRO_W).astype(int)
-    v = level[np.ix_(rows, cols)]
-    rgb = np.stack([v**0.5, v**1.5, 0.35 + 0.4 * v - 0.3 * v**3], axis=-1).clip(0, 1)
-    buffer = io.BytesIO()
-    Image.fromarray((rgb * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
+    return base64.b64encode(pictures.spectrogram_png(path, SPECTRO_W, SPECTRO_H)).decode()
 
 
 def write_report(

@@ -1,0 +1,574 @@
+#!/usr/bin/env python
+"""foleykit in the browser: prompt sounds, audition takes, sync them to a video, run prompt files.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--out outputs/ui]
+
+A thin Gradio layout over `foleykit.studio.Studio`, which does the work (and is what the tests drive
+directly). One server holds one copy of each model, shared by every browser through Gradio's queue;
+heavy work (generate, spot, sync, batch) runs `--concurrency` jobs at a time (default 1), so a second
+user waits in line instead of loading a second model. Errors reach the browser as one-line messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local tool
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+import gradio as gr
+
+from foleykit import __version__
+from foleykit.errors import FoleykitError
+from foleykit.studio import CUE_COLUMNS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
+
+HERE = Path(__file__).resolve().parent
+LOG = logging.getLogger("foleykit.app")
+TAKES_PER_ROW = 4
+BATCH_COLUMNS = ("name", "prompt", "take", "seed", "file")
+# One progress tracker per handler, as Gradio wants them: a gr.Progress default argument (B008 wants them here).
+GENERATE_PROGRESS = gr.Progress()
+SPOT_PROGRESS = gr.Progress(track_tqdm=True)
+SYNC_PROGRESS = gr.Progress(track_tqdm=True)
+BATCH_PROGRESS = gr.Progress(track_tqdm=True)
+CSS = """
+.take-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px;}
+footer {display: none !important;}
+"""
+
+
+# ------------------------------------------------------------------------------------------- errors
+def _message(error: BaseException) -> gr.Error:
+    if isinstance(error, FoleykitError):
+        return gr.Error(str(error), print_exception=False)
+    LOG.exception("unexpected error")  # the traceback goes to the server log, not to the browser
+    return gr.Error(f"{type(error).__name__}: {error}", print_exception=False)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn every failure of an event handler into a one-line message in the browser."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as error:
+                raise _message(error) from None
+
+        return stream
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as error:
+            raise _message(error) from None
+
+    return call
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+# --------------------------------------------------------------------------------------------- app
+def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: int = 1) -> gr.Blocks:
+    models = studio.models() or [default_model]
+    if default_model not in models:
+        models.insert(0, default_model)
+    heavy = {"concurrency_id": "engine", "concurrency_limit": concurrency}
+    light = {"concurrency_limit": None}
+
+    with gr.Blocks(title="foleykit", analytics_enabled=False, delete_cache=(900, 3600)) as demo:
+        gr.Markdown(
+            f"## foleykit {__version__} — sound effects from text, placed on the frame\n"
+            "Describe a sound, audition takes, then sync them to a video and hand the result to your editor."
+        )
+        with gr.Tabs():
+            # ============================================================================ Generate
+            with gr.Tab("Generate", id="generate"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        prompt = gr.Textbox(
+                            label="Prompt",
+                            placeholder="footsteps on gravel, slow",
+                            lines=2,
+                            elem_id="prompt",
+                        )
+                        negative = gr.Textbox(
+                            label="Negative prompt", placeholder="music, speech", elem_id="negative"
+                        )
+                        with gr.Row():
+                            model = gr.Dropdown(
+                                models,
+                                value=default_model,
+                                label="Model",
+                                allow_custom_value=True,
+                                elem_id="model",
+                            )
+                            duration = gr.Slider(0.5, 10, value=4, step=0.5, label="Duration (s)")
+                            takes = gr.Slider(1, MAX_UI_TAKES, value=3, step=1, label="Takes")
+                        with gr.Accordion("Seed and sampling", open=False), gr.Row():
+                            random_seed = gr.Checkbox(value=True, label="Random seed")
+                            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed (take 1)")
+                            steps = gr.Number(
+                                value=None, precision=0, minimum=1, label="Steps (blank: model default)"
+                            )
+                            guidance = gr.Number(
+                                value=None, minimum=0, label="Guidance (blank: model default)"
+                            )
+                        generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
+                    with gr.Column(scale=2):
+                        history = gr.Dropdown(
+                            [(g.label(), g.id) for g in studio.history()],
+                            value=None,
+                            allow_custom_value=True,  # ids made after start-up; Studio.open checks them
+                            label="History (pick one to re-open it)",
+                            elem_id="history",
+                        )
+                        examples = studio.examples()
+                        if examples:
+                            gr.Examples(
+                                examples,
+                                [prompt, negative, duration],
+                                label="From the prompt library",
+                                examples_per_page=6,
+                            )
+                generate_status = gr.Markdown(elem_id="generate-status")
+                slots: list[tuple[gr.Column, gr.Markdown, gr.Audio, gr.Image, gr.DownloadButton]] = []
+                for first in range(0, MAX_UI_TAKES, TAKES_PER_ROW):
+                    with gr.Row():
+                        for index in range(first, first + TAKES_PER_ROW):
+                            with gr.Column(visible=False, elem_classes="take-card", min_width=220) as card:
+                                title = gr.Markdown(f"**Take {index + 1}**")
+                                player = gr.Audio(
+                                    type="filepath",
+                                    interactive=False,
+                                    show_label=False,
+                                    # a plain <audio controls> player: the picture below shows the waveform
+                                    waveform_options=gr.WaveformOptions(show_recording_waveform=False),
+                                    buttons=["download"],
+                                    elem_id=f"take-{index + 1}-audio",
+                                )
+                                picture = gr.Image(
+                                    type="filepath",
+                                    interactive=False,
+                                    show_label=False,
+                                    height=140,
+                                    elem_id=f"take-{index + 1}-picture",
+                                )
+                                download = gr.DownloadButton(
+                                    f"Download take {index + 1} (WAV)",
+                                    size="sm",
+                                    elem_id=f"take-{index + 1}-wav",
+                                )
+                            slots.append((card, title, player, picture, download))
+                with gr.Accordion("Details (JSON: seeds, files, timings)", open=False):
+                    generate_details = gr.JSON()
+
+            # =========================================================================== Sync
+            with gr.Tab("Sync to video", id="sync"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        video = gr.Video(sources=["upload"], label="Video", elem_id="video")
+                    with gr.Column(scale=2):
+                        programme_info = gr.Markdown(
+                            "Upload a video to see its frame rate, length and timecode."
+                        )
+                        start_tc = gr.Textbox(
+                            label="Start timecode (blank: from the file)", placeholder="01:00:00:00"
+                        )
+                        sensitivity = gr.Slider(0, 1, value=0.5, step=0.05, label="Spotting sensitivity")
+                        cue_prompt = gr.Textbox(label="Prompt for spotted cues (edit per cue below)")
+                        cue_duration = gr.Slider(0.5, 10, value=2, step=0.5, label="Cue duration (s)")
+                        spot_btn = gr.Button("Spot events", elem_id="spot-btn")
+                cues = gr.Dataframe(
+                    headers=list(CUE_COLUMNS),
+                    datatype=["number", "str", "str", "number", "str", "str", "number"],
+                    type="array",
+                    interactive=True,
+                    static_columns=[1],
+                    label="Cues (frame is the mark, timecode follows it; sync: onset or start; seed blank: random)",
+                    elem_id="cues",
+                )
+                with gr.Row():
+                    add_cue_btn = gr.Button("Add cue", size="sm", elem_id="add-cue-btn")
+                    sync_model = gr.Dropdown(
+                        models, value=default_model, label="Model", allow_custom_value=True
+                    )
+                    aaf = gr.Checkbox(value=True, label="Also write AAF (slowest export)")
+                    sync_btn = gr.Button("Generate & sync", variant="primary", elem_id="sync-btn")
+                sync_status = gr.Markdown(elem_id="sync-status")
+                with gr.Row():
+                    preview = gr.Video(label="Preview (original picture + new sound)", elem_id="preview")
+                    sync_plot = gr.Image(type="filepath", label="Sync check: mark vs transient per cue")
+                sync_table = gr.Dataframe(
+                    headers=list(RESULT_COLUMNS), type="array", interactive=False, label="Placed cues"
+                )
+                bundle = gr.File(label="Export bundle (BWF, mix, OTIO/EDL/FCP XML/AAF, spotting list)")
+                with gr.Accordion("Details (JSON)", open=False):
+                    sync_details = gr.JSON()
+
+            # ========================================================================== Batch
+            with gr.Tab("Batch", id="batch"):
+                library = studio.prompt_library()
+                with gr.Row():
+                    library_pick = gr.Dropdown(
+                        [p.name for p in library],
+                        value=None,
+                        label="Prompt library",
+                        elem_id="library",
+                    )
+                    upload = gr.File(
+                        file_types=[".toml", ".csv", ".jsonl"],
+                        label="…or upload a prompt file (.toml, .csv, .jsonl)",
+                        elem_id="prompt-upload",
+                    )
+                batch_btn = gr.Button("Run batch", variant="primary", elem_id="batch-btn")
+                batch_status = gr.Markdown(elem_id="batch-status")
+                batch_table = gr.Dataframe(
+                    headers=list(BATCH_COLUMNS), type="array", interactive=False, label="Takes"
+                )
+                with gr.Row():
+                    batch_bundle = gr.File(label="All outputs (zip)")
+                    batch_report = gr.File(label="report.html (spectrogram + player per take)")
+        with gr.Accordion("Server", open=False):
+            server_btn = gr.Button("Refresh", size="sm")
+            server = gr.JSON()
+
+        # ---------------------------------------------------------------------------- handlers
+        def show(generation: Generation | None) -> list[Any]:
+            updates: list[Any] = []
+            shown = generation.takes if generation else []
+            for index, _ in enumerate(slots):
+                if index < len(shown):
+                    t = shown[index]
+                    updates += [
+                        gr.Column(visible=True),
+                        f"**Take {t.take}** · seed {t.seed}",
+                        str(t.wav),
+                        str(t.picture),
+                        gr.DownloadButton(value=str(t.wav), visible=True),
+                    ]
+                elif generation is not None and index < generation.settings["takes"]:
+                    updates += [
+                        gr.Column(visible=True),
+                        f"**Take {index + 1}** · rendering…",
+                        None,
+                        None,
+                        gr.DownloadButton(value=None, visible=False),
+                    ]
+                else:
+                    updates += [gr.Column(visible=False), "", None, None, gr.DownloadButton(value=None)]
+            return updates
+
+        def history_choices(selected: str | None = None) -> gr.Dropdown:
+            return gr.Dropdown(choices=[(g.label(), g.id) for g in studio.history()], value=selected)
+
+        @friendly
+        def on_generate(
+            prompt: str,
+            negative: str,
+            model: str,
+            duration: float,
+            takes: float,
+            random_seed: bool,
+            seed: float | None,
+            steps: float | None,
+            guidance: float | None,
+            progress: gr.Progress = GENERATE_PROGRESS,
+        ) -> Any:
+            run = studio.generate(
+                prompt,
+                negative=negative,
+                model=model,
+                duration=float(duration),
+                takes=int(takes),
+                seed=None if random_seed else _whole(seed),
+                steps=_whole(steps),
+                guidance=guidance,
+                progress=lambda fraction, text: progress(fraction, desc=text),
+            )
+            generation = None
+            for generation in run:
+                done = len(generation.takes)
+                status = (
+                    f"Take {done} of {generation.settings['takes']} ready · seed {generation.settings['seed']}"
+                    if not generation.complete
+                    else f"{done} take(s) in {generation.timings['total_s']:.1f} s · seed "
+                    f"{generation.settings['seed']} · {generation.folder}"
+                )
+                finished = generation.complete
+                yield [
+                    status,
+                    generation.to_dict(),
+                    history_choices(generation.id) if finished else gr.Dropdown(),
+                    generation.settings["seed"],
+                    *show(generation),
+                ]
+
+        @friendly
+        def on_open(job_id: str | None) -> list[Any]:
+            if not job_id:
+                return [
+                    gr.Markdown(),
+                    gr.JSON(),
+                    gr.Textbox(),
+                    gr.Textbox(),
+                    gr.Dropdown(),
+                    gr.Slider(),
+                    gr.Slider(),
+                    gr.Checkbox(),
+                    gr.Number(),
+                    gr.Number(),
+                    gr.Number(),
+                    *show(None),
+                ]
+            g = studio.open(job_id)
+            s = g.settings
+            return [
+                f"Re-opened {g.created.replace('T', ' ')[:19]} · {len(g.takes)} take(s) · {g.folder}",
+                g.to_dict(),
+                s["prompt"],
+                s["negative"],
+                s["model"],
+                s["duration"],
+                s["takes"],
+                False,
+                s["seed"],
+                s["steps"],
+                s["guidance"],
+                *show(g),
+            ]
+
+        slot_outputs = [component for slot in slots for component in slot]
+        generate_btn.click(
+            on_generate,
+            [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
+            [generate_status, generate_details, history, seed, *slot_outputs],
+            api_name="generate",
+            **heavy,
+        )
+        prompt.submit(
+            on_generate,
+            [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
+            [generate_status, generate_details, history, seed, *slot_outputs],
+            api_visibility="private",
+            **heavy,
+        )
+        history.input(
+            on_open,
+            history,
+            [
+                generate_status,
+                generate_details,
+                prompt,
+                negative,
+                model,
+                duration,
+                takes,
+                random_seed,
+                seed,
+                steps,
+                guidance,
+                *slot_outputs,
+            ],
+            api_name="open",
+            **light,
+        )
+
+        @friendly
+        def on_video(video: str | None, start_tc: str) -> str:
+            if not video:
+                return "Upload a video to see its frame rate, length and timecode."
+            p = studio.probe(video, start_tc)
+            size = f"{p['width']}×{p['height']}, " if p["width"] else ""
+            return (
+                f"**{Path(video).name}** · {size}{p['rate_label']} fps"
+                f"{' drop-frame' if p['drop_frame'] else ''} · {p['frame_count']} frames = "
+                f"{p['duration_s']:.3f} s · starts at {p['start_timecode']} ({p['timecode_source']})"
+            )
+
+        @friendly
+        def on_spot(
+            video: str | None,
+            start_tc: str,
+            sensitivity: float,
+            prompt: str,
+            duration: float,
+            progress: gr.Progress = SPOT_PROGRESS,
+        ) -> list[Any]:
+            if not video:
+                raise gr.Error("Upload a video first.", print_exception=False)
+            rows = studio.spot(
+                video,
+                sensitivity=sensitivity,
+                prompt=prompt,
+                duration=duration,
+                start_tc=start_tc,
+                progress=True,
+            )
+            message = (
+                f"Spotted {len(rows)} event(s). Fill in a prompt for each cue, edit or add cues, then sync."
+            )
+            return [rows, message]
+
+        @friendly
+        def on_add_cue(
+            rows: list[list[Any]] | None, video: str | None, start_tc: str, prompt: str, duration: float
+        ) -> list[list[Any]]:
+            rows = [list(r) for r in (rows or []) if any(str(c).strip() for c in r if c is not None)]
+            frames = [int(float(r[0])) for r in rows if str(r[0]).strip() not in ("", "None", "nan")]
+            new = [max(frames) + 24 if frames else 0, "", prompt, duration, "onset", "", None]
+            rows.append(new)
+            return studio.retime(rows, video, start_tc) if video else rows
+
+        @friendly
+        def on_sync(
+            video: str | None,
+            rows: list[list[Any]] | None,
+            start_tc: str,
+            model: str,
+            aaf: bool,
+            progress: gr.Progress = SYNC_PROGRESS,
+        ) -> list[Any]:
+            job = studio.sync(video or "", rows or [], model=model, start_tc=start_tc, aaf=aaf, progress=True)
+            return [
+                job.summary(),
+                str(job.preview) if job.preview else None,
+                str(job.plot),
+                job.rows,
+                str(job.bundle),
+                job.to_dict(),
+                studio.retime(rows or [], video or "", start_tc),
+            ]
+
+        video.change(on_video, [video, start_tc], programme_info, api_name="probe", **light)
+        start_tc.submit(on_video, [video, start_tc], programme_info, api_visibility="private", **light)
+        spot_btn.click(
+            on_spot,
+            [video, start_tc, sensitivity, cue_prompt, cue_duration],
+            [cues, sync_status],
+            api_name="spot",
+            **heavy,
+        )
+        add_cue_btn.click(
+            on_add_cue, [cues, video, start_tc, cue_prompt, cue_duration], cues, api_name="add_cue", **light
+        )
+        sync_btn.click(
+            on_sync,
+            [video, cues, start_tc, sync_model, aaf],
+            [sync_status, preview, sync_plot, sync_table, bundle, sync_details, cues],
+            api_name="sync",
+            **heavy,
+        )
+
+        @friendly
+        def on_batch(
+            pick: str | None, uploaded: str | None, progress: gr.Progress = BATCH_PROGRESS
+        ) -> list[Any]:
+            if uploaded:
+                source = Path(uploaded)
+            elif pick:
+                matches = [p for p in studio.prompt_library() if p.name == pick]
+                if not matches:
+                    raise gr.Error(f"{pick} is not in the prompt library", print_exception=False)
+                source = matches[0]
+            else:
+                raise gr.Error("Pick a prompt file from the library or upload one.", print_exception=False)
+            job = studio.batch(source, progress=True)
+            report = job.result.report
+            return [job.summary(), job.rows, str(job.bundle), str(report) if report else None]
+
+        batch_btn.click(
+            on_batch,
+            [library_pick, upload],
+            [batch_status, batch_table, batch_bundle, batch_report],
+            api_name="batch",
+            **heavy,
+        )
+        server_btn.click(studio.status, None, server, api_name="status", **light)
+        demo.load(
+            history_choices, None, history, api_visibility="private", **light
+        )  # a fresh page: fresh list
+    return demo
+
+
+# -------------------------------------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = _Parser(prog="app.py", description="foleykit in the browser (Gradio).")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("outputs/ui"), help="where jobs are kept (default outputs/ui)"
+    )
+    parser.add_argument("--model", default="bundled", help="model loaded at start and selected by default")
+    parser.add_argument("--concurrency", type=int, default=1, help="heavy jobs run at once (default 1)")
+    parser.add_argument("--max-upload", default="500mb", help="largest upload accepted (default 500mb)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    parser.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    parser.add_argument(
+        "--no-warm-up", action="store_true", help="load the model on the first request instead"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port must be 1–65535, got {args.port}")
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
+    studio = Studio(args.out, prompts_dir=HERE / "prompts", device=args.device, dtype=args.dtype)
+    try:
+        if not args.no_warm_up:
+            seconds = studio.warm_up(args.model)
+            LOG.info("model %s loaded and warmed up in %.1f s", args.model, seconds)
+        demo = build_app(studio, default_model=args.model, concurrency=args.concurrency)
+    except FoleykitError as error:
+        print(f"app.py: error: {error}", file=sys.stderr)
+        return 2
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=256)
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            max_file_size=args.max_upload,
+            allowed_paths=[str(args.out.resolve()), str(HERE / "prompts")],
+            show_error=True,
+            footer_links=[],
+            css=CSS,
+            ssr_mode=False,
+        )
+    except OSError as error:
+        print(f"app.py: error: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,560 @@
+"""The Python API behind the browser UI: generation sessions with a history, sync and batch jobs packed for
+download. No Gradio here — `app.py` only lays these out, so tests and notebooks drive the same code.
+
+Everything a user makes in the UI is a job folder under one root (default `outputs/ui`):
+`generate/<id>/` (takes + sidecars + `previews/` + `request.json`), `sync/<id>/` (the cue sheet as
+submitted, `export/` = DESIGN §6 `sync` outputs, and their zip) and `batch/<id>/` (the prompt file, the
+batch outputs, their zip). Job ids start with a UTC timestamp, so a folder listing is the history.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import shutil
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
+from foleykit.errors import BadInputError
+from foleykit.request import SoundRequest, slugify
+
+DEFAULT_ROOT = Path("outputs/ui")
+MAX_UI_TAKES = 8  # side by side on one screen
+CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
+RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
+PROMPT_SUFFIXES = (".toml", ".csv", ".jsonl")
+_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_-]{0,24}-[0-9a-f]{4}$")
+_STORED = {".wav", ".mp4", ".mov", ".png", ".zip"}  # already dense: zip stores them, deflates the rest
+
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    """Progress sink for callers that show none."""
+
+
+def new_job_id(label: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{slugify(label, 24)}-{secrets.token_hex(2)}"
+
+
+def zip_folder(folder: Path, target: Path) -> Path:
+    """Zip `folder` (paths inside relative to it, under a top folder of its name) atomically."""
+
+    def writer(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    kind = zipfile.ZIP_STORED if path.suffix.lower() in _STORED else zipfile.ZIP_DEFLATED
+                    archive.write(path, Path(folder.name) / path.relative_to(folder), compress_type=kind)
+
+    return write_atomic(target, writer, force=True)
+
+
+# ---------------------------------------------------------------------------------------------- generate
+
+
+@dataclass(frozen=True)
+class TakeView:
+    take: int
+    seed: int
+    wav: Path
+    sidecar: Path
+    picture: Path  # waveform above spectrogram
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Generation:
+    """One request made in the UI and its takes so far (a generation streams: take 1 comes first)."""
+
+    id: str
+    folder: Path
+    settings: dict[str, Any]  # the form as submitted, with the seed actually used
+    created: str
+    takes: list[TakeView] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Every take rendered and the generation recorded in the history."""
+        return "total_s" in self.timings
+
+    def snapshot(self) -> Generation:
+        return replace(self, takes=list(self.takes), timings=dict(self.timings))
+
+    def label(self) -> str:
+        s = self.settings
+        when = self.created.replace("T", " ")[:16]
+        prompt = s["prompt"] if len(s["prompt"]) <= 48 else s["prompt"][:47] + "…"
+        return f"{when} · {prompt} · {s['takes']} take(s), seed {s['seed']}, {s['model']}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "folder": str(self.folder),
+            "created": self.created,
+            "settings": self.settings,
+            "takes": [t.to_dict() for t in self.takes],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Generation:
+        takes = [
+            TakeView(t["take"], t["seed"], Path(t["wav"]), Path(t["sidecar"]), Path(t["picture"]))
+            for t in document["takes"]
+        ]
+        return cls(
+            document["id"],
+            Path(document["folder"]),
+            document["settings"],
+            document["created"],
+            takes,
+            document.get("timings", {}),
+        )
+
+
+# -------------------------------------------------------------------------------------------------- sync
+
+
+@dataclass
+class SyncJob:
+    id: str
+    folder: Path
+    result: Any  # foleykit.SyncResult
+    bundle: Path  # zip of export/
+    rows: list[list[Any]]  # RESULT_COLUMNS per cue
+
+    @property
+    def preview(self) -> Path | None:
+        path = self.result.files.get("preview")
+        return Path(path) if path else None
+
+    @property
+    def plot(self) -> Path:
+        return Path(self.result.files["plot"])
+
+    def summary(self) -> str:
+        r = self.result
+        worst = r.max_error_ms
+        text = (
+            f"{len(r.cues)} cue(s) placed on {r.programme.to_dict()['rate_label']} fps, "
+            f"worst transient error {worst:.3f} ms"
+            if worst is not None
+            else f"{len(r.cues)} cue(s) placed"
+        )
+        text += f"; {r.timings['total_s']:.1f} s."
+        return text + "".join(f"\n- ⚠ {w}" for w in r.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "folder": str(self.folder),
+            "bundle": str(self.bundle),
+            "preview": str(self.preview) if self.preview else None,
+            "plot": str(self.plot),
+            "max_error_ms": self.result.max_error_ms,
+            "warnings": self.result.warnings,
+            "cues": [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in self.rows],
+        }
+
+
+def _cell(value: Any) -> str:
+    """A table cell as text: '' for None/NaN, whole floats without '.0' (Gradio sends numbers as floats)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def cue_sheet_csv(rows: Sequence[Sequence[Any]], programme: Any) -> str:
+    """The UI's cue table (CUE_COLUMNS) as a DESIGN §4 CSV. Blank rows are skipped.
+
+    The frame is the mark; a timecode counts only where the frame is blank (the table's timecode column
+    is recomputed from the frame, so a stale one after an edit cannot disagree with it).
+    """
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CUE_COLUMNS)
+    kept = 0
+    for number, row in enumerate(rows, start=1):
+        cells = [_cell(v) for v in list(row) + [""] * (len(CUE_COLUMNS) - len(row))][: len(CUE_COLUMNS)]
+        frame, timecode, prompt, duration, sync_mode, name, seed = cells
+        if not any(cells):
+            continue
+        if not prompt:
+            raise BadInputError(f"cue table row {number}: no prompt (describe the sound for this mark)")
+        if not frame and not timecode:
+            raise BadInputError(f"cue table row {number}: give a frame (or a timecode) for the mark")
+        writer.writerow(
+            [frame, "" if frame else timecode, prompt, duration, sync_mode or "onset", name, seed]
+        )
+        kept += 1
+    if not kept:
+        raise BadInputError("the cue table is empty: spot events or add a row with a frame and a prompt")
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------- batch
+
+
+@dataclass
+class BatchJob:
+    id: str
+    folder: Path
+    result: Any  # foleykit.batch.BatchResult
+    bundle: Path
+    rows: list[list[Any]]  # name, prompt, take, seed, file
+
+    def summary(self) -> str:
+        r = self.result
+        rate = r.audio_s / r.wall_s if r.wall_s > 0 else 0.0
+        return (
+            f"{r.planned} take(s) from {r.file.name}: {r.generated} generated, {r.skipped} already there; "
+            f"{r.audio_s:.1f} s of audio in {r.wall_s:.1f} s ({rate:.2f} audio s per wall s)."
+        )
+
+
+class Studio:
+    """What the UI's three tabs do, over the one foleykit API; one per server, shared by every user.
+
+    Models are loaded once per process (`foleykit.engine.get_engine`) and every pipeline call is
+    serialised by the engine, so concurrent users share one copy of the weights.
+    """
+
+    def __init__(
+        self,
+        root: str | Path = DEFAULT_ROOT,
+        *,
+        prompts_dir: str | Path | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+    ) -> None:
+        self.root = Path(root)
+        self.prompts_dir = Path(prompts_dir) if prompts_dir else None
+        self.device = device
+        self.dtype = dtype
+
+    # ----------------------------------------------------------------------------------------- shared
+    def _job_folder(self, kind: str, label: str) -> tuple[str, Path]:
+        parent = ensure_writable_dir(self.root / kind)
+        job_id = new_job_id(label)
+        folder = parent / job_id
+        folder.mkdir()
+        return job_id, folder
+
+    def engine(self, model: str) -> Any:
+        from foleykit.engine import get_engine
+        from foleykit.models import resolve_model
+
+        return get_engine(resolve_model(model), device=self.device, dtype=self.dtype, progress=False)
+
+    def warm_up(self, model: str = "bundled") -> float:
+        """Load `model` and run one short call so the first user's click does not pay for either."""
+        began = time.perf_counter()
+        engine = self.engine(model)
+        engine.render(SoundRequest("warm-up", duration=1.0, seed=0, steps=2), progress=False)
+        return time.perf_counter() - began
+
+    def models(self) -> list[str]:
+        """Aliases that run here without the network (the bundled model first)."""
+        from foleykit.models import describe_models
+
+        return [m["name"] for m in describe_models() if m["offline"]]
+
+    def status(self) -> dict[str, Any]:
+        """What the server holds: loaded engines and how often one was loaded, and its memory."""
+        from foleykit import engine
+
+        return {
+            "engines_loaded": [key[0] for key in engine.loaded_engines()],
+            "engine_loads": engine.ENGINE_LOADS,
+            "rss_mb": _rss_mb(),
+        }
+
+    # --------------------------------------------------------------------------------------- generate
+    def generate(
+        self,
+        prompt: str,
+        *,
+        negative: str | None = None,
+        model: str = "bundled",
+        duration: float = 4.0,
+        takes: int = 3,
+        seed: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        progress: Progress = _no_progress,
+    ) -> Iterator[Generation]:
+        """Make `takes` takes of `prompt`; yields the Generation after each pipeline call.
+
+        Take 1 is rendered alone and shown first; the rest share one batched call. Each take's sidecar
+        command reproduces it bit for bit (it records the batch the take was made in).
+        """
+        from foleykit.audio.pictures import take_png
+        from foleykit.engine import check_duration
+
+        began = time.perf_counter()
+        if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
+            raise BadInputError(f"takes must be a whole number from 1 to {MAX_UI_TAKES}, got {takes!r}")
+        request = SoundRequest(
+            prompt=prompt,
+            negative_prompt=negative or None,
+            duration=duration,
+            takes=takes,
+            seed=seed,
+            steps=steps,
+            guidance=guidance,
+            model=model,
+        )
+        request = request.with_seeds()
+        progress(0.0, "loading model")
+        engine = self.engine(model)
+        check_duration(duration, engine.source)
+        steps_used, guidance_used = engine.settings(steps, guidance)
+        job_id, folder = self._job_folder("generate", prompt)
+        generation = Generation(
+            job_id,
+            folder,
+            {
+                "prompt": request.prompt,
+                "negative": request.negative_prompt or "",
+                "model": model,
+                "duration": duration,
+                "takes": takes,
+                "seed": request.take_seeds()[0],
+                "steps": steps_used,
+                "guidance": guidance_used,
+            },
+            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        seeds = request.take_seeds()
+        parts = [(0, seeds[:1])] + ([(1, seeds[1:])] if takes > 1 else [])
+        for offset, part_seeds in parts:
+            progress(offset / takes, f"rendering take {offset + 1}" + (f"–{takes}" if offset else ""))
+            part = replace(request, takes=len(part_seeds), seeds=part_seeds)
+            rendered = [replace(t, take=t.take + offset) for t in engine.render(part, progress=False)]
+            for take, written in zip(rendered, engine.write(request, rendered, folder), strict=True):
+                picture = folder / "previews" / written.path.with_suffix(".png").name
+                picture.parent.mkdir(exist_ok=True)
+                data = take_png(written.path)
+                write_atomic(picture, lambda tmp, data=data: tmp.write_bytes(data))
+                generation.takes.append(
+                    TakeView(take.take, take.seed, written.path, written.sidecar, picture)
+                )
+            generation.timings[f"take_{offset + 1}_s"] = time.perf_counter() - began
+            yield generation.snapshot()
+        generation.timings["total_s"] = time.perf_counter() - began
+        write_json(folder / "request.json", generation.to_dict(), force=True)
+        progress(1.0, "done")
+        yield generation.snapshot()
+
+    def history(self, limit: int = 50) -> list[Generation]:
+        """Finished generations, newest first (read back from their folders, so they outlive the server)."""
+        folder = self.root / "generate"
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.iterdir(), reverse=True):
+            document = path / "request.json"
+            if _JOB_ID.match(path.name) and document.is_file():
+                try:
+                    found.append(Generation.from_dict(json.loads(document.read_text(encoding="utf-8"))))
+                except (ValueError, KeyError, TypeError):
+                    continue  # an unreadable entry is left out of the list, not fatal to it
+            if len(found) >= limit:
+                break
+        return found
+
+    def open(self, job_id: str) -> Generation:
+        """A past generation by id (ids only: never a path from the browser)."""
+        if not isinstance(job_id, str) or not _JOB_ID.match(job_id):
+            raise BadInputError(f"no such generation: {job_id!r}")
+        document = self.root / "generate" / job_id / "request.json"
+        if not document.is_file():
+            raise BadInputError(f"no such generation: {job_id!r} (it may have been deleted)")
+        generation = Generation.from_dict(json.loads(document.read_text(encoding="utf-8")))
+        missing = [t.wav.name for t in generation.takes if not t.wav.is_file()]
+        if missing:
+            raise BadInputError(f"generation {job_id} lost its file {missing[0]}")
+        return generation
+
+    def examples(self, limit: int = 12) -> list[list[Any]]:
+        """[prompt, negative, duration] from the prompt library: the first sound of each category file."""
+        from foleykit.batch.prompt_file import load_prompt_file
+
+        rows: list[list[Any]] = []
+        for path in self.prompt_library():
+            try:
+                sound = load_prompt_file(path).sounds[0].request
+            except BadInputError:
+                continue
+            rows.append([sound.prompt, sound.negative_prompt or "", sound.duration])
+            if len(rows) >= limit:
+                break
+        return rows
+
+    # ------------------------------------------------------------------------------------------- sync
+    def probe(self, video: str | Path, start_tc: str | None = None) -> dict[str, Any]:
+        """Frame rate, length and start timecode of an uploaded video (BadInputError if it is not one)."""
+        from foleykit.framesync.video import probe_video
+
+        return probe_video(video, start_tc=start_tc or None).to_dict()
+
+    def spot(
+        self,
+        video: str | Path,
+        *,
+        sensitivity: float = 0.5,
+        prompt: str = "",
+        duration: float = 2.0,
+        start_tc: str | None = None,
+        progress: bool = False,
+    ) -> list[list[Any]]:
+        """Proposed cues as cue-table rows (CUE_COLUMNS); prompts left for the user unless given."""
+        from foleykit.framesync.spot import spot_events
+
+        result = spot_events(video, sensitivity=sensitivity, start_tc=start_tc or None, progress=progress)
+        return [
+            [
+                event.frame,
+                result.programme.timecode_of(event.frame),
+                prompt,
+                duration,
+                "onset",
+                f"{event.kind}_{event.frame}",
+                "",  # seed: drawn at sync time and shown in the results
+            ]
+            for event in result.events
+        ]
+
+    def retime(
+        self, rows: Sequence[Sequence[Any]], video: str | Path, start_tc: str | None = None
+    ) -> list[list[Any]]:
+        """The cue table with each timecode recomputed from its frame (what the table shows after an edit)."""
+        from foleykit.framesync.video import probe_video
+
+        programme = probe_video(video, start_tc=start_tc or None)
+        fixed = []
+        for row in rows:
+            cells = list(row) + [""] * (len(CUE_COLUMNS) - len(row))
+            frame = _cell(cells[0])
+            if frame.isdigit() and int(frame) < programme.frame_count:
+                cells[1] = programme.timecode_of(int(frame))
+            fixed.append(cells[: len(CUE_COLUMNS)])
+        return fixed
+
+    def sync(
+        self,
+        video: str | Path,
+        rows: Sequence[Sequence[Any]],
+        *,
+        model: str = "bundled",
+        start_tc: str | None = None,
+        aaf: bool = True,
+        progress: bool = False,
+    ) -> SyncJob:
+        """Generate every cue of the table, place it on its frame, export (DESIGN §6) and zip the lot."""
+        from foleykit.framesync.api import sync
+        from foleykit.framesync.video import probe_video
+
+        if not video:
+            raise BadInputError("upload a video first")
+        programme = probe_video(video, start_tc=start_tc or None)
+        text = cue_sheet_csv(rows, programme)
+        job_id, folder = self._job_folder("sync", Path(video).stem)
+        sheet = write_atomic(folder / "cues.csv", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        try:
+            result = sync(
+                sheet,
+                video,
+                start_tc=start_tc or None,
+                out_dir=folder / "export",
+                model=model,
+                device=self.device,
+                dtype=self.dtype,
+                aaf=aaf,
+                progress=progress,
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # a refused sheet leaves no half-made job behind
+            raise
+        rows_out = []
+        for placed, error, path in zip(result.cues, result.errors, result.files["cues"], strict=True):
+            rows_out.append(
+                [
+                    placed.cue.number,
+                    placed.cue.name,
+                    placed.cue.mark_frame,
+                    result.programme.timecode_of(placed.cue.mark_frame),
+                    placed.lane + 1,
+                    None if error is None else round(1000 * error / 48000, 3),
+                    placed.source.get("seed", ""),
+                    Path(path).name,
+                ]
+            )
+        bundle = zip_folder(folder / "export", folder / f"{slugify(Path(video).stem)}_sync.zip")
+        return SyncJob(job_id, folder, result, bundle, rows_out)
+
+    # ------------------------------------------------------------------------------------------ batch
+    def prompt_library(self) -> list[Path]:
+        if self.prompts_dir is None or not self.prompts_dir.is_dir():
+            return []
+        return sorted(p for p in self.prompts_dir.iterdir() if p.suffix in PROMPT_SUFFIXES)
+
+    def batch(self, prompt_file: str | Path, *, batch_size: int = 8, progress: bool = False) -> BatchJob:
+        """Run a prompt file into a new job folder; zip its takes, sidecars, manifest and report."""
+        from foleykit.batch import load_prompt_file, run_batch
+
+        source = Path(prompt_file) if prompt_file else None
+        if source is None or not source.is_file():
+            raise BadInputError("pick a prompt file from the library or upload one (.toml, .csv, .jsonl)")
+        if source.suffix.lower() not in PROMPT_SUFFIXES:
+            raise BadInputError(f"{source.name}: a prompt file must be .toml, .csv or .jsonl")
+        load_prompt_file(source)  # validate the whole file before a job folder exists
+        job_id, folder = self._job_folder("batch", source.stem)
+        copy = folder / source.name
+        shutil.copyfile(source, copy)
+        result = run_batch(
+            copy,
+            folder,
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        rows = []
+        for line in result.manifest.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            rows.append([entry["name"], entry["prompt"], entry["take"], entry["seed"], entry["path"]])
+        bundle = zip_folder(result.out_dir, folder / f"{result.out_dir.name}.zip")
+        return BatchJob(job_id, folder, result, bundle, rows)
+
+
+def _rss_mb() -> float | None:
+    """Resident memory of this process (Linux /proc; None elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+__all__ = ["CUE_COLUMNS", "RESULT_COLUMNS", "BatchJob", "Generation", "Studio", "SyncJob", "TakeView"]

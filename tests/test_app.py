@@ -1,0 +1,177 @@
+"""`python app.py` as users run it, driven over HTTP by `gradio_client`: generate, sync, batch, errors,
+eight users at once. The server is real (tests/ui_server.py); so are the files it hands back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.ui_server import REPO, AppServer, app_environment
+from tests.videos import event_reel
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+TAKE_OUTPUTS = 4  # per take slot: title, audio, picture, download
+
+
+@pytest.fixture(scope="module")
+def client(app_server: AppServer, tmp_path_factory: pytest.TempPathFactory) -> Client:
+    return Client(app_server.url, verbose=False, download_files=str(tmp_path_factory.mktemp("client")))
+
+
+def _generate(client: Client, prompt: str, *, takes: int = 2, seed: int | None = 5, duration: float = 2.0):
+    return client.predict(
+        prompt, "", "bundled", duration, takes, seed is None, seed or 0, None, None, api_name="/generate"
+    )
+
+
+def test_bad_arguments_and_a_missing_model_stop_app_py_with_one_line(tmp_path: Path) -> None:
+    for argv, message in (
+        (["--port", "70000"], "--port must be 1–65535"),
+        (["--model", str(tmp_path / "nowhere")], "does not exist"),
+    ):
+        run = subprocess.run(
+            [sys.executable, str(REPO / "app.py"), *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=app_environment(tmp_path),
+        )
+        assert run.returncode == 2, run.stderr
+        assert message in run.stderr and "Traceback" not in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_generate_returns_playable_takes_that_are_the_files_on_disk(client: Client) -> None:
+    out = _generate(client, "a heavy wooden door slams shut", takes=2, seed=5)
+    status, details, _history, seed = out[:4]
+    assert "2 take(s)" in status and seed == 5
+    assert [t["seed"] for t in details["takes"]] == [5, 6]
+    slots = out[4:]
+    for index, take in enumerate(details["takes"]):
+        _title, audio, picture, download = slots[index * TAKE_OUTPUTS : (index + 1) * TAKE_OUTPUTS]
+        served, rate = sf.read(audio, dtype="int32")
+        on_disk, _ = sf.read(take["wav"], dtype="int32")
+        assert rate == 48000 and served.shape == on_disk.shape == (96000,)
+        assert (served == on_disk).all()  # the player plays the delivered file, not a re-encode
+        download = download["value"] if isinstance(download, dict) else download  # sent as an update
+        assert Path(picture).stat().st_size > 1000 and Path(download).name == Path(take["wav"]).name
+    assert slots[2 * TAKE_OUTPUTS + 1] is None  # take slot 3 stays empty
+
+
+def test_a_past_generation_reopens_with_its_settings(client: Client) -> None:
+    first = _generate(client, "rain on a tin roof", takes=1, seed=77, duration=1.0)
+    job = first[1]["id"]
+    out = client.predict(job, api_name="/open")
+    assert out[1]["id"] == job
+    assert out[2:11] == ("rain on a tin roof", "", "bundled", 1.0, 1, False, 77, 10, 3.0)
+    assert sf.info(out[12]).duration == pytest.approx(1.0)
+
+
+def test_eight_simultaneous_users_all_get_takes_from_one_loaded_model(client: Client) -> None:
+    prompts = [
+        f"{thing}, close" for thing in ("knock", "drip", "clang", "whoosh", "thud", "beep", "tick", "step")
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        jobs = [
+            client.submit(p, "", "bundled", 1.0, 1, False, 100 + i, None, None, api_name="/generate")
+            for i, p in enumerate(prompts)
+        ]
+        results = list(pool.map(lambda job: job.result(timeout=300), jobs))
+    ids = {r[1]["id"] for r in results}
+    assert len(ids) == 8
+    assert sorted(r[1]["settings"]["prompt"] for r in results) == sorted(prompts)
+    assert all(sf.info(r[5]).frames == 48000 for r in results)
+    status = client.predict(api_name="/status")
+    assert status["engine_loads"] == 1 and len(status["engines_loaded"]) == 1
+
+
+def test_sync_a_small_video_through_the_client(client: Client, tmp_path: Path) -> None:
+    video = event_reel(tmp_path / "reel.mp4", Fraction(24), seed=7)
+    info = client.predict(handle_file(str(video.path)), "", api_name="/probe")
+    assert "24 fps" in info and f"{video.frame_count} frames" in info
+    table, message = client.predict(
+        handle_file(str(video.path)),
+        "",
+        0.5,
+        "a wooden block hits the floor",
+        1.0,
+        api_name="/spot",
+    )
+    rows = table["data"]
+    assert len(rows) >= 4 and message.startswith(f"Spotted {len(rows)} event(s)")
+    rows = rows[:3]
+    for number, row in enumerate(rows):
+        row[6] = 300 + number  # fixed seeds: the same sounds on every run
+    out = client.predict(
+        handle_file(str(video.path)),
+        {"headers": table["headers"], "data": rows, "metadata": None},
+        "",
+        "bundled",
+        False,
+        api_name="/sync",
+    )
+    summary, preview, plot, placed, bundle, details, _cues = out
+    assert "3 cue(s) placed" in summary
+    assert [int(r[2]) for r in placed["data"]] == [int(r[0]) for r in rows]
+    assert [int(r[6]) for r in placed["data"]] == [300, 301, 302]
+    late = [r for r in placed["data"] if abs(float(r[5])) > 1.0]  # ms; overlapping sounds can blur one
+    assert summary.count("from its mark") == len(late)  # and then the UI says so
+    preview = preview["video"] if isinstance(preview, dict) else preview
+    assert Path(preview).stat().st_size > 10_000 and Path(plot).stat().st_size > 1000
+    names = zipfile.ZipFile(bundle).namelist()
+    assert "export/mix.wav" in names and "export/timeline.otio" in names and "export/preview.mp4" in names
+    assert details["max_error_ms"] == pytest.approx(max(abs(float(r[5])) for r in placed["data"]), abs=1e-3)
+
+
+def test_batch_an_uploaded_prompt_file(client: Client, tmp_path: Path) -> None:
+    prompts = tmp_path / "two.csv"
+    prompts.write_text("name,prompt,duration,takes\nsteps,footsteps on gravel,1,1\nfire,campfire,1,2\n")
+    summary, table, bundle, report = client.predict(None, handle_file(str(prompts)), api_name="/batch")
+    assert summary.startswith("3 take(s) from two.csv: 3 generated")
+    assert sorted(r[0] for r in table["data"]) == ["fire", "fire", "steps"]
+    assert sum(n.endswith(".wav") for n in zipfile.ZipFile(bundle).namelist()) == 3
+    assert "<audio" in Path(report).read_text()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: _generate(c, "   "), "prompt is empty"),
+        (lambda c: _generate(c, "rain", duration=30.0, takes=1), r"(?i)maximum|longer than"),
+        (lambda c: c.predict("../../../etc", api_name="/open"), "no such generation"),
+        (lambda c: c.predict(None, None, api_name="/batch"), "Pick a prompt file"),
+        (lambda c: c.predict("nope.toml", None, api_name="/batch"), r"(?i)not in the (prompt library|list of choices)"),
+    ],
+)
+def test_bad_requests_come_back_as_one_line_messages(
+    client: Client, app_server: AppServer, call, message: str
+) -> None:
+    with pytest.raises(AppError, match=message) as caught:
+        call(client)
+    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+    # our handlers turn expected errors into messages, not crashes (Gradio logs its own input checks)
+    assert "foleykit/" not in app_server.log_text() and 'app.py", line' not in app_server.log_text()
+
+
+def test_a_file_that_is_not_a_video_is_refused_with_a_message(client: Client, tmp_path: Path) -> None:
+    fake = tmp_path / "clip.mp4"
+    fake.write_bytes(b"this is not a video" * 100)
+    with pytest.raises(AppError, match=r"clip\.mp4"):
+        client.predict(handle_file(str(fake)), "", api_name="/probe")
+
+
+def test_uploads_over_the_size_limit_are_refused(client: Client, tmp_path: Path) -> None:
+    big = tmp_path / "huge.toml"
+    big.write_bytes(b"#" * (21 * 1024 * 1024))  # the test server allows 20 MB
+    with pytest.raises(Exception, match=r"(?i)too large|exceeds|maximum"):
+        client.predict(None, handle_file(str(big)), api_name="/batch")

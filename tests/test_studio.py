@@ -1,0 +1,184 @@
+"""The Python API behind the browser UI's three tabs (`foleykit.studio.Studio`), with the bundled model."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+import foleykit
+from foleykit.errors import BadInputError
+from foleykit.studio import CUE_COLUMNS, Studio, cue_sheet_csv
+from tests.videos import event_reel
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Studio:
+    return Studio(tmp_path / "ui", prompts_dir=REPO / "prompts", device="cpu")
+
+
+def test_generate_streams_take_one_first_then_the_rest_and_reopens_from_history(studio: Studio) -> None:
+    steps = list(studio.generate("door knock, three times", takes=3, seed=41, duration=2.0))
+    # take 1 alone, then takes 2–3 in one call, then the finished generation
+    assert [len(g.takes) for g in steps] == [1, 3, 3]
+    generation = steps[-1]
+    assert generation.complete and "total_s" in generation.timings
+    assert [t.seed for t in generation.takes] == [41, 42, 43]
+    for take in generation.takes:
+        info = sf.info(str(take.wav))
+        assert (info.samplerate, info.subtype, info.frames) == (48000, "PCM_24", 96000)
+        sidecar = json.loads(take.sidecar.read_text())
+        assert sidecar["seed"] == take.seed and sidecar["prompt"] == "door knock, three times"
+        picture = Image.open(take.picture)
+        assert picture.size[0] == 480 and picture.size[1] > 150
+    # the sidecar's batch is what reproduces a take: take 1 was made alone, takes 2–3 together
+    assert json.loads(generation.takes[0].sidecar.read_text())["batch_seeds"] == [41]
+    assert json.loads(generation.takes[2].sidecar.read_text())["batch_seeds"] == [42, 43]
+
+    # take 1 is bit-identical to the same request made through foleykit.generate
+    again = foleykit.generate(
+        "door knock, three times", takes=1, seed=41, duration=2.0, out_dir=studio.root / "cli", device="cpu"
+    )
+    a, _ = sf.read(str(generation.takes[0].wav), dtype="int32")
+    b, _ = sf.read(str(again.files[0].path), dtype="int32")
+    assert np.array_equal(a, b)
+
+    # history outlives the server: a new Studio on the same folder finds it, newest first
+    later = next(g for g in studio.generate("rain on a window", takes=1, duration=1.0) if g.complete)
+    reopened = Studio(studio.root)
+    assert [g.id for g in reopened.history()] == [later.id, generation.id]
+    opened = reopened.open(generation.id)
+    assert opened.settings == generation.settings
+    assert [t.wav for t in opened.takes] == [t.wav for t in generation.takes]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"prompt": "  "}, "prompt is empty"),
+        ({"prompt": "rain", "takes": 9}, "takes must be a whole number from 1 to 8"),
+        ({"prompt": "rain", "duration": 60.0}, "longer than bundled can make"),
+        ({"prompt": "rain", "model": "no-such-model"}, "unknown model"),
+        ({"prompt": "rain", "steps": 0}, "steps must be"),
+    ],
+)
+def test_bad_generate_requests_fail_with_one_line_and_leave_nothing(
+    studio: Studio, fields: dict, message: str
+) -> None:
+    prompt = fields.pop("prompt")
+    with pytest.raises(BadInputError, match=message) as caught:
+        list(studio.generate(prompt, **fields))
+    assert "\n" not in str(caught.value)
+    assert not (studio.root / "generate").exists() or not any((studio.root / "generate").iterdir())
+
+
+@pytest.mark.parametrize(
+    "job_id", ["../../etc", "20261125-015222-x-zzzz", "", "20261125-015222-nothing-abcd"]
+)
+def test_open_accepts_only_ids_of_existing_generations(studio: Studio, job_id: str) -> None:
+    with pytest.raises(BadInputError, match="no such generation"):
+        studio.open(job_id)
+
+
+def test_examples_come_from_the_prompt_library(studio: Studio) -> None:
+    examples = studio.examples()
+    assert len(examples) == 12  # one per category file
+    assert all(isinstance(p, str) and p and isinstance(d, float) for p, _, d in examples)
+    assert "bundled" in studio.models()
+
+
+def test_the_cue_table_becomes_a_cue_sheet() -> None:
+    rows = [
+        [12, "00:00:00:99", "door slam", 2, "", "slam", 7.0],  # stale timecode: the frame counts
+        [None, "00:00:01:00", "knock", 1.0, "start", ""],  # a timecode counts where the frame is blank
+        ["", "", "", "", "", "", None],  # blank rows are skipped
+    ]
+    text = cue_sheet_csv(rows, None)
+    assert text.splitlines() == [
+        ",".join(CUE_COLUMNS),
+        "12,,door slam,2,onset,slam,7",
+        ",00:00:01:00,knock,1,start,,",
+    ]
+    with pytest.raises(BadInputError, match="row 1: no prompt"):
+        cue_sheet_csv([[3, "", "", 2, "onset", ""]], None)
+    with pytest.raises(BadInputError, match="row 2: give a frame"):
+        cue_sheet_csv([[3, "", "a", 2, "onset", ""], ["", "", "b", 2, "onset", ""]], None)
+    with pytest.raises(BadInputError, match="cue table is empty"):
+        cue_sheet_csv([], None)
+
+
+def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path: Path) -> None:
+    video = event_reel(tmp_path / "reel.mp4", Fraction(25), seed=3, start_tc="01:00:00:00")
+    info = studio.probe(video.path)
+    assert (info["rate"], info["start_timecode"]) == ("25/1", "01:00:00:00")
+
+    rows = studio.spot(video.path, prompt="wooden block hitting the floor", duration=1.0)
+    assert len(rows) >= 4
+    assert all(r[2] == "wooden block hitting the floor" and r[1].startswith("01:00:") for r in rows)
+    rows = rows[:4]
+    for number, row in enumerate(rows):
+        row[6] = 200 + number
+    rows[1][0] += 3  # an edit: the frame moves, the timecode shown is now stale
+    retimed = studio.retime(rows, video.path)
+    frame = rows[1][0]
+    assert retimed[1][1] == f"01:00:{frame // 25:02d}:{frame % 25:02d}" != rows[1][1]
+
+    job = studio.sync(video.path, rows, aaf=False)
+    assert [r[2] for r in job.rows] == [r[0] for r in rows]  # placed on the frames asked for, edit included
+    assert [r[6] for r in job.rows] == [200, 201, 202, 203]
+    assert all(r[5] is not None for r in job.rows)
+    assert job.summary().count("from its mark") == sum(
+        abs(r[5]) > 1.0 for r in job.rows
+    )  # ms; late cues are named
+    assert job.preview is not None and job.preview.is_file() and job.plot.is_file()
+    names = set(zipfile.ZipFile(job.bundle).namelist())
+    for expected in ("mix.wav", "timeline.otio", "timeline.edl", "timeline.xml", "spotting.csv", "sync.json"):
+        assert f"export/{expected}" in names
+    assert sum(n.startswith("export/cues/") and n.endswith(".wav") for n in names) == 4
+    assert (job.folder / "cues.csv").is_file()  # the table as submitted stays with the job
+
+
+def test_a_refused_cue_table_leaves_no_job_behind(studio: Studio, tmp_path: Path) -> None:
+    video = event_reel(tmp_path / "reel.mp4", Fraction(24), seed=1)
+    with pytest.raises(BadInputError, match="frame 100000"):
+        studio.sync(video.path, [[100000, "", "a door slam", 1, "onset", ""]])
+    assert not any((studio.root / "sync").iterdir())
+    with pytest.raises(BadInputError, match="upload a video"):
+        studio.sync("", [[1, "", "a door slam", 1, "onset", ""]])
+
+
+def test_batch_runs_a_prompt_file_and_bundles_outputs_and_report(studio: Studio, tmp_path: Path) -> None:
+    prompts = tmp_path / "small.toml"
+    prompts.write_text(
+        '[defaults]\nmodel = "bundled"\nduration = 1.0\ntakes = 2\n\n'
+        '[[sound]]\nname = "knock"\nprompt = "door knock"\n\n'
+        '[[sound]]\nname = "drip"\nprompt = "water drip"\ntakes = 1\n'
+    )
+    job = studio.batch(prompts)
+    assert job.result.generated == 3 and len(job.rows) == 3
+    assert {r[0] for r in job.rows} == {"knock", "drip"}
+    names = zipfile.ZipFile(job.bundle).namelist()
+    assert "small/manifest.jsonl" in names and "small/report.html" in names
+    assert sum(n.endswith(".wav") for n in names) == 3
+    assert "3 take(s) from small.toml: 3 generated" in job.summary()
+
+    with pytest.raises(BadInputError, match=r"must be \.toml, \.csv or \.jsonl"):
+        studio.batch(_touch(tmp_path / "prompts.txt"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[sound]]\nname = "a"\n')
+    with pytest.raises(BadInputError, match=r"bad\.toml"):
+        studio.batch(bad)
+    assert len(list((studio.root / "batch").iterdir())) == 1  # refused files made no job folder
+
+
+def _touch(path: Path) -> Path:
+    path.write_text("x")
+    return path
