@@ -198,7 +198,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                         spot_btn = gr.Button("Spot events", elem_id="spot-btn")
                 cues = gr.Dataframe(
                     headers=list(CUE_COLUMNS),
-                    datatype=["number", "str", "str", "number", "str", "str", "number"],
+                    datatype="str",  # text cells keep a blank a blank (a number cell turns it into 0)
                     type="array",
                     interactive=True,
                     static_columns=[1],
@@ -431,11 +431,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         def on_add_cue(
             rows: list[list[Any]] | None, video: str | None, start_tc: str, prompt: str, duration: float
         ) -> list[list[Any]]:
-            rows = [list(r) for r in (rows or []) if any(str(c).strip() for c in r if c is not None)]
-            frames = [int(float(r[0])) for r in rows if str(r[0]).strip() not in ("", "None", "nan")]
-            new = [max(frames) + 24 if frames else 0, "", prompt, duration, "onset", "", None]
-            rows.append(new)
-            return studio.retime(rows, video, start_tc) if video else rows
+            return studio.add_cue(rows or [], video, start_tc=start_tc, prompt=prompt, duration=duration)
 
         @friendly
         def on_sync(

@@ -150,7 +150,10 @@ def test_batch_an_uploaded_prompt_file(client: Client, tmp_path: Path) -> None:
         (lambda c: _generate(c, "rain", duration=30.0, takes=1), r"(?i)maximum|longer than"),
         (lambda c: c.predict("../../../etc", api_name="/open"), "no such generation"),
         (lambda c: c.predict(None, None, api_name="/batch"), "Pick a prompt file"),
-        (lambda c: c.predict("nope.toml", None, api_name="/batch"), r"(?i)not in the (prompt library|list of choices)"),
+        (
+            lambda c: c.predict("nope.toml", None, api_name="/batch"),
+            r"(?i)not in the (prompt library|list of choices)",
+        ),
     ],
 )
 def test_bad_requests_come_back_as_one_line_messages(

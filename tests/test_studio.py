@@ -131,6 +131,10 @@ def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path
     frame = rows[1][0]
     assert retimed[1][1] == f"01:00:{frame // 25:02d}:{frame % 25:02d}" != rows[1][1]
 
+    added = studio.add_cue(rows, video.path, prompt="a thud", duration=1.0)[-1]  # 1 s after the last mark
+    expected = min(rows[-1][0] + 25, video.frame_count - 1)
+    assert added[:5] == [expected, f"01:00:{expected // 25:02d}:{expected % 25:02d}", "a thud", 1.0, "onset"]
+
     job = studio.sync(video.path, rows, aaf=False)
     assert [r[2] for r in job.rows] == [r[0] for r in rows]  # placed on the frames asked for, edit included
     assert [r[6] for r in job.rows] == [200, 201, 202, 203]

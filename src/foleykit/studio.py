@@ -443,6 +443,29 @@ class Studio:
             for event in result.events
         ]
 
+    def add_cue(
+        self,
+        rows: Sequence[Sequence[Any]],
+        video: str | Path | None,
+        *,
+        start_tc: str | None = None,
+        prompt: str = "",
+        duration: float = 2.0,
+    ) -> list[list[Any]]:
+        """The cue table plus one row a second after its last mark (kept inside the video)."""
+        rows = [list(r) for r in rows if any(_cell(c) for c in r)]
+        frames = [int(_cell(r[0])) for r in rows if r and _cell(r[0]).isdigit()]
+        if not video:
+            step, last = 24, None
+        else:
+            from foleykit.framesync.video import probe_video
+
+            programme = probe_video(video, start_tc=start_tc or None)
+            step, last = round(programme.rate), programme.frame_count - 1
+        frame = max(frames) + step if frames else 0
+        rows.append([min(frame, last) if last is not None else frame, "", prompt, duration, "onset", "", ""])
+        return self.retime(rows, video, start_tc) if video else rows
+
     def retime(
         self, rows: Sequence[Sequence[Any]], video: str | Path, start_tc: str | None = None
     ) -> list[list[Any]]:
