@@ -16,6 +16,7 @@ import functools
 import inspect
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,10 +49,20 @@ footer {display: none !important;}
 
 # ------------------------------------------------------------------------------------------- errors
 def _message(error: BaseException) -> gr.Error:
+    text = " ".join(str(error).split())  # one line, whatever the library wrote
     if isinstance(error, FoleykitError):
-        return gr.Error(str(error), print_exception=False)
+        return gr.Error(text, print_exception=False)
     LOG.exception("unexpected error")  # the traceback goes to the server log, not to the browser
-    return gr.Error(f"{type(error).__name__}: {error}", print_exception=False)
+    return gr.Error(f"{type(error).__name__}: {text}", print_exception=False)
+
+
+def _upload(path: str | None, what: str) -> str | None:
+    """The upload's path on the server, or a message if Gradio's cache has already cleared it."""
+    if path and not Path(path).is_file():
+        raise gr.Error(
+            f"the uploaded {what} has expired on the server: upload it again", print_exception=False
+        )
+    return path
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +98,7 @@ def _whole(value: float | None) -> int | None:
 
 # --------------------------------------------------------------------------------------------- app
 def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: int = 1) -> gr.Blocks:
-    models = studio.models() or [default_model]
+    models = list(studio.allowed_models or studio.models() or [default_model])
     if default_model not in models:
         models.insert(0, default_model)
     heavy = {"concurrency_id": "engine", "concurrency_limit": concurrency}
@@ -117,7 +128,6 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                                 models,
                                 value=default_model,
                                 label="Model",
-                                allow_custom_value=True,
                                 elem_id="model",
                             )
                             duration = gr.Slider(0.5, 10, value=4, step=0.5, label="Duration (s)")
@@ -154,7 +164,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     with gr.Row():
                         for index in range(first, first + TAKES_PER_ROW):
                             with gr.Column(visible=False, elem_classes="take-card", min_width=220) as card:
-                                title = gr.Markdown(f"**Take {index + 1}**")
+                                title = gr.Markdown(
+                                    f"**Take {index + 1}**", elem_id=f"take-{index + 1}-title"
+                                )
                                 player = gr.Audio(
                                     type="filepath",
                                     interactive=False,
@@ -207,9 +219,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 )
                 with gr.Row():
                     add_cue_btn = gr.Button("Add cue", size="sm", elem_id="add-cue-btn")
-                    sync_model = gr.Dropdown(
-                        models, value=default_model, label="Model", allow_custom_value=True
-                    )
+                    sync_model = gr.Dropdown(models, value=default_model, label="Model")
                     aaf = gr.Checkbox(value=True, label="Also write AAF (slowest export)")
                     sync_btn = gr.Button("Generate & sync", variant="primary", elem_id="sync-btn")
                 sync_status = gr.Markdown(elem_id="sync-status")
@@ -395,7 +405,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         def on_video(video: str | None, start_tc: str) -> str:
             if not video:
                 return "Upload a video to see its frame rate, length and timecode."
-            p = studio.probe(video, start_tc)
+            p = studio.probe(_upload(video, "video"), start_tc)
             size = f"{p['width']}×{p['height']}, " if p["width"] else ""
             return (
                 f"**{Path(video).name}** · {size}{p['rate_label']} fps"
@@ -415,7 +425,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             if not video:
                 raise gr.Error("Upload a video first.", print_exception=False)
             rows = studio.spot(
-                video,
+                _upload(video, "video"),
                 sensitivity=sensitivity,
                 prompt=prompt,
                 duration=duration,
@@ -454,6 +464,13 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             ]
 
         video.change(on_video, [video, start_tc], programme_info, api_name="probe", **light)
+        video.change(  # a new picture: the old cues and results belong to the old one
+            lambda: [[], "", None, None, [], None, None],
+            None,
+            [cues, sync_status, preview, sync_plot, sync_table, bundle, sync_details],
+            api_visibility="private",
+            **light,
+        )
         start_tc.submit(on_video, [video, start_tc], programme_info, api_visibility="private", **light)
         spot_btn.click(
             on_spot,
@@ -478,7 +495,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             pick: str | None, uploaded: str | None, progress: gr.Progress = BATCH_PROGRESS
         ) -> list[Any]:
             if uploaded:
-                source = Path(uploaded)
+                source = Path(_upload(uploaded, "prompt file"))
             elif pick:
                 matches = [p for p in studio.prompt_library() if p.name == pick]
                 if not matches:
@@ -490,6 +507,8 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             report = job.result.report
             return [job.summary(), job.rows, str(job.bundle), str(report) if report else None]
 
+        library_pick.input(lambda: None, None, upload, api_visibility="private", **light)  # one source
+        upload.upload(lambda: None, None, library_pick, api_visibility="private", **light)
         batch_btn.click(
             on_batch,
             [library_pick, upload],
@@ -532,6 +551,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port must be 1–65535, got {args.port}")
     if args.concurrency < 1:
         parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    if not re.fullmatch(r"[0-9]+\s*(b|kb|mb|gb|tb)", args.max_upload.strip().lower()):
+        parser.error(f"--max-upload must be a whole number with a unit (500mb, 2gb), got {args.max_upload!r}")
     return args
 
 
@@ -540,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
     studio = Studio(args.out, prompts_dir=HERE / "prompts", device=args.device, dtype=args.dtype)
+    # the models this server serves: what runs offline here, and the one it was started with
+    studio.allowed_models = list(dict.fromkeys([args.model, *studio.models()]))
     try:
         if not args.no_warm_up:
             seconds = studio.warm_up(args.model)
@@ -553,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         demo.launch(
             server_name=args.host,
             server_port=args.port,
-            max_file_size=args.max_upload,
+            max_file_size=args.max_upload.strip().lower(),
             allowed_paths=[str(args.out.resolve()), str(HERE / "prompts")],
             show_error=True,
             footer_links=[],

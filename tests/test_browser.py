@@ -80,7 +80,7 @@ PLAYABLE = """async (id) => {
   const tag = (a, b) => String.fromCharCode(...head.slice(a, b));
   audio.muted = true;
   await audio.play();
-  await new Promise((done) => setTimeout(done, 600));
+  for (let i = 0; i < 100 && audio.currentTime === 0; i++) await new Promise((done) => setTimeout(done, 50));
   const result = {status: response.status, riff: tag(0, 4), wave: tag(8, 12),
                   duration: audio.duration, time: audio.currentTime, error: audio.error && audio.error.code};
   audio.pause();
@@ -111,7 +111,7 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     page.wait_for_selector("#take-3-audio audio[src]")
     _wait_text(page, "#generate-status", "Re-opened")
     assert page.input_value("#prompt textarea") == "footsteps on gravel, slow"
-    assert seed_text.split("seed ")[1].split(" ")[0] in page.inner_text("#take-1-audio, body")
+    assert f"seed {seed_text.split('seed ')[1].split(' ')[0]}" in page.inner_text("#take-1-title")
     _shot(page, "history")
 
 

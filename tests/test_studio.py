@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -186,3 +187,30 @@ def test_batch_runs_a_prompt_file_and_bundles_outputs_and_report(studio: Studio,
 def _touch(path: Path) -> Path:
     path.write_text("x")
     return path
+
+
+def test_history_follows_the_job_folder_and_keeps_unfinished_generations(
+    studio: Studio, tmp_path: Path
+) -> None:
+    run = studio.generate("a creaking door", takes=3, seed=9, duration=1.0)
+    first = next(run)  # take 1 is on disk and recorded; the user leaves before takes 2–3
+    run.close()
+    listed = studio.history()
+    assert [g.id for g in listed] == [first.id] and not listed[0].complete
+    assert "1 of 3 takes" in listed[0].label()
+
+    moved = tmp_path / "elsewhere"
+    shutil.move(studio.root, moved)  # a job folder moved (or a server started from another directory)
+    opened = Studio(moved).open(first.id)
+    assert opened.takes[0].wav.is_file() and opened.takes[0].wav.parent == moved / "generate" / first.id
+
+
+def test_a_server_serves_only_the_models_it_names(tmp_path: Path) -> None:
+    studio = Studio(tmp_path / "ui", allowed_models=["bundled"])
+    with pytest.raises(BadInputError, match="'audioldm2' is not served here"):
+        list(studio.generate("rain", model="audioldm2"))
+    prompts = tmp_path / "p.toml"
+    prompts.write_text('[[sound]]\nname = "a"\nprompt = "rain"\nmodel = "stable-audio"\n')
+    with pytest.raises(BadInputError, match="'stable-audio' is not served here"):
+        studio.batch(prompts)
+    assert not (tmp_path / "ui" / "batch").exists() or not any((tmp_path / "ui" / "batch").iterdir())

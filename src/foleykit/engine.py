@@ -336,8 +336,8 @@ def get_engine(
     key = (str(source.directory), device, dtype)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            ENGINE_LOADS += 1
             _ENGINES[key] = Engine.load(source, device=device, dtype=dtype, progress=progress)
+            ENGINE_LOADS += 1
         return _ENGINES[key]
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
-from foleykit.errors import BadInputError
+from foleykit.errors import BadInputError, FoleykitError
 from foleykit.request import SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
@@ -95,9 +95,10 @@ class Generation:
 
     def label(self) -> str:
         s = self.settings
-        when = self.created.replace("T", " ")[:16]
+        when = self.created.replace("T", " ")[:16] + " UTC"
         prompt = s["prompt"] if len(s["prompt"]) <= 48 else s["prompt"][:47] + "…"
-        return f"{when} · {prompt} · {s['takes']} take(s), seed {s['seed']}, {s['model']}"
+        made = f"{s['takes']} take(s)" if self.complete else f"{len(self.takes)} of {s['takes']} takes"
+        return f"{when} · {prompt} · {made}, seed {s['seed']}, {s['model']}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,14 +111,21 @@ class Generation:
         }
 
     @classmethod
-    def from_dict(cls, document: dict[str, Any]) -> Generation:
+    def from_dict(cls, document: dict[str, Any], folder: Path) -> Generation:
+        """Read back a record; files are found by name in `folder`, wherever the job folder now is."""
         takes = [
-            TakeView(t["take"], t["seed"], Path(t["wav"]), Path(t["sidecar"]), Path(t["picture"]))
+            TakeView(
+                t["take"],
+                t["seed"],
+                folder / Path(t["wav"]).name,
+                folder / Path(t["sidecar"]).name,
+                folder / "previews" / Path(t["picture"]).name,
+            )
             for t in document["takes"]
         ]
         return cls(
             document["id"],
-            Path(document["folder"]),
+            folder,
             document["settings"],
             document["created"],
             takes,
@@ -244,8 +252,10 @@ class Studio:
         prompts_dir: str | Path | None = None,
         device: str = "auto",
         dtype: str = "auto",
+        allowed_models: Sequence[str] | None = None,
     ) -> None:
-        self.root = Path(root)
+        self.allowed_models = list(allowed_models) if allowed_models is not None else None
+        self.root = Path(root).resolve()  # job records must not depend on the server's working directory
         self.prompts_dir = Path(prompts_dir) if prompts_dir else None
         self.device = device
         self.dtype = dtype
@@ -253,15 +263,27 @@ class Studio:
     # ----------------------------------------------------------------------------------------- shared
     def _job_folder(self, kind: str, label: str) -> tuple[str, Path]:
         parent = ensure_writable_dir(self.root / kind)
-        job_id = new_job_id(label)
-        folder = parent / job_id
-        folder.mkdir()
-        return job_id, folder
+        for _ in range(100):
+            job_id = new_job_id(label)
+            try:
+                (parent / job_id).mkdir()
+            except FileExistsError:
+                continue  # same second, same label, same 16 random bits: draw again
+            return job_id, parent / job_id
+        raise FoleykitError(f"could not make a new job folder in {parent}")
+
+    def check_model(self, model: str) -> None:
+        """A server names the models it serves: a browser must not make it load (or fetch) any other."""
+        if self.allowed_models is not None and model not in self.allowed_models:
+            raise BadInputError(
+                f"model {model!r} is not served here (choose one of: {', '.join(self.allowed_models)})"
+            )
 
     def engine(self, model: str) -> Any:
         from foleykit.engine import get_engine
         from foleykit.models import resolve_model
 
+        self.check_model(model)
         return get_engine(resolve_model(model), device=self.device, dtype=self.dtype, progress=False)
 
     def warm_up(self, model: str = "bundled") -> float:
@@ -345,6 +367,8 @@ class Studio:
         )
         seeds = request.take_seeds()
         parts = [(0, seeds[:1])] + ([(1, seeds[1:])] if takes > 1 else [])
+        record = folder / "request.json"
+        write_json(record, generation.to_dict(), force=True)  # in the history from the start
         for offset, part_seeds in parts:
             progress(offset / takes, f"rendering take {offset + 1}" + (f"–{takes}" if offset else ""))
             part = replace(request, takes=len(part_seeds), seeds=part_seeds)
@@ -358,9 +382,10 @@ class Studio:
                     TakeView(take.take, take.seed, written.path, written.sidecar, picture)
                 )
             generation.timings[f"take_{offset + 1}_s"] = time.perf_counter() - began
+            write_json(record, generation.to_dict(), force=True)  # a failure later keeps these takes
             yield generation.snapshot()
         generation.timings["total_s"] = time.perf_counter() - began
-        write_json(folder / "request.json", generation.to_dict(), force=True)
+        write_json(record, generation.to_dict(), force=True)
         progress(1.0, "done")
         yield generation.snapshot()
 
@@ -374,7 +399,7 @@ class Studio:
             document = path / "request.json"
             if _JOB_ID.match(path.name) and document.is_file():
                 try:
-                    found.append(Generation.from_dict(json.loads(document.read_text(encoding="utf-8"))))
+                    found.append(Generation.from_dict(json.loads(document.read_text(encoding="utf-8")), path))
                 except (ValueError, KeyError, TypeError):
                     continue  # an unreadable entry is left out of the list, not fatal to it
             if len(found) >= limit:
@@ -388,7 +413,7 @@ class Studio:
         document = self.root / "generate" / job_id / "request.json"
         if not document.is_file():
             raise BadInputError(f"no such generation: {job_id!r} (it may have been deleted)")
-        generation = Generation.from_dict(json.loads(document.read_text(encoding="utf-8")))
+        generation = Generation.from_dict(json.loads(document.read_text(encoding="utf-8")), document.parent)
         missing = [t.wav.name for t in generation.takes if not t.wav.is_file()]
         if missing:
             raise BadInputError(f"generation {job_id} lost its file {missing[0]}")
@@ -477,8 +502,9 @@ class Studio:
         for row in rows:
             cells = list(row) + [""] * (len(CUE_COLUMNS) - len(row))
             frame = _cell(cells[0])
-            if frame.isdigit() and int(frame) < programme.frame_count:
-                cells[1] = programme.timecode_of(int(frame))
+            if frame.isdigit():
+                inside = int(frame) < programme.frame_count
+                cells[1] = programme.timecode_of(int(frame)) if inside else "(past the end)"
             fixed.append(cells[: len(CUE_COLUMNS)])
         return fixed
 
@@ -498,6 +524,7 @@ class Studio:
 
         if not video:
             raise BadInputError("upload a video first")
+        self.check_model(model)
         programme = probe_video(video, start_tc=start_tc or None)
         text = cue_sheet_csv(rows, programme)
         job_id, folder = self._job_folder("sync", Path(video).stem)
@@ -514,8 +541,13 @@ class Studio:
                 aaf=aaf,
                 progress=progress,
             )
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)  # a refused sheet leaves no half-made job behind
+        except BaseException as error:
+            made = folder / "export"
+            if not made.exists() or not any(p.is_file() for p in made.rglob("*")):
+                shutil.rmtree(folder, ignore_errors=True)  # refused before any work: no job left behind
+                raise
+            if isinstance(error, FoleykitError):  # keep what was generated, and say where it is
+                raise type(error)(f"{error} (what was made is kept in {folder})") from None
             raise
         rows_out = []
         for placed, error, path in zip(result.cues, result.errors, result.files["cues"], strict=True):
@@ -549,10 +581,10 @@ class Studio:
             raise BadInputError("pick a prompt file from the library or upload one (.toml, .csv, .jsonl)")
         if source.suffix.lower() not in PROMPT_SUFFIXES:
             raise BadInputError(f"{source.name}: a prompt file must be .toml, .csv or .jsonl")
-        load_prompt_file(source)  # validate the whole file before a job folder exists
+        for sound in load_prompt_file(source).sounds:  # the whole file is valid before a job folder exists
+            self.check_model(sound.request.model)
         job_id, folder = self._job_folder("batch", source.stem)
-        copy = folder / source.name
-        shutil.copyfile(source, copy)
+        copy = write_atomic(folder / source.name, lambda tmp: shutil.copyfile(source, tmp))
         result = run_batch(
             copy,
             folder,
