@@ -17,6 +17,7 @@ import inspect
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 LOG = logging.getLogger("foleykit.app")
 TAKES_PER_ROW = 4
 BATCH_COLUMNS = ("name", "prompt", "take", "seed", "file")
+TC_SOURCES = {"container": "from the file", "--start-tc": "as entered", "default": "the file has none"}
 # One progress tracker per handler, as Gradio wants them: a gr.Progress default argument (B008 wants them here).
 GENERATE_PROGRESS = gr.Progress()
 SPOT_PROGRESS = gr.Progress(track_tqdm=True)
@@ -322,11 +324,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     else f"{done} take(s) in {generation.timings['total_s']:.1f} s · seed "
                     f"{generation.settings['seed']} · {generation.folder}"
                 )
-                finished = generation.complete
                 yield [
                     status,
                     generation.to_dict(),
-                    history_choices(generation.id) if finished else gr.Dropdown(),
                     generation.settings["seed"],
                     *show(generation),
                 ]
@@ -365,21 +365,22 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 *show(g),
             ]
 
+        def refresh_history(details: dict | None) -> gr.Dropdown:
+            return history_choices((details or {}).get("id"))
+
         slot_outputs = [component for slot in slots for component in slot]
-        generate_btn.click(
-            on_generate,
-            [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
-            [generate_status, generate_details, history, seed, *slot_outputs],
-            api_name="generate",
-            **heavy,
-        )
-        prompt.submit(
-            on_generate,
-            [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
-            [generate_status, generate_details, history, seed, *slot_outputs],
-            api_visibility="private",
-            **heavy,
-        )
+        for trigger, api in (
+            (generate_btn.click, {"api_name": "generate"}),
+            (prompt.submit, {"api_visibility": "private"}),
+        ):
+            # the history list is refreshed afterwards, finished or not, so an error never marks it
+            trigger(
+                on_generate,
+                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
+                [generate_status, generate_details, seed, *slot_outputs],
+                **api,
+                **heavy,
+            ).then(refresh_history, generate_details, history, api_visibility="private", **light)
         history.input(
             on_open,
             history,
@@ -410,7 +411,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             return (
                 f"**{Path(video).name}** · {size}{p['rate_label']} fps"
                 f"{' drop-frame' if p['drop_frame'] else ''} · {p['frame_count']} frames = "
-                f"{p['duration_s']:.3f} s · starts at {p['start_timecode']} ({p['timecode_source']})"
+                f"{p['duration_s']:.3f} s · starts at {p['start_timecode']} ({TC_SOURCES[p['timecode_source']]})"
             )
 
         @friendly
@@ -529,6 +530,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(prog="app.py", description="foleykit in the browser (Gradio).")
     parser.add_argument(
@@ -572,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"app.py: error: {error}", file=sys.stderr)
         return 2
     demo.queue(default_concurrency_limit=args.concurrency, max_size=256)
+    # `kill`/systemd stop like Ctrl-C: Gradio then shuts down cleanly and deletes its cached files
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.launch(
             server_name=args.host,

@@ -72,3 +72,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     server = start_app(tmp_path_factory.mktemp("app"))
     yield server
     stop_app(server)
+    cache = server.root.parent / "gradio-cache"  # uploads and served copies: gone once the server stops
+    # (Gradio 6.31 leaves one empty temporary file per upload it refused, e.g. over --max-upload)
+    left = [p for p in cache.rglob("*") if p.is_file() and p.stat().st_size] if cache.exists() else []
+    assert server.process.returncode == 0 and not left, f"exit {server.process.returncode}, left {left[:3]}"

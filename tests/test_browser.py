@@ -141,6 +141,8 @@ def test_upload_a_video_spot_it_and_sync_sounds_to_it(page, tmp_path: Path) -> N
     )
     _shot(page, "spotted")
     page.click("#sync-btn")
+    page.wait_for_selector(".progress-level")  # Gradio's progress bar, fed by the takes' tqdm bars
+    _shot(page, "syncing")
     _wait_text(page, "#sync-status", "cue(s) placed", timeout=SLOW_MS)
     assert f"{spotted + 1} cue(s) placed on 25 fps" in page.inner_text("#sync-status")
     state = page.evaluate(
