@@ -263,7 +263,8 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             server = gr.JSON()
 
         # ---------------------------------------------------------------------------- handlers
-        def show(generation: Generation | None) -> list[Any]:
+        def show(generation: Generation | None, live: bool = True) -> list[Any]:
+            """Updates for every take slot: finished takes, placeholders for those still to come."""
             updates: list[Any] = []
             shown = generation.takes if generation else []
             for index, _ in enumerate(slots):
@@ -279,7 +280,8 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 elif generation is not None and index < generation.settings["takes"]:
                     updates += [
                         gr.Column(visible=True),
-                        f"**Take {index + 1}** · rendering…",
+                        f"**Take {index + 1}** · "
+                        + ("rendering…" if live else "not made (the request stopped)"),
                         None,
                         None,
                         gr.DownloadButton(value=None, visible=False),
@@ -362,7 +364,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 s["seed"],
                 s["steps"],
                 s["guidance"],
-                *show(g),
+                *show(g, live=False),
             ]
 
         def refresh_history(details: dict | None) -> gr.Dropdown:
