@@ -21,7 +21,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a local tool
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -30,6 +30,7 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 import gradio as gr
 
 from foleykit import __version__
+from foleykit.cli import OneLineErrorParser
 from foleykit.errors import FoleykitError
 from foleykit.studio import CUE_COLUMNS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
 
@@ -463,7 +464,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 job.rows,
                 str(job.bundle),
                 job.to_dict(),
-                studio.retime(rows or [], video or "", start_tc),
+                job.cue_table,
             ]
 
         video.change(on_video, [video, start_tc], programme_info, api_name="probe", **light)
@@ -520,24 +521,18 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             **heavy,
         )
         server_btn.click(studio.status, None, server, api_name="status", **light)
-        demo.load(
-            history_choices, None, history, api_visibility="private", **light
-        )  # a fresh page: fresh list
+        # a fresh page gets a fresh history list
+        demo.load(history_choices, None, history, api_visibility="private", **light)
     return demo
 
 
 # -------------------------------------------------------------------------------------------- main
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = _Parser(prog="app.py", description="foleykit in the browser (Gradio).")
+    parser = OneLineErrorParser(prog="app.py", description="foleykit in the browser (Gradio).")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )

@@ -102,18 +102,18 @@ def test_the_cue_table_becomes_a_cue_sheet() -> None:
         [None, "00:00:01:00", "knock", 1.0, "start", ""],  # a timecode counts where the frame is blank
         ["", "", "", "", "", "", None],  # blank rows are skipped
     ]
-    text = cue_sheet_csv(rows, None)
+    text = cue_sheet_csv(rows)
     assert text.splitlines() == [
         ",".join(CUE_COLUMNS),
         "12,,door slam,2,onset,slam,7",
         ",00:00:01:00,knock,1,start,,",
     ]
     with pytest.raises(BadInputError, match="row 1: no prompt"):
-        cue_sheet_csv([[3, "", "", 2, "onset", ""]], None)
+        cue_sheet_csv([[3, "", "", 2, "onset", ""]])
     with pytest.raises(BadInputError, match="row 2: give a frame"):
-        cue_sheet_csv([[3, "", "a", 2, "onset", ""], ["", "", "b", 2, "onset", ""]], None)
+        cue_sheet_csv([[3, "", "a", 2, "onset", ""], ["", "", "b", 2, "onset", ""]])
     with pytest.raises(BadInputError, match="cue table is empty"):
-        cue_sheet_csv([], None)
+        cue_sheet_csv([])
 
 
 def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path: Path) -> None:

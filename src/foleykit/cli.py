@@ -21,7 +21,7 @@ from foleykit.errors import BadInputError, FoleykitError
 PROG = "foleykit"
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineErrorParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
@@ -40,9 +40,9 @@ def _quiet_libraries() -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Text-to-audio diffusion for foley and sound design.")
+    parser = OneLineErrorParser(prog=PROG, description="Text-to-audio diffusion for foley and sound design.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
 
     gen = commands.add_parser("generate", help="generate takes of a sound from a text prompt")
     gen.add_argument("prompt", help='what the sound is, e.g. "footsteps on gravel, slow"')

@@ -24,6 +24,7 @@ from typing import Any
 
 from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
 from foleykit.errors import BadInputError, FoleykitError
+from foleykit.framesync.timecode import rate_label
 from foleykit.request import SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
@@ -143,6 +144,7 @@ class SyncJob:
     result: Any  # foleykit.SyncResult
     bundle: Path  # zip of export/
     rows: list[list[Any]]  # RESULT_COLUMNS per cue
+    cue_table: list[list[Any]]  # the table as submitted, timecodes recomputed from the frames
 
     @property
     def preview(self) -> Path | None:
@@ -157,7 +159,7 @@ class SyncJob:
         r = self.result
         worst = r.max_error_ms
         text = (
-            f"{len(r.cues)} cue(s) placed on {r.programme.to_dict()['rate_label']} fps, "
+            f"{len(r.cues)} cue(s) placed on {rate_label(r.programme.rate)} fps, "
             f"worst transient error {worst:.3f} ms"
             if worst is not None
             else f"{len(r.cues)} cue(s) placed"
@@ -187,7 +189,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def cue_sheet_csv(rows: Sequence[Sequence[Any]], programme: Any) -> str:
+def cue_sheet_csv(rows: Sequence[Sequence[Any]]) -> str:
     """The UI's cue table (CUE_COLUMNS) as a DESIGN §4 CSV. Blank rows are skipped.
 
     The frame is the mark; a timecode counts only where the frame is blank (the table's timecode column
@@ -216,6 +218,19 @@ def cue_sheet_csv(rows: Sequence[Sequence[Any]], programme: Any) -> str:
     if not kept:
         raise BadInputError("the cue table is empty: spot events or add a row with a frame and a prompt")
     return buffer.getvalue()
+
+
+def retimed(rows: Sequence[Sequence[Any]], programme: Any) -> list[list[Any]]:
+    """Cue-table rows with each timecode recomputed from its frame on `programme` (a video's Programme)."""
+    fixed = []
+    for row in rows:
+        cells = list(row) + [""] * (len(CUE_COLUMNS) - len(row))
+        frame = _cell(cells[0])
+        if frame.isdigit():
+            inside = int(frame) < programme.frame_count
+            cells[1] = programme.timecode_of(int(frame)) if inside else "(past the end)"
+        fixed.append(cells[: len(CUE_COLUMNS)])
+    return fixed
 
 
 # ------------------------------------------------------------------------------------------------- batch
@@ -481,15 +496,13 @@ class Studio:
         rows = [list(r) for r in rows if any(_cell(c) for c in r)]
         frames = [int(_cell(r[0])) for r in rows if r and _cell(r[0]).isdigit()]
         if not video:
-            step, last = 24, None
-        else:
-            from foleykit.framesync.video import probe_video
+            frame = max(frames) + 24 if frames else 0
+            return [*rows, [frame, "", prompt, duration, "onset", "", ""]]
+        from foleykit.framesync.video import probe_video
 
-            programme = probe_video(video, start_tc=start_tc or None)
-            step, last = round(programme.rate), programme.frame_count - 1
-        frame = max(frames) + step if frames else 0
-        rows.append([min(frame, last) if last is not None else frame, "", prompt, duration, "onset", "", ""])
-        return self.retime(rows, video, start_tc) if video else rows
+        programme = probe_video(video, start_tc=start_tc or None)
+        frame = min(max(frames) + round(programme.rate), programme.frame_count - 1) if frames else 0
+        return retimed([*rows, [frame, "", prompt, duration, "onset", "", ""]], programme)
 
     def retime(
         self, rows: Sequence[Sequence[Any]], video: str | Path, start_tc: str | None = None
@@ -497,16 +510,7 @@ class Studio:
         """The cue table with each timecode recomputed from its frame (what the table shows after an edit)."""
         from foleykit.framesync.video import probe_video
 
-        programme = probe_video(video, start_tc=start_tc or None)
-        fixed = []
-        for row in rows:
-            cells = list(row) + [""] * (len(CUE_COLUMNS) - len(row))
-            frame = _cell(cells[0])
-            if frame.isdigit():
-                inside = int(frame) < programme.frame_count
-                cells[1] = programme.timecode_of(int(frame)) if inside else "(past the end)"
-            fixed.append(cells[: len(CUE_COLUMNS)])
-        return fixed
+        return retimed(rows, probe_video(video, start_tc=start_tc or None))
 
     def sync(
         self,
@@ -520,13 +524,11 @@ class Studio:
     ) -> SyncJob:
         """Generate every cue of the table, place it on its frame, export (DESIGN §6) and zip the lot."""
         from foleykit.framesync.api import sync
-        from foleykit.framesync.video import probe_video
 
         if not video:
             raise BadInputError("upload a video first")
         self.check_model(model)
-        programme = probe_video(video, start_tc=start_tc or None)
-        text = cue_sheet_csv(rows, programme)
+        text = cue_sheet_csv(rows)  # the video itself is checked by sync(), before any work
         job_id, folder = self._job_folder("sync", Path(video).stem)
         sheet = write_atomic(folder / "cues.csv", lambda tmp: tmp.write_text(text, encoding="utf-8"))
         try:
@@ -549,22 +551,21 @@ class Studio:
             if isinstance(error, FoleykitError):  # keep what was generated, and say where it is
                 raise type(error)(f"{error} (what was made is kept in {folder})") from None
             raise
-        rows_out = []
-        for placed, error, path in zip(result.cues, result.errors, result.files["cues"], strict=True):
-            rows_out.append(
-                [
-                    placed.cue.number,
-                    placed.cue.name,
-                    placed.cue.mark_frame,
-                    result.programme.timecode_of(placed.cue.mark_frame),
-                    placed.lane + 1,
-                    None if error is None else round(1000 * error / 48000, 3),
-                    placed.source.get("seed", ""),
-                    Path(path).name,
-                ]
-            )
+        rows_out = [
+            [
+                c["cue"],
+                c["name"],
+                c["mark_frame"],
+                c["mark_timecode"],
+                c["track"],
+                None if c["measured_error_ms"] is None else round(c["measured_error_ms"], 3),
+                c["source"].get("seed", ""),
+                Path(c["file"]).name,
+            ]
+            for c in result.to_dict()["cues"]
+        ]
         bundle = zip_folder(folder / "export", folder / f"{slugify(Path(video).stem)}_sync.zip")
-        return SyncJob(job_id, folder, result, bundle, rows_out)
+        return SyncJob(job_id, folder, result, bundle, rows_out, retimed(rows, result.programme))
 
     # ------------------------------------------------------------------------------------------ batch
     def prompt_library(self) -> list[Path]:
