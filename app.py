@@ -31,8 +31,9 @@ import gradio as gr
 
 from foleykit import __version__
 from foleykit.cli import OneLineErrorParser
-from foleykit.errors import FoleykitError
-from foleykit.studio import CUE_COLUMNS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
+from foleykit.errors import BadInputError, FoleykitError
+from foleykit.request import MAX_STEPS
+from foleykit.studio import CUE_COLUMNS, GENERATE_FIELDS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
 
 HERE = Path(__file__).resolve().parent
 LOG = logging.getLogger("foleykit.app")
@@ -95,8 +96,13 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _whole(value: float | None) -> int | None:
-    return None if value is None else int(value)
+def _checked(errors: dict[str, str], fields: list[str]) -> list[Any]:
+    """A validator's answer: per input field, its message on the field itself (Gradio shows it there)."""
+    return [gr.validate(name not in errors, errors.get(name, "")) for name in fields]
+
+
+def _default_hint(value: float | int) -> str:
+    return f"model default: {value:g}"
 
 
 # --------------------------------------------------------------------------------------------- app
@@ -133,16 +139,35 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                                 label="Model",
                                 elem_id="model",
                             )
-                            duration = gr.Slider(0.5, 10, value=4, step=0.5, label="Duration (s)")
-                            takes = gr.Slider(1, MAX_UI_TAKES, value=3, step=1, label="Takes")
-                        with gr.Accordion("Seed and sampling", open=False), gr.Row():
-                            random_seed = gr.Checkbox(value=True, label="Random seed")
-                            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed (take 1)")
-                            steps = gr.Number(
-                                value=None, precision=0, minimum=1, label="Steps (blank: model default)"
+                            duration = gr.Slider(
+                                0.5, 10, value=4, step=0.5, label="Duration (s)", elem_id="duration"
                             )
-                            guidance = gr.Number(
-                                value=None, minimum=0, label="Guidance (blank: model default)"
+                            takes = gr.Slider(
+                                1, MAX_UI_TAKES, value=3, step=1, label="Takes", elem_id="takes"
+                            )
+                        trim = gr.Checkbox(
+                            value=False,
+                            label="Trim lead-in: start each take a few ms before its first hit",
+                            elem_id="trim",
+                        )
+                        with gr.Accordion("Seed and sampling", open=False, elem_id="sampling"), gr.Row():
+                            random_seed = gr.Checkbox(value=True, label="Random seed", elem_id="random-seed")
+                            # No minimum/maximum on these fields: Gradio's own range check fails the whole
+                            # event with a message on the wrong field. The validator checks every field and
+                            # marks the one at fault; text fields keep a blank a blank ("model default").
+                            seed = gr.Number(value=0, precision=0, label="Seed (take 1)", elem_id="seed")
+                            defaults = studio.model_defaults(default_model)
+                            steps = gr.Textbox(
+                                label="Steps",
+                                placeholder=_default_hint(defaults["steps"]),
+                                info=f"1–{MAX_STEPS}; blank: the model's default",
+                                elem_id="steps",
+                            )
+                            guidance = gr.Textbox(
+                                label="Guidance",
+                                placeholder=_default_hint(defaults["guidance"]),
+                                info="0–100; blank: the model's default",
+                                elem_id="guidance",
                             )
                         generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
                     with gr.Column(scale=2):
@@ -205,11 +230,17 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                             "Upload a video to see its frame rate, length and timecode."
                         )
                         start_tc = gr.Textbox(
-                            label="Start timecode (blank: from the file)", placeholder="01:00:00:00"
+                            label="Start timecode (blank: from the file)",
+                            placeholder="01:00:00:00",
+                            elem_id="start-tc",
                         )
-                        sensitivity = gr.Slider(0, 1, value=0.5, step=0.05, label="Spotting sensitivity")
+                        sensitivity = gr.Slider(
+                            0, 1, value=0.5, step=0.05, label="Spotting sensitivity", elem_id="sensitivity"
+                        )
                         cue_prompt = gr.Textbox(label="Prompt for spotted cues (edit per cue below)")
-                        cue_duration = gr.Slider(0.5, 10, value=2, step=0.5, label="Cue duration (s)")
+                        cue_duration = gr.Slider(
+                            0.5, 10, value=2, step=0.5, label="Cue duration (s)", elem_id="cue-duration"
+                        )
                         spot_btn = gr.Button("Spot events", elem_id="spot-btn")
                 cues = gr.Dataframe(
                     headers=list(CUE_COLUMNS),
@@ -222,7 +253,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 )
                 with gr.Row():
                     add_cue_btn = gr.Button("Add cue", size="sm", elem_id="add-cue-btn")
-                    sync_model = gr.Dropdown(models, value=default_model, label="Model")
+                    sync_model = gr.Dropdown(models, value=default_model, label="Model", elem_id="sync-model")
+                    sync_trim = gr.Checkbox(
+                        value=True, label="Trim lead-ins (cue files start at the hit)", elem_id="sync-trim"
+                    )
                     aaf = gr.Checkbox(value=True, label="Also write AAF (slowest export)")
                     sync_btn = gr.Button("Generate & sync", variant="primary", elem_id="sync-btn")
                 sync_status = gr.Markdown(elem_id="sync-status")
@@ -294,6 +328,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         def history_choices(selected: str | None = None) -> gr.Dropdown:
             return gr.Dropdown(choices=[(g.label(), g.id) for g in studio.history()], value=selected)
 
+        def check_generate(*values: Any) -> list[Any]:
+            _, errors = studio.read_generate_form(dict(zip(GENERATE_FIELDS, values, strict=True)))
+            return _checked(errors, list(GENERATE_FIELDS))
+
         @friendly
         def on_generate(
             prompt: str,
@@ -303,20 +341,18 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             takes: float,
             random_seed: bool,
             seed: float | None,
-            steps: float | None,
-            guidance: float | None,
+            steps: str | None,
+            guidance: str | None,
+            trim: bool,
             progress: gr.Progress = GENERATE_PROGRESS,
         ) -> Any:
+            values = (prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim)
+            fields, errors = studio.read_generate_form(dict(zip(GENERATE_FIELDS, values, strict=True)))
+            if errors:  # the validator has said so on the fields; an API caller gets the first here
+                raise BadInputError(next(iter(errors.values())))
+            prompt_text = fields.pop("prompt")
             run = studio.generate(
-                prompt,
-                negative=negative,
-                model=model,
-                duration=float(duration),
-                takes=int(takes),
-                seed=None if random_seed else _whole(seed),
-                steps=_whole(steps),
-                guidance=guidance,
-                progress=lambda fraction, text: progress(fraction, desc=text),
+                prompt_text, **fields, progress=lambda fraction, text: progress(fraction, desc=text)
             )
             generation = None
             for generation in run:
@@ -327,6 +363,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     else f"{done} take(s) in {generation.timings['total_s']:.1f} s · seed "
                     f"{generation.settings['seed']} · {generation.folder}"
                 )
+                status += "".join(f"\n- ⚠ {w}" for w in generation.warnings)
                 yield [
                     status,
                     generation.to_dict(),
@@ -337,20 +374,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         @friendly
         def on_open(job_id: str | None) -> list[Any]:
             if not job_id:
-                return [
-                    gr.Markdown(),
-                    gr.JSON(),
-                    gr.Textbox(),
-                    gr.Textbox(),
-                    gr.Dropdown(),
-                    gr.Slider(),
-                    gr.Slider(),
-                    gr.Checkbox(),
-                    gr.Number(),
-                    gr.Number(),
-                    gr.Number(),
-                    *show(None),
-                ]
+                return [gr.skip()] * (12 + len(slot_outputs))
             g = studio.open(job_id)
             s = g.settings
             return [
@@ -363,24 +387,47 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 s["takes"],
                 False,
                 s["seed"],
-                s["steps"],
-                s["guidance"],
+                str(s["steps"]),
+                f"{s['guidance']:g}",
+                s.get("trim", False),
                 *show(g, live=False),
             ]
 
         def refresh_history(details: dict | None) -> gr.Dropdown:
             return history_choices((details or {}).get("id"))
 
+        def on_model(model: str) -> list[Any]:
+            """The sampling fields' hints and the duration range follow the chosen model."""
+            try:
+                d = studio.model_defaults(model)
+            except FoleykitError:
+                return [gr.skip()] * 3
+            longest = max(0.5, min(d["max_duration"], 60.0))
+            return [
+                gr.Textbox(placeholder=_default_hint(d["steps"])),
+                gr.Textbox(placeholder=_default_hint(d["guidance"])),
+                gr.Slider(maximum=longest),
+            ]
+
+        model.change(on_model, model, [steps, guidance, duration], api_visibility="private", **light)
+
         slot_outputs = [component for slot in slots for component in slot]
         for trigger, api in (
             (generate_btn.click, {"api_name": "generate"}),
             (prompt.submit, {"api_visibility": "private"}),
         ):
-            # the history list is refreshed afterwards, finished or not, so an error never marks it
+            # Progress shows on the status line only: a take that is ready stays playable while the
+            # others render. The history list is refreshed afterwards, finished or not, so an error
+            # never marks it.
             trigger(
                 on_generate,
-                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance],
+                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim],
                 [generate_status, generate_details, seed, *slot_outputs],
+                validator=check_generate,
+                # the raw values: every field is checked by check_generate, which names the field at
+                # fault (Gradio's own range and choice checks would fail the call with an HTTP 400)
+                preprocess=False,
+                show_progress_on=[generate_status],
                 **api,
                 **heavy,
             ).then(refresh_history, generate_details, history, api_visibility="private", **light)
@@ -399,6 +446,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 seed,
                 steps,
                 guidance,
+                trim,
                 *slot_outputs,
             ],
             api_name="open",
@@ -441,6 +489,21 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             )
             return [rows, message]
 
+        def check_video(video: str | None, start_tc: str, *rest: Any) -> list[Any]:
+            errors = studio.video_form_errors(video, start_tc)
+            return _checked(errors, ["video", "start_tc"]) + [gr.validate(True, "")] * len(rest)
+
+        def check_sync(video: str | None, rows: Any, start_tc: str, *rest: Any) -> list[Any]:
+            errors = studio.video_form_errors(video, start_tc)
+            fields = ["video", "cues", "start_tc"]
+            return _checked(errors, fields) + [gr.validate(True, "")] * len(rest)
+
+        def check_start_tc(video: str | None, start_tc: str) -> list[Any]:
+            """The start timecode against the uploaded video; no video yet is not an error here."""
+            errors = studio.video_form_errors(video, start_tc) if video else {}
+            errors.pop("video", None)  # the probe's own message says what is wrong with the file
+            return _checked(errors, ["video", "start_tc"])
+
         @friendly
         def on_add_cue(
             rows: list[list[Any]] | None, video: str | None, start_tc: str, prompt: str, duration: float
@@ -454,9 +517,12 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             start_tc: str,
             model: str,
             aaf: bool,
+            trim: bool,
             progress: gr.Progress = SYNC_PROGRESS,
         ) -> list[Any]:
-            job = studio.sync(video or "", rows or [], model=model, start_tc=start_tc, aaf=aaf, progress=True)
+            job = studio.sync(
+                video or "", rows or [], model=model, start_tc=start_tc, aaf=aaf, trim=trim, progress=True
+            )
             return [
                 job.summary(),
                 str(job.preview) if job.preview else None,
@@ -467,7 +533,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 job.cue_table,
             ]
 
-        video.change(on_video, [video, start_tc], programme_info, api_name="probe", **light)
+        video.change(
+            on_video, [video, start_tc], programme_info, api_name="probe", validator=check_start_tc, **light
+        )
         video.change(  # a new picture: the old cues and results belong to the old one
             lambda: [[], "", None, None, [], None, None],
             None,
@@ -475,12 +543,21 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             api_visibility="private",
             **light,
         )
-        start_tc.submit(on_video, [video, start_tc], programme_info, api_visibility="private", **light)
+        start_tc.submit(
+            on_video,
+            [video, start_tc],
+            programme_info,
+            api_visibility="private",
+            validator=check_start_tc,
+            **light,
+        )
         spot_btn.click(
             on_spot,
             [video, start_tc, sensitivity, cue_prompt, cue_duration],
             [cues, sync_status],
             api_name="spot",
+            validator=check_video,
+            show_progress_on=[sync_status],
             **heavy,
         )
         add_cue_btn.click(
@@ -488,9 +565,11 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         )
         sync_btn.click(
             on_sync,
-            [video, cues, start_tc, sync_model, aaf],
+            [video, cues, start_tc, sync_model, aaf, sync_trim],
             [sync_status, preview, sync_plot, sync_table, bundle, sync_details, cues],
             api_name="sync",
+            validator=check_sync,
+            show_progress_on=[sync_status],
             **heavy,
         )
 
@@ -518,6 +597,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             [library_pick, upload],
             [batch_status, batch_table, batch_bundle, batch_report],
             api_name="batch",
+            show_progress_on=[batch_status],
             **heavy,
         )
         server_btn.click(studio.status, None, server, api_name="status", **light)

@@ -3,6 +3,7 @@ eight users at once. The server is real (tests/ui_server.py); so are the files i
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -13,12 +14,12 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.ui_server import REPO, AppServer, app_environment
+from tests.ui_server import REPO, AppServer, app_environment, our_frames
 from tests.videos import event_reel
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.exceptions import AppError  # noqa: E402
+from gradio_client.exceptions import AppError, ValidationError  # noqa: E402
 
 TAKE_OUTPUTS = 4  # per take slot: title, audio, picture, download
 
@@ -45,7 +46,18 @@ def _generate(
     model="bundled",
 ):
     return _call(
-        client, prompt, "", model, duration, takes, seed is None, seed or 0, None, None, api_name="/generate"
+        client,
+        prompt,
+        "",
+        model,
+        duration,
+        takes,
+        seed is None,
+        seed or 0,
+        "",
+        "",
+        False,
+        api_name="/generate",
     )
 
 
@@ -89,8 +101,9 @@ def test_a_past_generation_reopens_with_its_settings(client: Client) -> None:
     job = first[1]["id"]
     out = _call(client, job, api_name="/open")
     assert out[1]["id"] == job
-    assert out[2:11] == ("rain on a tin roof", "", "bundled", 1.0, 1, False, 77, 10, 3.0)
-    assert sf.info(out[12]).duration == pytest.approx(1.0)
+    # the form as it was: steps and guidance as the model's values the take was made with
+    assert out[2:12] == ("rain on a tin roof", "", "bundled", 1.0, 1, False, 77, "10", "3", False)
+    assert sf.info(out[13]).duration == pytest.approx(1.0)
 
 
 def test_eight_simultaneous_users_all_get_takes_from_one_loaded_model(client: Client) -> None:
@@ -99,7 +112,7 @@ def test_eight_simultaneous_users_all_get_takes_from_one_loaded_model(client: Cl
     ]
     with ThreadPoolExecutor(8) as pool:
         jobs = [
-            client.submit(p, "", "bundled", 1.0, 1, False, 100 + i, None, None, api_name="/generate")
+            client.submit(p, "", "bundled", 1.0, 1, False, 100 + i, "", "", False, api_name="/generate")
             for i, p in enumerate(prompts)
         ]
         results = list(pool.map(lambda job: job.result(timeout=300), jobs))
@@ -136,6 +149,7 @@ def test_sync_a_small_video_through_the_client(client: Client, tmp_path: Path) -
         "",
         "bundled",
         False,
+        True,  # trim lead-ins, as the tab does by default
         api_name="/sync",
     )
     summary, preview, plot, placed, bundle, details, _cues = out
@@ -164,9 +178,25 @@ def test_batch_an_uploaded_prompt_file(client: Client, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda c: _generate(c, "   "), "prompt is empty"),
-        (lambda c: _generate(c, "rain", duration=30.0, takes=1), r"(?i)maximum|longer than"),
+        (lambda c: _generate(c, "   "), "(?i)prompt is empty"),
+        (lambda c: _generate(c, "rain", duration=30.0, takes=1), r"Duration must be .* to 10 s .*longest"),
         (lambda c: _call(c, "../../../etc", api_name="/open"), "no such generation"),
+        (
+            lambda c: _call(c, "rain", "", "bundled", 1.0, 1, True, 0, "0", "", False, api_name="/generate"),
+            "Steps must be a whole number from 1 to 1000, or blank",
+        ),
+        (
+            lambda c: _call(
+                c, "rain", "", "bundled", 1.0, 1, True, 0, "", "loud", False, api_name="/generate"
+            ),
+            "Guidance must be a number from 0 to 100",
+        ),
+        (
+            lambda c: _call(
+                c, "rain", "", "bundled", 1.0, 1, False, None, "", "", False, api_name="/generate"
+            ),
+            "Seed is blank: enter a whole number",
+        ),
         (lambda c: _generate(c, "rain", model="audioldm2"), r"not served here|not in the list of choices"),
         (lambda c: _call(c, None, None, api_name="/batch"), "Pick a prompt file"),
         (
@@ -179,12 +209,34 @@ def test_bad_requests_come_back_as_one_line_messages(
     client: Client, app_server: AppServer, call, message: str
 ) -> None:
     logged = len(app_server.log_text())
-    with pytest.raises(AppError, match=message) as caught:
+    with pytest.raises((AppError, ValidationError), match=message) as caught:
         call(client)
-    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+    text = str(caught.value)
+    if isinstance(caught.value, ValidationError):  # the form's own check: one line per field at fault
+        assert text.splitlines()[0] == "1 parameter(s) failed validation:"
+        assert re.fullmatch(r"- (\w+): (?i:\1)\b.*", text.splitlines()[1]), "the message names its field"
+    else:
+        assert "\n" not in text
+    assert "Traceback" not in text
     # our handlers turn expected errors into messages, not crashes (Gradio logs its own input checks)
     new_log = app_server.log_text()[logged:]
-    assert "foleykit/" not in new_log and 'app.py", line' not in new_log
+    assert our_frames(new_log) == [] and "unexpected error" not in new_log, new_log[-2000:]
+
+
+def test_the_log_check_finds_our_frames_wherever_the_clone_is(tmp_path: Path) -> None:
+    """A clone named `foleykit` with its venv inside: Gradio's frames contain "foleykit/" but are not ours."""
+    import foleykit
+
+    venv_gradio = tmp_path / "foleykit" / ".venv/lib/python3.11/site-packages/gradio/queueing.py"
+    package_file = Path(foleykit.__file__).resolve().parent / "studio.py"
+    log = (
+        "Traceback (most recent call last):\n"
+        f'  File "{venv_gradio}", line 870, in process_events\n'
+        "gradio.exceptions.Error: 'Value: audioldm2 is not in the list of choices'\n"
+    )
+    assert our_frames(log) == []
+    ours = log + f'  File "{package_file}", line 12, in generate\n  File "{REPO / "app.py"}", line 3\n'
+    assert our_frames(ours) == [str(package_file), str(REPO / "app.py")]
 
 
 def test_a_file_that_is_not_a_video_is_refused_with_a_message(client: Client, tmp_path: Path) -> None:

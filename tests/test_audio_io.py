@@ -42,11 +42,13 @@ def test_files_get_ordinary_permissions(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o044, "readable by group/others as the umask allows, not mkstemp's 0600"
 
 
-def test_unwritable_output_directory_is_bad_input(tmp_path: Path) -> None:
+def test_an_output_folder_that_is_a_file_is_bad_input(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(BadInputError, match="cannot write to output directory"):
-        ensure_writable_dir(blocker / "sub")
+    for folder in (blocker, blocker / "sub"):
+        with pytest.raises(BadInputError, match=r"output folder .*file.* is a file, not a folder"):
+            ensure_writable_dir(folder)
+    assert blocker.read_text() == "x"
 
 
 def test_json_is_strict_even_for_infinite_values(tmp_path: Path) -> None:

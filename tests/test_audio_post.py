@@ -108,3 +108,58 @@ def test_silence_stays_silent_with_a_strict_json_report_and_nan_is_an_error() ->
 def test_a_short_model_output_is_an_error_not_silent_padding() -> None:
     with pytest.raises(FoleykitError, match="samples where"):
         to_delivery(_tone(0.5, 16000), 16000, 1.0)
+
+
+def _hit_after(lead_s: float, total_s: float, rate: int, room_tone: float = 0.0) -> np.ndarray:
+    """`lead_s` of silence (or room tone), then a decaying 700 Hz knock, at `rate`."""
+    rng = np.random.default_rng(1)
+    n = round(total_s * rate)
+    audio = room_tone * rng.standard_normal(n)
+    start = round(lead_s * rate)
+    t = np.arange(n - start) / rate
+    audio[start:] += 0.8 * np.sin(2 * np.pi * 700 * t) * np.exp(-t / 0.08)
+    return audio[None].astype(np.float32)
+
+
+@pytest.mark.parametrize(("lead", "room_tone"), [(0.3, 0.0), (0.25, 1e-3)])
+def test_trim_starts_the_file_just_before_its_hit_and_keeps_the_length(lead: float, room_tone: float) -> None:
+    from foleykit.audio.transients import find_transient
+
+    rate, duration = 16000, 1.5
+    native = _hit_after(lead, duration + 0.5, rate, room_tone)  # the engine asks for 0.5 s more
+    out, report = to_delivery(native, rate, duration, trim=True)
+    assert out.shape == (1, round(duration * DELIVERY_SAMPLE_RATE))
+    hit = find_transient(out).sample
+    assert abs(hit - 240) <= 48, f"5 ms (240 samples) before the hit, within 1 ms; got {hit}"
+    trim = report.trim
+    assert trim is not None and trim.padded_samples == 0
+    # within 2 ms: over digital silence the detector also sees the resampler's pre-ringing (~1.5 ms)
+    assert trim.cut_samples == pytest.approx(lead * DELIVERY_SAMPLE_RATE - 240, abs=96)
+    assert report.to_dict()["trim"]["cut_seconds"] == pytest.approx(trim.cut_samples / 48000, abs=1e-4)
+    untrimmed, plain = to_delivery(native, rate, duration)
+    assert plain.trim is None and find_transient(untrimmed).sample > lead * DELIVERY_SAMPLE_RATE - 96
+
+
+def test_trim_pads_with_silence_only_where_the_model_made_nothing_more() -> None:
+    """A model at its longest clip cannot generate past the end: the rest is silence after a fade-out."""
+    rate, duration = 48000, 1.0
+    native = _hit_after(0.4, duration, rate, room_tone=0.01)  # no extra audio
+    out, report = to_delivery(native, rate, duration, trim=True)
+    assert out.shape == (1, 48000) and report.trim is not None
+    padded = report.trim.padded_samples
+    assert padded == report.trim.cut_samples > 0 and report.trim.extended_samples == 0
+    assert not out[0, -padded:].any(), "silence at the end"
+    assert np.abs(out[0, -padded - 24 : -padded]).max() < 0.05, "the sound fades out before the silence"
+
+
+def test_a_very_quiet_model_output_is_flagged() -> None:
+    from foleykit.engine import Take, take_warnings
+
+    _, loud = to_delivery(_tone(1.0, 48000, amp=0.5), 48000, 1.0)
+    _, quiet = to_delivery(_tone(1.0, 48000, amp=1e-3), 48000, 1.0)
+    assert not loud.very_quiet and quiet.very_quiet and quiet.gain_db > 50
+    takes = [Take(k, k, np.zeros((1, 1)), post, 0.0, (k,)) for k, post in ((1, loud), (2, quiet), (3, quiet))]
+    assert take_warnings(takes) == [
+        f"takes 2, 3: the model's output was very quiet, {quiet.gain_db:.1f} dB of gain applied "
+        "(its noise floor came up with it)"
+    ]

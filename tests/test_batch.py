@@ -67,6 +67,8 @@ def _env() -> dict[str, str]:
             "line 2: takes",
         ),
         ("[[sound]]\nprompt = 'x'\nmodel = 'no/such-model'\n", ".toml", "[[sound]] #1"),
+        ("name,prompt,trim\na,x,maybe\n", ".csv", "line 2: trim must be true or false"),
+        ("[[sound]]\nprompt = 'x'\ntrim = 1\n", ".toml", "trim must be true or false"),
     ],
 )
 def test_bad_prompt_files_are_exit_2_before_any_work(
@@ -98,13 +100,18 @@ def test_a_batch_writes_takes_manifest_and_report_and_resumes(
     batch_seeds = {tuple(json.loads((out / e["sidecar"]).read_text())["batch_seeds"]) for e in entries}
     assert max(len(s) for s in batch_seeds) == 4, "several prompts and takes share one pipeline call"
     page = (out / "lib" / "report.html").read_text()
-    assert page.count("<audio") == 6 and page.count("data:image/png;base64,") == 6
-    assert "6 of 6 takes" in page
+    assert page.count("<audio") == 6 and page.count("data:image/png;base64,") == 7  # + the colour scale
+    assert "6 of 6 takes finished. This run (finished): 6 take(s) made, 6.0 s of audio in" in page
+    assert "All " not in page
 
     # resume: nothing to do; then a truncated WAV and a lost sidecar are made again, nothing else
     stamps = {e["path"]: (out / e["path"]).stat().st_mtime_ns for e in entries}
     code, stdout, _ = _run(capsys, "batch", str(path), "--out", str(out), "--json")
     assert code == 0 and json.loads(stdout)["generated"] == 0 and json.loads(stdout)["skipped"] == 6
+    assert json.loads(stdout)["audio_s"] == 0, "a run that made nothing made no audio"
+    page = (out / "lib" / "report.html").read_text()
+    assert "This run (finished): 0 take(s) made, 0.0 s of audio" in page
+    assert "All 2 runs: 6 take(s) made, 6.0 s of audio in" in page
     broken, orphan = out / entries[0]["path"], out / entries[1]["sidecar"]
     broken.write_bytes(broken.read_bytes()[:1000])
     orphan.unlink()
@@ -118,19 +125,27 @@ def test_a_batch_writes_takes_manifest_and_report_and_resumes(
     assert json.loads(stdout)["generated"] == 6
 
 
-def test_a_killed_run_loses_no_finished_take_and_resumes(tmp_path: Path, tiny_bundled_dir: Path) -> None:
-    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=6, duration=2.0)
+def _batch_until(
+    tmp_path: Path, model: Path, takes_done: int
+) -> tuple[list[str], Path, Path, subprocess.Popen]:
+    """A batch of 18 two-second takes in a process, left running once `takes_done` are in the manifest."""
+    path = _prompt_file(tmp_path, model, takes=6, duration=2.0)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "1"]
-    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     manifest = out / "lib" / "manifest.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if manifest.exists() and len(manifest.read_text().splitlines()) >= 3:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= takes_done:
             break
         time.sleep(0.05)
+    return argv, out, manifest, proc
+
+
+def test_a_killed_run_loses_no_finished_take_and_resumes(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    argv, out, manifest, proc = _batch_until(tmp_path, tiny_bundled_dir, 3)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     listed = [json.loads(line)["path"] for line in manifest.read_text().splitlines()]
     assert 3 <= len(listed) < 18, "killed mid-way"
     for wav in (out / "lib").rglob("*.wav"):
@@ -143,6 +158,36 @@ def test_a_killed_run_loses_no_finished_take_and_resumes(tmp_path: Path, tiny_bu
     final = [json.loads(line)["path"] for line in manifest.read_text().splitlines()]
     assert len(final) == len(set(final)) == 18
     assert all((out / p).read_bytes() == data for p, data in before.items()), "finished takes kept"
+
+
+def test_ctrl_c_says_what_is_safe_and_how_to_resume(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    _, out, manifest, proc = _batch_until(tmp_path, tiny_bundled_dir, 2)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and stdout == ""
+    finished = len(manifest.read_text().splitlines())
+    assert 2 <= finished < 18
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"foleykit: interrupted: {finished} of 18 takes are finished and safe in "), last
+    assert last.endswith(f"run the same command again to make the other {18 - finished}"), last
+    assert "report.html" in last and "Traceback" not in stderr
+    page = (out / "lib" / "report.html").read_text()
+    assert page.count("<audio") == finished and f"This run (interrupted): {finished} take(s)" in page
+    runs = [json.loads(line) for line in (out / "lib" / "runs.jsonl").read_text().splitlines()]
+    assert [r["interrupted"] for r in runs] == [True] and runs[0]["generated"] == finished
+
+
+def test_trim_in_a_prompt_file(tmp_path: Path) -> None:
+    from foleykit.batch import load_prompt_file
+
+    path = tmp_path / "t.csv"
+    path.write_text("name,prompt,trim\na,door knock,yes\nb,rain,\nc,thud,false\n")
+    assert [s.request.trim for s in load_prompt_file(path).sounds] == [True, False, False]
+    toml = tmp_path / "t.toml"
+    toml.write_text(
+        "[defaults]\ntrim = true\n[[sound]]\nprompt = 'x'\n[[sound]]\nprompt = 'y'\ntrim = false\n"
+    )
+    assert [s.request.trim for s in load_prompt_file(toml).sounds] == [True, False]
 
 
 def test_two_accelerate_processes_split_the_work_and_merge_one_manifest(

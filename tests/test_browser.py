@@ -115,12 +115,87 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     _shot(page, "history")
 
 
+def _field(page, elem_id: str):
+    return page.locator(f"#{elem_id} input, #{elem_id} textarea").first
+
+
+def _type(page, elem_id: str, text: str) -> None:
+    box = page.locator(f"#{elem_id} input[type=number]") if elem_id in ("duration", "takes") else None
+    (box or _field(page, elem_id)).fill(text)
+    (box or _field(page, elem_id)).press("Tab")
+
+
+def test_sampling_fields_keep_blanks_and_an_error_marks_its_own_field(page) -> None:
+    """Issue 13: after opening "Seed and sampling", blank Steps/Guidance stay blank (= model default),
+    a bad value is reported on that field and nowhere else, and ranges are kept by the sliders."""
+    page.fill("#prompt textarea", "a wooden door creaks open")
+    page.get_by_text("Seed and sampling").click()
+    _field(page, "steps").wait_for()
+    assert _field(page, "steps").input_value() == "" and _field(page, "guidance").input_value() == ""
+    assert _field(page, "steps").get_attribute("placeholder") == "model default: 10"
+    assert _field(page, "guidance").get_attribute("placeholder") == "model default: 3"
+    _type(page, "duration", "30")  # out of range: the slider keeps a valid value on screen
+    assert _field(page, "duration").input_value() == "10"
+    _type(page, "takes", "")
+    assert _field(page, "takes").input_value() == "1"
+    _type(page, "duration", "2")
+    _type(page, "takes", "2")
+
+    for elem_id, typed, message in (
+        ("steps", "0", "Steps must be a whole number from 1 to 1000"),
+        ("guidance", "-1", "Guidance must be a number from 0 to 100"),
+        ("steps", "2.5", "Steps must be a whole number"),
+    ):
+        _type(page, elem_id, typed)
+        page.click("#generate-btn")
+        _wait_text(page, f"#{elem_id}", message, timeout=20_000)
+        others = [e for e in ("seed", "steps", "guidance", "duration", "takes") if e != elem_id]
+        assert not any(message in page.inner_text(f"#{e}") for e in others)
+        assert page.locator(".toast-body").count() == 0 and not page.is_visible("#take-1-audio")
+        _shot(page, f"field-error-{elem_id}")
+        _type(page, elem_id, "")
+    page.locator("#random-seed input").uncheck()
+    _type(page, "seed", "")
+    page.click("#generate-btn")
+    _wait_text(page, "#seed", "Seed is blank", timeout=20_000)
+    _type(page, "seed", "31")
+
+    page.click("#generate-btn")  # blank Steps and Guidance: the model's defaults
+    _wait_text(page, "#generate-status", "2 take(s) in")
+    assert _field(page, "steps").input_value() == "" and _field(page, "guidance").input_value() == ""
+    assert "seed 31" in page.inner_text("#take-1-title") and "seed 32" in page.inner_text("#take-2-title")
+    _shot(page, "sampling-defaults")
+
+
+def test_take_one_plays_while_the_others_render(page) -> None:
+    """Issue 13: the progress display covers the status line only, never a take that is ready."""
+    page.fill("#prompt textarea", "glass bottle smashed on concrete")
+    _type(page, "takes", "8")
+    _type(page, "duration", "8")
+    page.click("#generate-btn")
+    page.wait_for_selector("#take-1-audio audio[src]", timeout=60_000)
+    _wait_text(page, "body", "rendering take 2–8")  # the progress display is up
+    assert page.locator("#take-2-audio audio[src]").count() == 0, "take 2 is still rendering"
+    # Playwright's actionability check: the player is visible, enabled and the topmost element where a
+    # click would land (an overlay on it fails this), without clicking
+    page.locator("#take-1-audio audio").click(trial=True, timeout=5_000)
+    page.locator("#take-1-picture img").click(trial=True, timeout=5_000)
+    played = page.evaluate(PLAYABLE, "take-1-audio")
+    assert played["error"] is None and played["time"] > 0
+    assert page.locator("#take-2-audio audio[src]").count() == 0, "take 1 played before take 2 was ready"
+    _shot(page, "take-1-while-rendering")
+    page.wait_for_selector("#take-8-audio audio[src]", timeout=SLOW_MS)
+
+
 def test_a_bad_request_shows_a_message_not_a_traceback(page) -> None:
-    page.click("#generate-btn")  # empty prompt
+    page.click("#generate-btn")  # empty prompt: said on the prompt field
+    _wait_text(page, "#prompt", "Prompt is empty", timeout=20_000)
+    page.fill("#prompt textarea", "x" * 2001)  # passes the form, refused by the request: a toast
+    page.click("#generate-btn")
     toast = page.locator(".toast-body").first
     toast.wait_for()
     text = toast.inner_text()
-    assert "prompt is empty" in text and "Traceback" not in text
+    assert "prompt is 2001 characters long" in text and "Traceback" not in text
     _shot(page, "error")
 
 
@@ -130,6 +205,10 @@ def test_upload_a_video_spot_it_and_sync_sounds_to_it(page, tmp_path: Path) -> N
     page.set_input_files("#video input[type=file]", str(video.path))
     _wait_text(page, "body", "25 fps")
     assert "starts at 01:00:00:00" in page.inner_text("body")
+    _field(page, "start-tc").fill("01:00:00:99")  # no frame 99 at 25 fps: said on that field
+    _field(page, "start-tc").press("Enter")
+    _wait_text(page, "#start-tc", "Start timecode:", timeout=20_000)
+    _field(page, "start-tc").fill("")
     page.get_by_label("Prompt for spotted cues").fill("a wooden block hits the floor")
     page.click("#spot-btn")
     _wait_text(page, "#sync-status", "Spotted")

@@ -67,11 +67,60 @@ def test_duration_above_maximum_names_it(tiny_bundled_dir: Path) -> None:
     assert_one_line_error(run, "maximum 5.00 s")
 
 
-def test_unwritable_output_directory(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_an_output_folder_that_is_a_file_is_named_as_one(tiny_bundled_dir: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--out", str(blocker / "out"))
-    assert_one_line_error(run, "cannot write to output directory")
+    for out in (blocker, blocker / "out"):
+        run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--out", str(out))
+        assert_one_line_error(run, f"output folder {blocker}")
+        assert "is a file, not a folder" in run.stderr and "File exists" not in run.stderr
+    assert blocker.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "help_of"),
+    [
+        (["generate"], "foleykit generate --help"),
+        (["generate", "rain", "--takes", "two"], "foleykit generate --help"),
+        (["batch"], "foleykit batch --help"),
+        (["sync", "--fps", "25"], "foleykit sync --help"),
+        (["frobnicate"], "foleykit --help"),
+    ],
+)
+def test_usage_errors_start_like_every_other_error(args: list[str], help_of: str) -> None:
+    run = foleykit_cli(*args)
+    assert_one_line_error(run, "foleykit: error: ")
+    assert run.stderr.startswith("foleykit: error: ") and run.stderr.strip().endswith(f"(see {help_of})")
+
+
+def test_warnings_reach_stderr_not_only_the_sidecar(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    """A loudness target held at the true-peak ceiling says so on stderr, one line, naming the takes."""
+    run = foleykit_cli(
+        "generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "1", "--takes", "2",
+        "--seed", "3", "--steps", "2", "--loudness", "0", "--out", str(tmp_path), "--json",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("foleykit: warning: ")]
+    held = [w for w in warnings if "held at the -1 dBTP ceiling" in w]
+    assert len(held) == 1 and "takes 1, 2: 0 LUFS would clip" in held[0], warnings
+    # the tiny random model is far below full scale: the gain it needs is reported too
+    assert any("very quiet" in w and "dB" in w for w in warnings), warnings
+    doc = json.loads(run.stdout)
+    assert doc["warnings"] == [w.removeprefix("foleykit: warning: ") for w in warnings]
+    sidecar = json.loads(Path(doc["takes"][0]["sidecar"]).read_text())
+    assert "ceiling" in sidecar["post"]["note"]
+
+
+def test_progress_in_a_log_is_plain_lines(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+    """stderr redirected (CI, a log file): whole lines, no carriage returns, no cursor movement."""
+    run = foleykit_cli(
+        "generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "0.5", "--takes", "3",
+        "--batch-size", "2", "--steps", "3", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "\x1b[" not in run.stderr and "\r" not in run.stderr, repr(run.stderr[:300])
+    assert "takes: 3/3 take" in run.stderr  # the bar's last state, as a line
+    assert all(line.strip() for line in run.stderr.splitlines()), "no blank lines"
 
 
 def test_existing_output_needs_force_and_is_left_untouched(tiny_bundled_dir: Path, tmp_path: Path) -> None:

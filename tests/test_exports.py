@@ -20,8 +20,8 @@ import opentimelineio as otio
 import pytest
 import wavinfo
 
+from foleykit.audio.bwf import BextInfo, write_bwf
 from foleykit.errors import BadInputError, OutputExistsError
-from foleykit.exports.bwf import BextInfo, write_bwf
 from foleykit.exports.preview import write_preview
 from foleykit.exports.timeline import build_timeline, write_timelines
 from foleykit.framesync.cues import Cue
@@ -188,7 +188,7 @@ def test_otio_places_clips_on_their_file_extents_and_markers_on_the_marks(writte
 
 # -- timeline.edl, timeline_A2.edl, … -------------------------------------------------------------------
 
-EVENT = re.compile(r"^(\d{3})\s+(\S+)\s+(A|V|AA)\s+C\s+(\S+) (\S+) (\S+) (\S+)\s*$")
+EVENT = re.compile(r"^(\d{3})\s+(\S+)\s+(A\d*|V|AA)\s+C\s+(\S+) (\S+) (\S+) (\S+)\s*$")
 
 
 def parse_edl(text: str) -> list[dict]:
@@ -226,7 +226,7 @@ def test_edls_one_per_lane_with_programme_timecode(written: Written) -> None:
         expected = sorted((p for p in written.placed if p.lane == lane), key=lambda p: p.file_start_sample)
         assert len(events) == len(expected) > 0
         for event, p in zip(events, expected, strict=True):
-            assert event["channel"] == "A"
+            assert event["channel"] == ("A" if lane == 0 else f"A{lane + 1}"), "each lane on its own track"
             rec_in = programme.timecode_of(p.file_start_frame)
             rec_out = programme.timecode_of(p.file_start_frame + file_frames(p, programme))
             assert event["rec"] == (rec_in, rec_out)
@@ -238,6 +238,7 @@ def test_edls_one_per_lane_with_programme_timecode(written: Written) -> None:
         timeline = otio.adapters.read_from_file(
             str(written.out / name), adapter_name="cmx_3600", rate=edl_rate
         )
+        assert [t.name for t in timeline.audio_tracks()] == [f"A{lane + 1}"]
         clips = list(timeline.find_clips())
         assert [c.source_range.start_time.value for c in clips] == [
             programme.start_frame + p.file_start_frame for p in expected

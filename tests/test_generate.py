@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +51,23 @@ def check_take(path: Path, duration: float, channels: int) -> dict:
     assert sidecar["sample_rate"]["file"] == 48000 and sidecar["file"] == path.name
     meta = sf.SoundFile(path).copy_metadata()
     assert meta["software"].startswith("foleykit") and f"seed={sidecar['seed']}" in meta["comment"]
+    check_bext(path, sidecar)
     return sidecar
+
+
+def check_bext(path: Path, sidecar: dict) -> None:
+    """Every take is a Broadcast WAV: its provenance in `bext`, read back by wavinfo (not our code)."""
+    import wavinfo
+
+    bext = wavinfo.WavInfoReader(str(path)).bext
+    assert bext is not None, "no bext chunk"
+    assert bext.originator == "foleykit"
+    for part in (f"seed={sidecar['seed']}", f"model={sidecar['model']['name']}", "prompt="):
+        assert part in bext.description, bext.description
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", bext.originator_date), bext.originator_date
+    assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", bext.originator_time) and bext.time_reference == 0
+    channels = "stereo" if sidecar["channels"] == 2 else "mono"
+    assert bext.coding_history.startswith(f"A=PCM,F=48000,W=24,M={channels},T=foleykit")
 
 
 @pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)
@@ -110,25 +130,48 @@ def test_takes_beyond_one_batch_are_split_and_numbered(tiny_bundled_dir: Path, t
     assert [s["batch_seeds"] for s in sidecars] == [[100, 101], [100, 101], [102]]
 
 
-def test_sidecar_command_regenerates_the_take_bit_for_bit(tiny_bundled_dir: Path, tmp_path: Path) -> None:
-    import shlex
-    import subprocess
-    import sys
+def foleykit_process(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "foleykit", *argv], capture_output=True, text=True, timeout=120
+    )
 
+
+def assert_sidecar_command_remakes(take: Path, out: Path) -> None:
+    """The sidecar's `command`, run as it is (into `out`), gives the very same PCM."""
+    command = shlex.split(json.loads(take.with_suffix(".json").read_text())["command"])
+    assert command[:2] == ["foleykit", "generate"]
+    run = foleykit_process(*command[1:], "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    assert np.array_equal(read_pcm(out / take.name), read_pcm(take))
+
+
+def test_sidecar_command_regenerates_the_take_bit_for_bit(tiny_bundled_dir: Path, tmp_path: Path) -> None:
     made = foleykit.generate(
         "a bell", model=str(tiny_bundled_dir), duration=0.5, takes=3, seed=20, steps=2, out_dir=tmp_path / "a"
     ).files[1]
-    command = shlex.split(json.loads(made.sidecar.read_text())["command"])
-    assert command[:2] == ["foleykit", "generate"]
-    run = subprocess.run(
-        [sys.executable, "-m", "foleykit", *command[1:], "--out", str(tmp_path / "b")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    assert_sidecar_command_remakes(made.path, tmp_path / "b")
+
+
+def test_trim_cuts_the_lead_in_keeps_the_length_and_reproduces(
+    tiny_bundled_dir: Path, tmp_path: Path
+) -> None:
+    from foleykit.audio.transients import find_transient
+
+    argv = ["generate", "a door knock", "--model", str(tiny_bundled_dir), "--duration", "1.5", "--seed", "4"]
+    argv += ["--steps", "2", "--takes", "2", "--trim", "--out", str(tmp_path / "a"), "--json"]
+    run = foleykit_process(*argv)
     assert run.returncode == 0, run.stderr
-    again = tmp_path / "b" / made.path.name
-    assert np.array_equal(read_pcm(again), read_pcm(made.path))
+    made = [Path(t["path"]) for t in json.loads(run.stdout)["takes"]]
+    for path in made:
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        trim = sidecar["post"]["trim"]
+        assert sidecar["trim"] is True and "--trim" in sidecar["command"]
+        assert sf.info(path).frames == 72000, "the requested length, to the sample"
+        assert trim["cut_samples"] == max(0, trim["transient_sample"] - 240)  # 5 ms kept before the hit
+        assert trim["padded_samples"] == 0 and trim["extended_samples"] == trim["cut_samples"]
+        audio, _ = sf.read(path, dtype="float32", always_2d=True)
+        assert find_transient(audio.T).sample <= 240 + 48, "the file starts within ~5 ms of its hit"
+    assert_sidecar_command_remakes(made[1], tmp_path / "b")
 
 
 @pytest.mark.parametrize("model_dir", ALL_BACKENDS, indirect=True)

@@ -14,6 +14,7 @@ import soundfile as sf
 from PIL import Image
 
 import foleykit
+from foleykit.audio.pictures import AXIS_LEFT
 from foleykit.errors import BadInputError
 from foleykit.studio import CUE_COLUMNS, Studio, cue_sheet_csv
 from tests.videos import event_reel
@@ -39,7 +40,7 @@ def test_generate_streams_take_one_first_then_the_rest_and_reopens_from_history(
         sidecar = json.loads(take.sidecar.read_text())
         assert sidecar["seed"] == take.seed and sidecar["prompt"] == "door knock, three times"
         picture = Image.open(take.picture)
-        assert picture.size[0] == 480 and picture.size[1] > 150
+        assert picture.size[0] == 480 + AXIS_LEFT + 4 and picture.size[1] > 150  # plot + frequency axis
     # the sidecar's batch is what reproduces a take: take 1 was made alone, takes 2–3 together
     assert json.loads(generation.takes[0].sidecar.read_text())["batch_seeds"] == [41]
     assert json.loads(generation.takes[2].sidecar.read_text())["batch_seeds"] == [42, 43]
@@ -149,6 +150,39 @@ def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path
         assert f"export/{expected}" in names
     assert sum(n.startswith("export/cues/") and n.endswith(".wav") for n in names) == 4
     assert (job.folder / "cues.csv").is_file()  # the table as submitted stays with the job
+    takes = sorted((job.folder / "export" / "takes").rglob("*.json"))
+    assert len(takes) == 4 and all(json.loads(t.read_text())["trim"] is True for t in takes), (
+        "the Sync tab trims lead-ins by default"
+    )
+    assert "--trim" in json.loads((job.folder / "export" / "sync.json").read_text())["command"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({}, {}),
+        ({"steps": "", "guidance": " "}, {}),
+        ({"steps": "0"}, {"steps": "Steps must be a whole number from 1 to 1000"}),
+        ({"steps": "ten"}, {"steps": "Steps must be a whole number"}),
+        ({"guidance": "101"}, {"guidance": "Guidance must be a number from 0 to 100"}),
+        ({"prompt": "  ", "takes": 9}, {"prompt": "Prompt is empty", "takes": "Takes must be"}),
+        ({"random_seed": False, "seed": None}, {"seed": "Seed is blank"}),
+        ({"random_seed": False, "seed": -3}, {"seed": "Seed must be a whole number from 0"}),
+        ({"random_seed": True, "seed": None}, {}),
+        ({"duration": 11}, {"duration": "Duration must be from 0.1 to 10 s (bundled's longest clip)"}),
+        ({"model": "audioldm2"}, {"model": "Model: model 'audioldm2' is not served here"}),
+    ],
+)
+def test_the_generate_form_names_the_field_at_fault(tmp_path: Path, fields: dict, errors: dict) -> None:
+    studio = Studio(tmp_path / "ui", allowed_models=["bundled"])
+    form = {"prompt": "rain", "model": "bundled", "duration": 4.0, "takes": 3, "random_seed": True}
+    form |= {"seed": 0, "steps": None, "guidance": None} | fields
+    values, found = studio.read_generate_form(form)
+    assert set(found) == set(errors)
+    if not errors:  # what Studio.generate is then called with
+        assert values["steps"] is None and values["guidance"] is None and values["trim"] is False
+    for name, start in errors.items():
+        assert found[name].startswith(start), found[name]
 
 
 def test_a_refused_cue_table_leaves_no_job_behind(studio: Studio, tmp_path: Path) -> None:

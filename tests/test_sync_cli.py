@@ -116,8 +116,10 @@ def test_sync_without_video_lands_every_click_on_its_mark_in_the_delivered_files
     assert int(slam["track"]) != int(next(r for r in rows if r["name"] == "step")["track"])
     from PIL import Image
 
+    from foleykit.exports.sync_plot import PANEL_H, PANEL_W
+
     with Image.open(out / "sync.png") as plot:
-        assert plot.format == "PNG" and plot.size[1] > 100, "one panel per cue"
+        assert plot.format == "PNG" and plot.size == (4 * PANEL_W, PANEL_H), "one panel per cue, none empty"
     sidecar = json.loads((out / "sync.json").read_text())
     assert sidecar["command"].startswith("foleykit sync --fps 25") and len(sidecar["cues"]) == 4
 
@@ -131,12 +133,15 @@ def test_a_prompt_cue_is_generated_with_its_seed_and_placed(
     )
     out = tmp_path / "out"
     code, stdout, err = _run(
-        capsys, "sync", "--fps", "24", "--length", "3", "--cues", str(sheet), "--out", str(out), "--json"
-    )
+        capsys, "sync", "--fps", "24", "--length", "3", "--cues", str(sheet), "--out", str(out), "--trim",
+        "--json",
+    )  # fmt: skip
     assert code == 0, err
     cue = json.loads(stdout)["cues"][0]
     assert cue["source"]["seed"] == 7 and Path(cue["source"]["take_file"]).is_file()
-    assert Path(cue["source"]["take_file"]).with_suffix(".json").is_file(), "the take keeps its sidecar"
+    take = json.loads(Path(cue["source"]["take_file"]).with_suffix(".json").read_text())  # kept beside it
+    assert take["trim"] is True and take["post"]["trim"] is not None
+    assert json.loads((out / "sync.json").read_text())["command"].endswith("--trim")
     assert abs(cue["measured_error_samples"]) <= 48
     row = next(csv.DictReader((out / "spotting.csv").open()))
     assert row["seed"] == "7" and row["prompt"] == "door knock"

@@ -11,8 +11,9 @@ import opentimelineio as otio
 import pytest
 import wavinfo
 
+from foleykit.audio.bwf import BextInfo, write_bwf
+from foleykit.audio.transients import find_transient
 from foleykit.errors import BadInputError
-from foleykit.exports.bwf import BextInfo, write_bwf
 from foleykit.framesync.cues import Cue, load_cue_sheet
 from foleykit.framesync.placement import CueSound, assign_lanes, measure_errors, place, render_mix
 from foleykit.framesync.timecode import (
@@ -22,7 +23,6 @@ from foleykit.framesync.timecode import (
     parse_rate,
     sample_to_frame,
 )
-from foleykit.framesync.transients import find_transient
 from foleykit.framesync.video import programme_from_rate
 
 NTSC = Fraction(30000, 1001)

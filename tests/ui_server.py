@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,26 @@ class AppServer:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+', re.MULTILINE)
+
+
+def our_frames(log: str) -> list[str]:
+    """Traceback frames in a server log that are in foleykit's own code (app.py or the package).
+
+    By path, resolved: a clone named `foleykit` puts that name in every path under it, a virtual
+    environment's Gradio included, so a substring such as "foleykit/" would find frames of Gradio's own.
+    """
+    import foleykit
+
+    ours = (Path(foleykit.__file__).resolve().parent, (REPO / "app.py").resolve())
+    found = []
+    for name in _FRAME.findall(log):
+        path = Path(name).resolve()
+        if path == ours[1] or ours[0] in path.parents:
+            found.append(name)
+    return found
 
 
 def free_port() -> int:

@@ -22,10 +22,12 @@ PROG = "foleykit"
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2."""
+    """argparse, but a usage error is one line, exit code 2, and starts as every other error does
+    (`foleykit: error:`, not `foleykit generate: error:`); the command's own --help is named."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        program = self.prog.split()[0]
+        self.exit(2, f"{program}: error: {message} (see {self.prog} --help)\n")
 
 
 def _quiet_libraries() -> None:
@@ -67,7 +69,18 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true", help="overwrite existing files")
     gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     gen.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
-    gen.add_argument("--batch-size", type=int, default=8, help="takes per pipeline call (default 8)")
+    gen.add_argument(
+        "--trim",
+        action="store_true",
+        help="cut the lead-in before the first transient; the end is extended to keep the length",
+    )
+    gen.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="takes per pipeline call (default 8); a sidecar's command gives the batch its take was made in, "
+        "since the batch shape changes the last bits",
+    )
     gen.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     gen.set_defaults(run=_run_generate)
 
@@ -144,6 +157,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("outputs/sync"), help="output folder (default outputs/sync)"
     )
     syn.add_argument("--model", default="bundled", help="model for cues that name none (default bundled)")
+    syn.add_argument(
+        "--trim", action="store_true", help="generated cues: cut the lead-in before the first transient"
+    )
     syn.add_argument("--no-preview", action="store_true", help="skip preview.mp4")
     syn.add_argument(
         "--no-aaf", action="store_true", help="skip timeline.aaf (the slowest export: ~16 ms per cue)"
@@ -175,6 +191,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         model=args.model,
         loudness=args.loudness,
         name=args.name,
+        trim=args.trim,
     )
     result = generate(
         request=request,
@@ -185,6 +202,8 @@ def _run_generate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=True,
     )
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -312,6 +331,7 @@ def _run_sync(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         preview=not args.no_preview,
         aaf=not args.no_aaf,
+        trim=args.trim,
         progress=True,
     )
     if args.json:
@@ -362,7 +382,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FoleykitError as err:
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        from foleykit.batch.runner import BatchInterrupted
+
+        if isinstance(interrupt, BatchInterrupted):  # says what is finished and safe, and how to resume
+            print(f"{PROG}: {interrupt.message()}", file=sys.stderr)
+            return 1
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 1
     except Exception as err:  # one line for the user; the traceback on request

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from foleykit import __version__
-from foleykit.audio.io import ensure_writable_dir, write_json, write_wav
-from foleykit.audio.post import DELIVERY_SAMPLE_RATE, PostReport, to_delivery
+from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
+from foleykit.audio.io import ensure_writable_dir, write_json
+from foleykit.audio.post import DELIVERY_SAMPLE_RATE, TRIM_MARGIN_SECONDS, PostReport, to_delivery
 from foleykit.backends import BACKENDS, Backend
 from foleykit.errors import BadInputError, OutputExistsError
 from foleykit.models import ModelSource, resolve_model
@@ -57,6 +58,7 @@ class GenerationResult:
     model: dict[str, Any]
     files: list[GeneratedFile]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the user should hear about now (stderr, UI)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,7 +70,39 @@ class GenerationResult:
             ],
             "seeds": [f.seed for f in self.files],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "warnings": self.warnings,
         }
+
+
+def _span(values: list[float], unit: str) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.1f} {unit}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f} {unit}"
+
+
+def take_warnings(takes: list[Take], loudness: float | None = None) -> list[str]:
+    """What post-processing did that a user should hear about at once (not only find in the sidecars):
+    one line per kind, naming the takes."""
+
+    def which(group: list[Take]) -> str:
+        numbers = [str(t.take) for t in group]
+        return f"take {numbers[0]}" if len(numbers) == 1 else f"takes {', '.join(numbers)}"
+
+    lines = []
+    held = [t for t in takes if t.post.held_at_ceiling]
+    if held:
+        reached = [t.post.loudness_lufs for t in held if t.post.loudness_lufs is not None]
+        target = f"{loudness:g} LUFS" if loudness is not None else "the loudness target"
+        lines.append(
+            f"{which(held)}: {target} would clip; held at the -1 dBTP ceiling"
+            + (f" ({_span(reached, 'LUFS')})" if reached else "")
+        )
+    quiet = [t for t in takes if t.post.very_quiet]
+    if quiet:
+        lines.append(
+            f"{which(quiet)}: the model's output was very quiet, {_span([t.post.gain_db for t in quiet], 'dB')} "
+            "of gain applied (its noise floor came up with it)"
+        )
+    return lines
 
 
 def _versions() -> dict[str, str]:
@@ -126,6 +160,12 @@ class Engine:
             guidance if guidance is not None else info.default_guidance,
         )
 
+    def generation_seconds(self, duration: float, trim: bool) -> float:
+        """What the model is asked for: a trimmed take needs audio past its end to keep its length."""
+        if not trim:
+            return duration
+        return max(duration, min(duration + TRIM_MARGIN_SECONDS, self.backend.info.max_duration))
+
     def _batches(
         self,
         prompts: list[str],
@@ -157,7 +197,7 @@ class Engine:
         self, request: SoundRequest, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True
     ) -> list[Take]:
         """Generate every take of `request` (several per pipeline call) and post-process it for delivery."""
-        from tqdm.auto import tqdm
+        from foleykit.progress import progress_bar
 
         check_duration(request.duration, self.source)
         request = request.with_seeds()
@@ -165,13 +205,18 @@ class Engine:
         steps, guidance = self.settings(request.steps, request.guidance)
         prompts, negatives = [request.prompt] * len(seeds), [request.negative_prompt or ""] * len(seeds)
         takes: list[Take] = []
-        with tqdm(total=len(seeds), desc="takes", unit="take", file=sys.stderr, disable=not progress) as bar:
+        with progress_bar(total=len(seeds), desc="takes", unit="take", disable=not progress) as bar:
+            seconds = self.generation_seconds(request.duration, request.trim)
             for start, batch, audio, elapsed in self._batches(
-                prompts, negatives, seeds, request.duration, steps, guidance, batch_size, progress
+                prompts, negatives, seeds, seconds, steps, guidance, batch_size, progress
             ):
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
-                        native, self.backend.info.sample_rate, request.duration, request.loudness
+                        native,
+                        self.backend.info.sample_rate,
+                        request.duration,
+                        request.loudness,
+                        trim=request.trim,
                     )
                     takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, tuple(batch)))
                 bar.update(len(batch))
@@ -213,6 +258,7 @@ class Engine:
         steps: int | None = None,
         guidance: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        trim: bool = False,
     ) -> Iterator[list[tuple[int, Take]]]:
         """Different prompts, one take each, several per pipeline call; yields each call's (index, take)s.
 
@@ -223,12 +269,13 @@ class Engine:
         check_duration(duration, self.source)
         steps, guidance = self.settings(steps, guidance)
         rate = self.backend.info.sample_rate
+        seconds = self.generation_seconds(duration, trim)
         for start, batch, audio, elapsed in self._batches(
-            prompts, negatives, seeds, duration, steps, guidance, batch_size, False
+            prompts, negatives, seeds, seconds, steps, guidance, batch_size, False
         ):
             done = []
             for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
-                delivered, report = to_delivery(native, rate, duration)
+                delivered, report = to_delivery(native, rate, duration, trim=trim)
                 done.append((start + offset, Take(1, seed, delivered, report, elapsed, tuple(batch))))
             yield done
 
@@ -252,6 +299,8 @@ class Engine:
         command += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
         if request.loudness is not None:
             command += ["--loudness", f"{request.loudness:g}"]
+        if request.trim:
+            command += ["--trim"]
         return {
             "file": file_name,
             "generator": f"foleykit {__version__}",
@@ -271,6 +320,7 @@ class Engine:
             "samples": int(take.audio.shape[1]),
             "bit_depth": 24,
             "loudness_target_lufs": request.loudness,
+            "trim": request.trim,
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),
@@ -283,6 +333,7 @@ class Engine:
     def write(
         self, request: SoundRequest, takes: list[Take], out_dir: Path, *, force: bool = False
     ) -> list[GeneratedFile]:
+        """Each take as a Broadcast WAV (bext + LIST/INFO: the provenance travels inside) and its sidecar."""
         files = []
         for take in takes:
             wav = Path(out_dir) / request.file_name(take.take, take.seed)
@@ -295,7 +346,14 @@ class Engine:
                 "software": f"foleykit {__version__}",
                 "comment": comment,
             }
-            write_wav(wav, take.audio, take.sample_rate, info=info, force=force)
+            bext = BextInfo(
+                time_reference=0,  # a take has no place on a timeline yet; sync's cue files do
+                description=f"foleykit take {take.take}: {comment}",
+                originator_reference=f"foleykit-s{take.seed}-t{take.take}",
+                coding_history=coding_history(take.audio, take.sample_rate),
+                created=datetime.fromisoformat(sidecar["created"]).astimezone(),
+            )
+            write_bwf(wav, take.audio, take.sample_rate, bext, info=info, force=force)
             write_json(wav.with_suffix(".json"), sidecar, force=force)
             files.append(GeneratedFile(take.take, take.seed, wav, wav.with_suffix(".json")))
         return files
@@ -386,6 +444,7 @@ def generate(
         request=request,
         model={**engine.provenance, **engine.backend.info.to_dict()},
         files=files,
+        warnings=take_warnings(takes, request.loudness),
         timings={
             "check_s": checked - began,
             "load_s": loaded - checked,

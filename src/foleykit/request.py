@@ -41,7 +41,8 @@ class SoundRequest:
 
     Take k (counted from 1) uses seed `seed + k - 1`, so take 1 uses the seed you gave; pass `seeds`
     to choose every take's seed yourself. `steps` and `guidance` left as None take the model's defaults.
-    `loudness` (LUFS, BS.1770) replaces the default peak normalisation to -1 dBTP.
+    `loudness` (LUFS, BS.1770) replaces the default peak normalisation to -1 dBTP. `trim` cuts the lead-in
+    before the first transient and keeps the length by generating past the end.
     """
 
     prompt: str
@@ -55,6 +56,7 @@ class SoundRequest:
     model: str = DEFAULT_MODEL
     loudness: float | None = None
     name: str | None = None
+    trim: bool = False
 
     def __post_init__(self) -> None:
         self._validate()
@@ -97,6 +99,8 @@ class SoundRequest:
             not _is_number(self.loudness) or not math.isfinite(self.loudness) or not -70 <= self.loudness <= 0
         ):
             raise BadInputError(f"loudness must be a LUFS target from -70 to 0, got {self.loudness!r}")
+        if not isinstance(self.trim, bool):
+            raise BadInputError(f"trim must be true or false, got {self.trim!r}")
         if not isinstance(self.model, str) or not self.model.strip():
             raise BadInputError("model name is empty")
 

@@ -25,10 +25,24 @@ from typing import Any
 from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
 from foleykit.errors import BadInputError, FoleykitError
 from foleykit.framesync.timecode import rate_label
-from foleykit.request import SoundRequest, slugify
+from foleykit.request import MAX_STEPS, SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
 MAX_UI_TAKES = 8  # side by side on one screen
+MAX_UI_SEED = 2**53 - 1  # a browser's number field holds whole numbers exactly up to here
+# The Generate tab's fields, in the order of its inputs (and of its API's parameters).
+GENERATE_FIELDS = (
+    "prompt",
+    "negative",
+    "model",
+    "duration",
+    "takes",
+    "random_seed",
+    "seed",
+    "steps",
+    "guidance",
+    "trim",
+)
 CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
 RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
 PROMPT_SUFFIXES = (".toml", ".csv", ".jsonl")
@@ -40,6 +54,30 @@ Progress = Callable[[float, str], None]
 
 def _no_progress(fraction: float, message: str) -> None:
     """Progress sink for callers that show none."""
+
+
+def form_number(
+    value: Any,
+    field: str,
+    low: float,
+    high: float,
+    *,
+    whole: bool = False,
+    blank: str | None = "the model's default",
+) -> float | int | None:
+    """A form field as typed (text or a number; blank = None, which means `blank`), or a BadInputError
+    that starts with the field's label, so the message says which field is wrong."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    kind = "a whole number" if whole else "a number"
+    wanted = f"{field} must be {kind} from {low:g} to {high:g}" + (f", or blank for {blank}" if blank else "")
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{wanted}; got {value!r}") from None
+    if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
+        raise BadInputError(f"{wanted}; got {value!r}")
+    return int(number) if whole else number
 
 
 def new_job_id(label: str) -> str:
@@ -85,6 +123,7 @@ class Generation:
     created: str
     takes: list[TakeView] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -92,7 +131,7 @@ class Generation:
         return "total_s" in self.timings
 
     def snapshot(self) -> Generation:
-        return replace(self, takes=list(self.takes), timings=dict(self.timings))
+        return replace(self, takes=list(self.takes), timings=dict(self.timings), warnings=list(self.warnings))
 
     def label(self) -> str:
         s = self.settings
@@ -109,6 +148,7 @@ class Generation:
             "settings": self.settings,
             "takes": [t.to_dict() for t in self.takes],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "warnings": self.warnings,
         }
 
     @classmethod
@@ -131,6 +171,7 @@ class Generation:
             document["created"],
             takes,
             document.get("timings", {}),
+            document.get("warnings", []),
         )
 
 
@@ -308,6 +349,74 @@ class Studio:
         engine.render(SoundRequest("warm-up", duration=1.0, seed=0, steps=2), progress=False)
         return time.perf_counter() - began
 
+    def model_defaults(self, model: str) -> dict[str, Any]:
+        """A served model's steps, guidance and longest clip, from its configs (no weights loaded)."""
+        from foleykit.models import resolve_model
+
+        self.check_model(model)
+        info = resolve_model(model).info
+        return {
+            "steps": info.default_steps,
+            "guidance": info.default_guidance,
+            "max_duration": info.max_duration,
+        }
+
+    def read_generate_form(self, form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The Generate tab's raw field values (GENERATE_FIELDS) → (keyword arguments for `generate`,
+        what is wrong, per field).
+
+        Checked before anything runs, so the browser can mark the very field at fault; each message
+        starts with the field's label. Blank Steps and Guidance mean the model's defaults.
+        """
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def read(name: str, parse: Callable[[], Any]) -> None:
+            try:
+                values[name] = parse()
+            except BadInputError as error:
+                errors[name] = str(error)
+
+        prompt, model = form.get("prompt"), form.get("model")
+        if not isinstance(prompt, str) or not prompt.strip():
+            errors["prompt"] = "Prompt is empty: describe the sound, e.g. 'footsteps on gravel, slow'"
+        longest = None
+        try:
+            longest = self.model_defaults(str(model))["max_duration"]
+        except BadInputError as error:
+            errors["model"] = f"Model: {error}"
+
+        def duration() -> float:
+            seconds = form_number(form.get("duration"), "Duration", 0.1, 3600, blank=None) or 4.0
+            if longest is not None and seconds > longest + 1e-9:
+                raise BadInputError(
+                    f"Duration must be from 0.1 to {longest:g} s ({model}'s longest clip); got {seconds:g}"
+                )
+            return seconds
+
+        def seed() -> int | None:
+            value = form.get("seed")
+            if form.get("random_seed", True):
+                return None
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise BadInputError(
+                    f"Seed is blank: enter a whole number from 0 to {MAX_UI_SEED}, or tick Random seed"
+                )
+            return form_number(value, "Seed", 0, MAX_UI_SEED, whole=True, blank=None)  # type: ignore[return-value]
+
+        read("duration", duration)
+        read(
+            "takes",
+            lambda: form_number(form.get("takes"), "Takes", 1, MAX_UI_TAKES, whole=True, blank=None) or 1,
+        )
+        read("seed", seed)
+        read("steps", lambda: form_number(form.get("steps"), "Steps", 1, MAX_STEPS, whole=True))
+        read("guidance", lambda: form_number(form.get("guidance"), "Guidance", 0, 100))
+        values.update(
+            prompt=prompt, negative=form.get("negative") or None, model=model, trim=bool(form.get("trim"))
+        )
+        return values, errors
+
     def models(self) -> list[str]:
         """Aliases that run here without the network (the bundled model first)."""
         from foleykit.models import describe_models
@@ -336,6 +445,7 @@ class Studio:
         seed: int | None = None,
         steps: int | None = None,
         guidance: float | None = None,
+        trim: bool = False,
         progress: Progress = _no_progress,
     ) -> Iterator[Generation]:
         """Make `takes` takes of `prompt`; yields the Generation after each pipeline call.
@@ -344,7 +454,7 @@ class Studio:
         command reproduces it bit for bit (it records the batch the take was made in).
         """
         from foleykit.audio.pictures import take_png
-        from foleykit.engine import check_duration
+        from foleykit.engine import check_duration, take_warnings
 
         began = time.perf_counter()
         if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
@@ -358,6 +468,7 @@ class Studio:
             steps=steps,
             guidance=guidance,
             model=model,
+            trim=trim,
         )
         request = request.with_seeds()
         progress(0.0, "loading model")
@@ -377,6 +488,7 @@ class Studio:
                 "seed": request.take_seeds()[0],
                 "steps": steps_used,
                 "guidance": guidance_used,
+                "trim": trim,
             },
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
@@ -388,6 +500,7 @@ class Studio:
             progress(offset / takes, f"rendering take {offset + 1}" + (f"–{takes}" if offset else ""))
             part = replace(request, takes=len(part_seeds), seeds=part_seeds)
             rendered = [replace(t, take=t.take + offset) for t in engine.render(part, progress=False)]
+            generation.warnings += take_warnings(rendered, request.loudness)
             for take, written in zip(rendered, engine.write(request, rendered, folder), strict=True):
                 picture = folder / "previews" / written.path.with_suffix(".png").name
                 picture.parent.mkdir(exist_ok=True)
@@ -456,6 +569,22 @@ class Studio:
 
         return probe_video(video, start_tc=start_tc or None).to_dict()
 
+    def video_form_errors(self, video: str | Path | None, start_tc: str | None) -> dict[str, str]:
+        """Per field of the Sync tab (`video`, `start_tc`), what is wrong with it; {} when both are fine."""
+        if not video:
+            return {"video": "Video: upload a video first"}
+        try:
+            self.probe(video)
+        except BadInputError as error:
+            return {"video": f"Video: {error}"}
+        if start_tc and start_tc.strip():
+            try:
+                self.probe(video, start_tc.strip())
+            except BadInputError as error:
+                detail = str(error).removeprefix("start timecode (--start-tc): ")
+                return {"start_tc": f"Start timecode: {detail}"}
+        return {}
+
     def spot(
         self,
         video: str | Path,
@@ -520,9 +649,13 @@ class Studio:
         model: str = "bundled",
         start_tc: str | None = None,
         aaf: bool = True,
+        trim: bool = True,
         progress: bool = False,
     ) -> SyncJob:
-        """Generate every cue of the table, place it on its frame, export (DESIGN §6) and zip the lot."""
+        """Generate every cue of the table, place it on its frame, export (DESIGN §6) and zip the lot.
+
+        `trim` (on by default here, unlike `foleykit sync`): cue files start just before their hit.
+        """
         from foleykit.framesync.api import sync
 
         if not video:
@@ -541,6 +674,7 @@ class Studio:
                 device=self.device,
                 dtype=self.dtype,
                 aaf=aaf,
+                trim=trim,
                 progress=progress,
             )
         except BaseException as error:
@@ -613,4 +747,13 @@ def _rss_mb() -> float | None:
     return None
 
 
-__all__ = ["CUE_COLUMNS", "RESULT_COLUMNS", "BatchJob", "Generation", "Studio", "SyncJob", "TakeView"]
+__all__ = [
+    "CUE_COLUMNS",
+    "GENERATE_FIELDS",
+    "RESULT_COLUMNS",
+    "BatchJob",
+    "Generation",
+    "Studio",
+    "SyncJob",
+    "TakeView",
+]

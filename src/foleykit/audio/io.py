@@ -115,6 +115,10 @@ def write_json(path: Path, document: dict[str, Any], *, force: bool = False) -> 
 def ensure_writable_dir(directory: Path) -> Path:
     """Create `directory` if needed and prove we can write there, before any expensive work."""
     directory = Path(directory)
+    for part in (directory, *directory.parents):
+        if part.exists() and not part.is_dir():
+            where = "" if part == directory else f" (in {directory})"
+            raise BadInputError(f"output folder {part}{where} is a file, not a folder: name a folder")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".foleykit-write-test-"):

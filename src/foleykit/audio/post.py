@@ -1,4 +1,5 @@
-"""Audio post (DESIGN §2): 48 kHz (soxr), exact length, click-free fades, true-peak or BS.1770 loudness.
+"""Audio post (DESIGN §2): 48 kHz (soxr), lead-in trim, exact length, click-free fades, true-peak or BS.1770
+loudness.
 
 Arrays are float32, shaped (channels, samples).
 """
@@ -12,9 +13,9 @@ from typing import Any
 import numpy as np
 import soxr
 
+from foleykit.audio import DELIVERY_SAMPLE_RATE
 from foleykit.errors import FoleykitError
 
-DELIVERY_SAMPLE_RATE = 48000
 PEAK_CEILING_DBFS = -1.0
 FADE_IN_SECONDS = 0.005
 FADE_OUT_SECONDS = 0.010
@@ -22,6 +23,9 @@ MIN_FADE_IN_SAMPLES = 12  # 0.25 ms at 48 kHz: removes a DC step, too short to b
 TRANSIENT_FRACTION = 0.25  # the first sample this close to the peak counts as the first transient
 TRUE_PEAK_OVERSAMPLING = 4
 BS1770_BLOCK_SECONDS = 0.4
+TRIM_PRE_ROLL_SECONDS = 0.005  # what `trim` keeps before the first transient
+TRIM_MARGIN_SECONDS = 0.5  # generated past the requested length so a trimmed take still fills it
+LOUD_GAIN_DB = 24.0  # more gain than this lifts the model's noise floor with the sound: worth a warning
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,35 @@ class PostReport:
     fade_in_samples: int
     fade_out_samples: int
     note: str | None = None
+    trim: TrimReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        out["trim"] = self.trim.to_dict() if self.trim else None
+        return out
+
+    @property
+    def held_at_ceiling(self) -> bool:
+        """A loudness target that would have clipped: the take stayed at the -1 dBTP ceiling instead."""
+        return self.normalisation == "peak" and bool(self.note) and "ceiling" in str(self.note)
+
+    @property
+    def very_quiet(self) -> bool:
+        """More than LOUD_GAIN_DB of gain was needed: the model's noise floor came up with the sound."""
+        return self.gain_db > LOUD_GAIN_DB
+
+
+@dataclass(frozen=True)
+class TrimReport:
+    """What `trim` cut from the head of a take and how its end was extended to keep the length."""
+
+    cut_samples: int  # removed before the first transient (less TRIM_PRE_ROLL_SECONDS)
+    transient_sample: int  # the first transient in the untrimmed audio
+    extended_samples: int  # taken from audio generated past the requested length
+    padded_samples: int  # silence added at the end where the model could not generate more
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "cut_seconds": round(self.cut_samples / DELIVERY_SAMPLE_RATE, 4)}
 
 
 def resample(audio: np.ndarray, source_rate: int, target_rate: int = DELIVERY_SAMPLE_RATE) -> np.ndarray:
@@ -60,6 +90,28 @@ def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:
     if samples - audio.shape[1] > MAX_PAD_SAMPLES:
         raise FoleykitError(f"the model returned {audio.shape[1]} samples where {samples} were needed")
     return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
+
+
+def trim_lead_in(audio: np.ndarray, samples: int, sample_rate: int) -> tuple[np.ndarray, TrimReport]:
+    """Cut the silence or room tone before the first transient (keeping a 5 ms pre-roll), then fill
+    `samples` from the audio generated after the requested end; silence only where there is none.
+
+    The transient is the one `sync` places on a frame (foleykit.audio.transients), so a trimmed hit
+    starts a few ms into its file, whatever lead-in the model put before it.
+    """
+    from foleykit.audio.transients import find_transient
+
+    transient = find_transient(audio, sample_rate).sample
+    cut = max(0, transient - round(TRIM_PRE_ROLL_SECONDS * sample_rate))
+    kept = audio[:, cut : cut + samples]
+    padded = samples - kept.shape[1]
+    if padded > 0:  # the sound's own end fades out before the silence, never stops dead
+        fade = min(round(FADE_OUT_SECONDS * sample_rate), kept.shape[1])
+        kept = kept.copy()
+        kept[:, kept.shape[1] - fade :] *= _fade_out_ramp(fade)
+        kept = np.pad(kept, ((0, 0), (0, padded)))
+    extended = min(cut, max(0, audio.shape[1] - samples))
+    return np.ascontiguousarray(kept), TrimReport(cut, transient, extended, max(0, padded))
 
 
 def first_transient(audio: np.ndarray, fraction: float = TRANSIENT_FRACTION) -> int:
@@ -85,8 +137,13 @@ def apply_fades(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int, i
     if fade_in > 0:
         audio[:, :fade_in] *= 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade_in) + 0.5) / fade_in)
     if fade_out > 0:
-        audio[:, total - fade_out :] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(fade_out) + 0.5) / fade_out)
+        audio[:, total - fade_out :] *= _fade_out_ramp(fade_out)
     return audio, fade_in, fade_out
+
+
+def _fade_out_ramp(samples: int) -> np.ndarray:
+    """Raised-cosine gain from 1 to 0 over `samples`."""
+    return (0.5 + 0.5 * np.cos(np.pi * (np.arange(samples) + 0.5) / max(samples, 1))).astype(np.float32)
 
 
 def true_peak(audio: np.ndarray, sample_rate: int) -> float:
@@ -146,13 +203,27 @@ def normalise(
 
 
 def to_delivery(
-    audio: np.ndarray, source_rate: int, duration: float, loudness_target: float | None = None
+    audio: np.ndarray,
+    source_rate: int,
+    duration: float,
+    loudness_target: float | None = None,
+    *,
+    trim: bool = False,
 ) -> tuple[np.ndarray, PostReport]:
-    """Model output → delivery audio: 48 kHz, exactly `duration`, faded, normalised. Returns audio and report."""
+    """Model output → delivery audio: 48 kHz, lead-in trimmed (`trim`: the model was asked for
+    TRIM_MARGIN_SECONDS more), exactly `duration`, faded, normalised. Returns audio and report."""
     audio = np.asarray(audio, dtype=np.float32)
     if not np.isfinite(audio).all():
         raise FoleykitError("the model produced NaN/infinite samples; try --dtype fp32")
-    audio = fit_length(resample(audio, source_rate), round(duration * DELIVERY_SAMPLE_RATE))
+    samples = round(duration * DELIVERY_SAMPLE_RATE)
+    audio = resample(audio, source_rate)
+    trimmed = None
+    if trim:
+        audio, trimmed = trim_lead_in(audio, samples, DELIVERY_SAMPLE_RATE)
+    else:
+        audio = fit_length(audio, samples)
     audio, fade_in, fade_out = apply_fades(audio, DELIVERY_SAMPLE_RATE)
     audio, report = normalise(audio, DELIVERY_SAMPLE_RATE, loudness_target)
-    return audio, PostReport(**{**report.__dict__, "fade_in_samples": fade_in, "fade_out_samples": fade_out})
+    return audio, PostReport(
+        **{**report.__dict__, "fade_in_samples": fade_in, "fade_out_samples": fade_out, "trim": trimmed}
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -94,12 +93,14 @@ class Backend(ABC):
         from diffusers.utils import logging as diffusers_logging
         from transformers.utils import logging as transformers_logging
 
+        from foleykit.progress import is_terminal
         from foleykit.runtime import place_pipeline
 
         info = cls.describe(directory)
         pipeline_cls = cls.import_pipeline_class()
         libraries = (diffusers_logging, transformers_logging)
-        if not progress:  # their loading bars would interleave with a caller's own progress display
+        if not progress or not is_terminal():  # loading bars interleave with a caller's own, and a log
+            # wants none of their redraws
             for library in libraries:
                 library.disable_progress_bar()
         try:
@@ -149,7 +150,9 @@ class Backend(ABC):
         import torch
 
         generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
-        self.pipe.set_progress_bar_config(disable=not progress, file=sys.stderr, leave=False, desc="steps")
+        from foleykit.progress import bar_options
+
+        self.pipe.set_progress_bar_config(**bar_options(disable=not progress), leave=False, desc="steps")
         output = self.pipe(
             prompt=prompts,
             negative_prompt=negative_prompts if any(negative_prompts) else None,

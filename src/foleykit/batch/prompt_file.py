@@ -20,10 +20,12 @@ from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
 from foleykit.tables import csv_rows, read_text, table_array, toml_document
 
-DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed")
+DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim")
 SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS)
 _INTS = ("takes", "steps", "seed")
 _FLOATS = ("duration", "guidance")
+_BOOLS = ("trim",)
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class PromptFile:
 
 def _typed(key: str, value: Any, where: str) -> Any:
     """CSV cells are text; TOML/JSON values must already have the right type."""
+    if isinstance(value, str) and key in _BOOLS:
+        text = value.strip().lower()
+        if text in _TRUE + _FALSE:
+            return text in _TRUE
+        raise BadInputError(f"{where}: {key} must be true or false, got {value!r}")
     if isinstance(value, str) and key in _INTS + _FLOATS:
         text = value.strip()
         try:
@@ -132,6 +139,7 @@ def load_prompt_file(path: str | Path) -> PromptFile:
                 guidance=fields.get("guidance"),
                 model=fields.get("model", "bundled"),
                 name=name,
+                trim=fields.get("trim", False),
             ).with_seeds()
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None

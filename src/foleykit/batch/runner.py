@@ -6,13 +6,16 @@ is appended with one `write` after that. A re-run skips finished takes and makes
 all again. Under `accelerate launch`, `PartialState.split_between_processes` hands each process a share of
 the missing takes; every process appends to the one manifest, and the main process rewrites it at the end
 with one line per take (no duplicates, none lost, takes finished before a kill included).
+
+Ctrl-C stops after the take being written: the manifest and report.html are brought up to date with what
+is finished, and `BatchInterrupted` says how much that is. Every run appends one line to `runs.jsonl`, so
+the report gives this run's wall time and throughput and, separately, the totals across resumed runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -26,6 +29,7 @@ from foleykit.errors import BadInputError
 
 MANIFEST = "manifest.jsonl"
 REPORT = "report.html"
+RUNS = "runs.jsonl"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,10 @@ class TakeJob:
         return self.wav.with_suffix(".json")
 
     @property
-    def group(self) -> tuple[str, float, int | None, float | None]:
-        """Takes that can share a pipeline call: same model, length, steps and guidance."""
+    def group(self) -> tuple[str, float, int | None, float | None, bool]:
+        """Takes that can share a pipeline call: same model, length, steps, guidance and trim."""
         r = self.sound.request
-        return (r.model, r.duration, r.steps, r.guidance)
+        return (r.model, r.duration, r.steps, r.guidance, r.trim)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class BatchResult:
     report: Path | None
     timings: dict[str, float] = field(default_factory=dict)
     main_process: bool = True  # under accelerate, only the main process answers the user
+    finished: int = 0  # takes on disk and whole at the end of this run, from this run or earlier ones
+    interrupted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +73,8 @@ class BatchResult:
             "takes": self.planned,
             "generated": self.generated,
             "skipped": self.skipped,
+            "finished": self.finished,
+            "interrupted": self.interrupted,
             "wall_s": round(self.wall_s, 3),
             "audio_s": round(self.audio_s, 3),
             "audio_s_per_wall_s": round(self.audio_s / self.wall_s, 3) if self.wall_s > 0 else None,
@@ -74,6 +82,23 @@ class BatchResult:
             "report": str(self.report) if self.report else None,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch, after what was finished has been recorded; `result` says how much."""
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__(result.out_dir)
+        self.result = result
+
+    def message(self) -> str:
+        r = self.result
+        left = r.planned - r.finished
+        return (
+            f"interrupted: {r.finished} of {r.planned} takes are finished and safe in {r.out_dir} "
+            f"({r.generated} made by this run{'; listed in ' + str(r.report) if r.report else ''}); "
+            f"run the same command again to make the other {left}"
+        )
 
 
 def plan(prompts: PromptFile, out_dir: Path) -> list[TakeJob]:
@@ -98,7 +123,7 @@ def is_finished(job: TakeJob) -> bool:
 
 
 def _manifest_line(
-    job: TakeJob, out_dir: Path, wall_s: float | None, process: int | None = None
+    job: TakeJob, out_dir: Path, wall_s: float | None, process: int | None = None, run: str | None = None
 ) -> dict[str, Any]:
     r = job.sound.request
     return {
@@ -113,6 +138,7 @@ def _manifest_line(
         "sidecar": job.sidecar.relative_to(out_dir).as_posix(),
         "wall_s": None if wall_s is None else round(wall_s, 4),
         "process": process,
+        "run": run,  # the run that made it (runs.jsonl); None where a kill cut its line
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -128,7 +154,7 @@ def _append(path: Path, entry: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def _merge_manifest(path: Path, jobs: list[TakeJob], out_dir: Path) -> None:
+def _merge_manifest(path: Path, jobs: list[TakeJob], out_dir: Path) -> list[dict[str, Any]]:
     """One line per finished take, in plan order: appended lines kept, takes finished but unlisted added."""
     seen: dict[str, dict[str, Any]] = {}
     if path.exists():
@@ -147,6 +173,21 @@ def _merge_manifest(path: Path, jobs: list[TakeJob], out_dir: Path) -> None:
             lines.append(_manifest_line(job, out_dir, None))
     text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in lines)
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=True)
+    return lines
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """The runs.jsonl log: one entry per run of this prompt file into this folder (unreadable lines skipped)."""
+    runs = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                runs.append(entry)
+    return runs
 
 
 def _check_models(prompts: PromptFile) -> dict[str, Any]:
@@ -192,12 +233,15 @@ def run_batch(
     report: bool = True,
     progress: bool = False,
 ) -> BatchResult:
-    """Make every take of a prompt file that is not already on disk; see the module docstring."""
-    from tqdm.auto import tqdm
+    """Make every take of a prompt file that is not already on disk; see the module docstring.
 
+    Raises `BatchInterrupted` (a KeyboardInterrupt) on Ctrl-C, once the manifest and report are written.
+    """
     from foleykit.engine import get_engine
+    from foleykit.progress import progress_bar
 
     began = time.perf_counter()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
     prompts = load_prompt_file(file)
@@ -215,64 +259,86 @@ def run_batch(
     checked = time.perf_counter()
 
     generated = 0
+    interrupted = False
     with state.split_between_processes(pending) as mine:
         groups: dict[tuple, list[TakeJob]] = {}
         for job in mine:
             groups.setdefault(job.group, []).append(job)
-        bar = tqdm(
+        bar = progress_bar(
             total=len(mine),
             desc=f"batch {prompts.stem}" + (f" [{state.process_index}]" if state.num_processes > 1 else ""),
             unit="take",
-            file=sys.stderr,
             disable=not progress,
         )
-        for (model, duration, steps, guidance), group in groups.items():
-            engine = get_engine(sources[model], device=device, dtype=dtype, progress=False)
-            batches = engine.render_batches(
-                [j.sound.request.prompt for j in group],
-                [j.sound.request.negative_prompt or "" for j in group],
-                [j.seed for j in group],
-                duration,
-                steps=steps,
-                guidance=guidance,
-                batch_size=batch_size,
-            )
-            for done in batches:
-                for index, take in done:
-                    job = group[index]
-                    job.wav.parent.mkdir(parents=True, exist_ok=True)
-                    engine.write(
-                        job.sound.request, [replace(take, take=job.take)], job.wav.parent, force=True
-                    )
-                    _append(
-                        manifest,
-                        _manifest_line(job, out, take.render_seconds / len(done), state.process_index),
-                    )
-                    generated += 1
-                bar.update(len(done))
-        bar.close()
+        try:
+            for (model, duration, steps, guidance, trim), group in groups.items():
+                engine = get_engine(sources[model], device=device, dtype=dtype, progress=False)
+                batches = engine.render_batches(
+                    [j.sound.request.prompt for j in group],
+                    [j.sound.request.negative_prompt or "" for j in group],
+                    [j.seed for j in group],
+                    duration,
+                    steps=steps,
+                    guidance=guidance,
+                    batch_size=batch_size,
+                    trim=trim,
+                )
+                for done in batches:
+                    for index, take in done:
+                        job = group[index]
+                        job.wav.parent.mkdir(parents=True, exist_ok=True)
+                        engine.write(
+                            job.sound.request, [replace(take, take=job.take)], job.wav.parent, force=True
+                        )
+                        wall = take.render_seconds / len(done)
+                        _append(manifest, _manifest_line(job, out, wall, state.process_index, started))
+                        generated += 1
+                    bar.update(len(done))
+        except KeyboardInterrupt:
+            interrupted = True  # every take written so far is whole: record them, then say so
+        finally:
+            bar.close()
     generated_at = time.perf_counter()
-    state.wait_for_everyone()
+    if not interrupted:  # after Ctrl-C the other processes may be gone: no barrier that could hang
+        state.wait_for_everyone()
 
     report_path = None
+    finished = made_here = 0
+    audio_s = 0.0
     if state.is_main_process:
-        _merge_manifest(manifest, jobs, out)
+        lines = _merge_manifest(manifest, jobs, out)
+        finished = len(lines)
+        made = [e for e in lines if e.get("run") == started]
+        made_here, audio_s = len(made), sum(float(e["duration"]) for e in made)
+        run = {
+            "started": started,
+            "wall_s": round(time.perf_counter() - began, 3),
+            "generated": made_here,
+            "audio_s": round(audio_s, 3),
+            "skipped": len(jobs) - len(pending),
+            "finished": finished,
+            "planned": len(jobs),
+            "processes": state.num_processes,
+            "interrupted": interrupted,
+        }
+        _append(out / prompts.stem / RUNS, run)
         if report:
             from foleykit.batch.report import write_report
 
             report_path = write_report(
-                out / prompts.stem / REPORT, prompts, jobs, out, time.perf_counter() - began
+                out / prompts.stem / REPORT, prompts, jobs, read_runs(out / prompts.stem / RUNS)
             )
-    state.wait_for_everyone()
+    if not interrupted:
+        state.wait_for_everyone()
     done_at = time.perf_counter()
-    return BatchResult(
+    result = BatchResult(
         file=Path(file),
         out_dir=out / prompts.stem,
         planned=len(jobs),
-        generated=generated,
+        generated=made_here if state.is_main_process else generated,  # all processes' / this one's
         skipped=len(jobs) - len(pending),
         wall_s=done_at - began,
-        audio_s=sum(j.sound.request.duration for j in pending),  # made by this run, all processes
+        audio_s=audio_s,  # made by this run, all processes
         manifest=manifest,
         report=report_path,
         timings={
@@ -281,4 +347,9 @@ def run_batch(
             "manifest_report_s": done_at - generated_at,
         },
         main_process=state.is_main_process,
+        finished=finished,
+        interrupted=interrupted,
     )
+    if interrupted:
+        raise BatchInterrupted(result)
+    return result

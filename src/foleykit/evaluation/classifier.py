@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -143,7 +142,7 @@ def predict(model: FoleyClassifier, waves: np.ndarray, batch: int = 64) -> tuple
 
 
 def train_classifier(recipe: ClassifierRecipe, progress: bool = True) -> FoleyClassifier:
-    from tqdm.auto import tqdm
+    from foleykit.progress import progress_bar
 
     torch.manual_seed(recipe.seed)
     waves, labels, _ = real_clips(CLASSIFIER_SEEDS, recipe.clips_per_class)
@@ -152,7 +151,7 @@ def train_classifier(recipe: ClassifierRecipe, progress: bool = True) -> FoleyCl
     steps = recipe.epochs * int(np.ceil(len(waves) / recipe.batch_size))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, recipe.learning_rate, total_steps=steps)
     generator = np.random.default_rng(recipe.seed)
-    bar = tqdm(total=steps, desc="eval classifier", file=sys.stderr, disable=not progress)
+    bar = progress_bar(total=steps, desc="eval classifier", disable=not progress)
     for _ in range(recipe.epochs):
         model.train()
         for batch in np.array_split(

@@ -2,6 +2,7 @@
 
 An editor (or a reviewer of a bug report) sees at a glance that every hit sits on its frame line; a
 numeric error in `spotting.csv` says the same, but a picture shows *what* the detector took as the hit.
+Each panel has a time axis in ms from the mark; the grid is as wide as the cues need (no empty panels).
 Drawn with Pillow (already a dependency) rather than matplotlib.
 """
 
@@ -17,12 +18,25 @@ from foleykit.framesync.placement import PlacedCue
 from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme
 
-HALF_WINDOW = round(0.015 * SAMPLE_RATE)
-PANEL_W, PANEL_H, TITLE_H = 300, 110, 16
+HALF_WINDOW_MS = 15
+HALF_WINDOW = round(HALF_WINDOW_MS / 1000 * SAMPLE_RATE)
+TICK_MS = 5
+PANEL_W, PLOT_H, TITLE_H, AXIS_H = 300, 96, 30, 16
+PANEL_H = TITLE_H + PLOT_H + AXIS_H
 COLUMNS = 4
 MAX_PANELS = 48  # beyond that a picture stops being read; spotting.csv has every cue
 
 BACKGROUND, WAVE, MARK, FOUND, TEXT, BAD = "#111418", "#7fb3d5", "#f4d03f", "#e74c3c", "#e5e8e8", "#ff6b6b"
+AXIS, FRAME = "#95a5a6", "#2c3e50"
+
+
+def _fit(text: str, font: object, width: int) -> str:
+    """`text`, shortened with an ellipsis to fit `width` pixels."""
+    if font.getlength(text) <= width:  # type: ignore[attr-defined]
+        return text
+    while text and font.getlength(text + "…") > width:  # type: ignore[attr-defined]
+        text = text[:-1]
+    return text + "…"
 
 
 def write_sync_plot(
@@ -35,38 +49,55 @@ def write_sync_plot(
     force: bool = False,
     tolerance: int = 48,
 ) -> Path:
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
+    font = ImageFont.load_default(size=11)
+    small = ImageFont.load_default(size=9)
     shown = list(zip(placed, errors, strict=True))[:MAX_PANELS]
-    rows = max(1, -(-len(shown) // COLUMNS))
-    image = Image.new("RGB", (COLUMNS * PANEL_W, rows * (PANEL_H + TITLE_H)), BACKGROUND)
+    columns = max(1, min(COLUMNS, len(shown)))
+    rows = max(1, -(-len(shown) // columns))
+    image = Image.new("RGB", (columns * PANEL_W, rows * PANEL_H), BACKGROUND)
     draw = ImageDraw.Draw(image)
     signal = np.abs(mix).max(axis=0)
+    plot_w = PANEL_W - 8
     for index, (item, error) in enumerate(shown):
-        x0 = (index % COLUMNS) * PANEL_W
-        y0 = (index // COLUMNS) * (PANEL_H + TITLE_H)
+        x0 = (index % columns) * PANEL_W + 4
+        y0 = (index // columns) * PANEL_H
         mark = item.cue.mark_sample
         lo, hi = mark - HALF_WINDOW, mark + HALF_WINDOW
         window = np.zeros(hi - lo, np.float32)
         a, b = max(lo, 0), min(hi, signal.size)
         if b > a:
             window[a - lo : b - lo] = signal[a:b]
-        peak = float(window.max()) or 1.0
-        edges = np.linspace(0, window.size, PANEL_W + 1).astype(int)[:-1]
-        columns = np.maximum.reduceat(window, edges) / peak  # x = (sample - lo) × PANEL_W / window
-        mid = y0 + TITLE_H + PANEL_H - 4
-        for x, value in enumerate(columns):
-            draw.line([(x0 + x, mid), (x0 + x, mid - int(value * (PANEL_H - 10)))], fill=WAVE)
-        to_x = PANEL_W / (hi - lo)
-        draw.line([(x0 + PANEL_W // 2, y0 + TITLE_H), (x0 + PANEL_W // 2, mid)], fill=MARK, width=1)
+        peak = float(window.max())
+        base = y0 + TITLE_H + PLOT_H - 2  # the plot's zero line
+        to_x = (plot_w - 1) / (hi - lo)
+        if peak > 0:
+            edges = np.linspace(0, window.size, plot_w + 1).astype(int)[:-1]
+            columns_peak = np.maximum.reduceat(window, edges) / peak
+            for x, value in enumerate(columns_peak):
+                draw.line([(x0 + x, base), (x0 + x, base - int(value * (PLOT_H - 8)))], fill=WAVE)
+        else:
+            draw.text((x0 + 6, base - PLOT_H // 2), "silent around the mark", fill=AXIS, font=small)
+        for ms in range(-HALF_WINDOW_MS, HALF_WINDOW_MS + 1, TICK_MS):
+            x = x0 + round((mark + ms * SAMPLE_RATE / 1000 - lo) * to_x)
+            draw.line([(x, base + 1), (x, base + 3)], fill=AXIS)
+            anchor = "lt" if ms == -HALF_WINDOW_MS else ("rt" if ms == HALF_WINDOW_MS else "mt")
+            label = f"{ms:+d}" if ms else "0 ms"
+            draw.text((x, base + 4), label, fill=AXIS, font=small, anchor=anchor)
+        draw.line(
+            [(x0 + round(HALF_WINDOW * to_x), y0 + TITLE_H), (x0 + round(HALF_WINDOW * to_x), base)],
+            fill=MARK,
+        )
         if error is not None:
-            fx = x0 + int((mark + error - lo) * to_x)
-            draw.line([(fx, y0 + TITLE_H + 8), (fx, mid)], fill=FOUND, width=1)
-        label = "start" if error is None else f"{1000 * error / SAMPLE_RATE:+.2f} ms"
+            fx = x0 + round((mark + error - lo) * to_x)
+            draw.line([(fx, y0 + TITLE_H + 6), (fx, base)], fill=FOUND, width=1)
+        label = "placed by its start" if error is None else f"transient {1000 * error / SAMPLE_RATE:+.2f} ms"
         ok = error is None or abs(error) <= tolerance
-        title = f"{item.cue.number} {programme.timecode_of(item.cue.mark_frame)} {label} {item.cue.name}"
-        draw.text((x0 + 4, y0 + 2), title[:48], fill=TEXT if ok else BAD)
-        draw.rectangle([x0, y0, x0 + PANEL_W - 1, y0 + PANEL_H + TITLE_H - 1], outline="#2c3e50")
+        first = f"{item.cue.number}  {programme.timecode_of(item.cue.mark_frame)}  {label}"
+        draw.text((x0 + 2, y0 + 3), _fit(first, font, plot_w - 4), fill=TEXT if ok else BAD, font=font)
+        draw.text((x0 + 2, y0 + 16), _fit(item.cue.name, font, plot_w - 4), fill=AXIS, font=font)
+        draw.rectangle([x0 - 4, y0, x0 - 4 + PANEL_W - 1, y0 + PANEL_H - 1], outline=FRAME)
 
     def writer(tmp: Path) -> None:
         image.save(tmp, format="PNG")

@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -377,11 +378,24 @@ def _edl_text(timeline: otio.schema.Timeline, lane: int) -> str:
     frame_timeline = _frame_timeline(timeline, [lane], edl=True)
     frame_timeline.name = f"{timeline.name} {_lane_name(lane)}"
     text = otio.adapters.write_to_string(frame_timeline, adapter_name="cmx_3600", rate=_edl_rate(frames))
+    text = _audio_channel(text, lane)
     fcm = "FCM: DROP FRAME" if frames.drop_frame else "FCM: NON-DROP FRAME"
     if text.startswith("TITLE:"):
         title, _, rest = text.partition("\n")
         return f"{title}\n{fcm}\n{rest}"
     return f"{fcm}\n{text}"
+
+
+# An event line as cmx_3600 writes it: edit number, reel, channel (5 wide), then C or D.
+_EVENT_CHANNEL = re.compile(r"^(\d{3,}\s+\S+\s+)A {4}(?= +(?:C|D) )", re.MULTILINE)
+
+
+def _audio_channel(text: str, lane: int) -> str:
+    """Each event on the lane's own channel: cmx_3600 writes every audio event as `A` (= A1), so a second
+    lane's EDL would land on A1 when an editor imports it; `A2`, `A3`… are the CMX channel names."""
+    if lane == 0:
+        return text
+    return _EVENT_CHANNEL.sub(lambda m: m.group(1) + _lane_name(lane).ljust(5), text)
 
 
 def _write_aaf(timeline: otio.schema.Timeline, tmp: Path) -> None:

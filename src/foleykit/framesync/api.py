@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -210,14 +209,14 @@ def _sounds(
     device: str,
     dtype: str,
     progress: bool,
+    trim: bool = False,
 ) -> list[CueSound]:
-    from tqdm.auto import tqdm
-
     from foleykit.engine import get_engine
+    from foleykit.progress import progress_bar
     from foleykit.request import SoundRequest
 
     sounds = []
-    for cue in tqdm(sheet.cues, desc="cues", unit="cue", file=sys.stderr, disable=not progress):
+    for cue in progress_bar(sheet.cues, desc="cues", unit="cue", disable=not progress):
         if cue.audio is not None:
             audio, rate = _read_audio(cue)
             sounds.append(CueSound(cue, resample(audio, rate, SAMPLE_RATE), {"audio": str(cue.audio)}))
@@ -231,6 +230,7 @@ def _sounds(
             seed=cue.seed,
             model=model,
             name=cue.name,
+            trim=trim,
         ).with_seeds()
         engine = get_engine(sources[model], device=device, dtype=dtype, progress=progress)
         takes = engine.render(request, progress=False)
@@ -252,12 +252,6 @@ def _description(programme: Programme, text: str) -> str:
     """bext Description: the Avid frame-rate line first (never truncated), then provenance."""
     head = f"uFRAMERATE={rate_label(programme.rate)}\r\n"
     return head + text[: 256 - len(head)]
-
-
-def _coding_history(audio: np.ndarray) -> str:
-    """bext CodingHistory (EBU R 98) of a file foleykit wrote: 48 kHz, 24-bit PCM, mono or stereo."""
-    mode = "stereo" if audio.shape[0] == 2 else "mono"
-    return f"A=PCM,F={SAMPLE_RATE},W=24,M={mode},T=foleykit {__version__}"
 
 
 def _spotting_csv(result_rows: list[dict[str, Any]]) -> str:
@@ -282,10 +276,15 @@ def sync(
     dtype: str = "auto",
     preview: bool = True,
     aaf: bool = True,
+    trim: bool = False,
     progress: bool = False,
 ) -> SyncResult:
-    """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export."""
-    from foleykit.exports.bwf import BextInfo, write_bwf
+    """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export.
+
+    `trim` cuts generated cues' lead-ins (their files then start a few ms before the hit and run the
+    full cue duration after it); placement lands the transient on the mark either way.
+    """
+    from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
     from foleykit.exports.sync_plot import write_sync_plot
     from foleykit.exports.timeline import AafJob, build_timeline, write_timelines
 
@@ -305,7 +304,7 @@ def sync(
         raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
     checked = time.perf_counter()
 
-    sounds = _sounds(sheet, sources, model, out, force, device, dtype, progress)
+    sounds = _sounds(sheet, sources, model, out, force, device, dtype, progress, trim)
     generated = time.perf_counter()
     placed = assign_lanes([place(sound, programme) for sound in sounds])
     mix = render_mix(placed, programme)
@@ -356,7 +355,7 @@ def sync(
                         programme, f"foleykit cue {item.cue.number} {item.cue.name}; {what}"
                     ),
                     originator_reference=f"foleykit-cue-{item.cue.number:03d}",
-                    coding_history=_coding_history(item.audio),
+                    coding_history=coding_history(item.audio, SAMPLE_RATE),
                     created=created,
                 ),
                 force=force,
@@ -371,7 +370,7 @@ def sync(
                     programme, f"foleykit sync mix of {sheet.path.name}, {len(placed)} cues"
                 ),
                 originator_reference="foleykit-mix",
-                coding_history=_coding_history(mix),
+                coding_history=coding_history(mix, SAMPLE_RATE),
                 created=created,
             ),
             force=force,
@@ -436,7 +435,7 @@ def sync(
         "generator": f"foleykit {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cue_sheet": str(sheet.path.resolve()),
-        "command": _command(sheet.path, programme, out, model, fps, length, start_tc),
+        "command": _command(sheet.path, programme, out, model, fps, length, start_tc, trim),
         **result.to_dict(),
     }
     files["report"] = str(write_json(out / "sync.json", report, force=force))
@@ -451,6 +450,7 @@ def _command(
     fps: str | None,
     length: float | None,
     start_tc: str | None,
+    trim: bool = False,
 ) -> str:
     import shlex
 
@@ -459,6 +459,8 @@ def _command(
     argv += ["--cues", str(cues), "--out", str(out), "--model", model]
     if start_tc:
         argv += ["--start-tc", start_tc]
+    if trim:
+        argv += ["--trim"]
     return shlex.join(argv)
 
 

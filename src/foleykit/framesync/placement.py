@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from foleykit.audio.transients import Transient, find_transient
 from foleykit.framesync.cues import Cue
 from foleykit.framesync.timecode import SAMPLE_RATE, frame_to_sample, sample_to_frame
-from foleykit.framesync.transients import Transient, find_transient
 from foleykit.framesync.video import Programme
 
 TRIM_FADE_SECONDS = 0.002  # fade where audio before time 0 (or after the end) is cut off

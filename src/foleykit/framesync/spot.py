@@ -54,7 +54,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -662,7 +661,8 @@ def _decode(programme: Programme, progress: bool) -> _Features:
     """Decode with FFmpeg threads, downscale to grey in FFmpeg, feed the analyser."""
     import av
     from av.video.reformatter import VideoReformatter
-    from tqdm import tqdm
+
+    from foleykit.progress import progress_bar
 
     path = programme.video
     if path is None:
@@ -670,7 +670,7 @@ def _decode(programme: Programme, progress: bool) -> _Features:
     width, height = analysis_size(programme.width or ANALYSIS_WIDTH, programme.height or ANALYSIS_WIDTH)
     analyser = _Analyser(width, height, lookback=max(4, round(0.2 * float(programme.rate)) + 2))
     reformatter = VideoReformatter()  # one scaler for the whole video, not one per frame
-    bar = tqdm(total=programme.frame_count, unit="frame", desc="spot", file=sys.stderr, disable=not progress)
+    bar = progress_bar(total=programme.frame_count, unit="frame", desc="spot", disable=not progress)
     count = 0
     try:
         with av.open(str(path)) as container:

@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from foleykit.audio import DELIVERY_SAMPLE_RATE as SAMPLE_RATE  # every placement is at the delivery rate
 from foleykit.errors import BadInputError
-
-SAMPLE_RATE = 48000  # every placement happens at the delivery rate (DESIGN §2)
 
 STANDARD_RATES: tuple[Fraction, ...] = tuple(
     Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")

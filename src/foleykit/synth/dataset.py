@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from foleykit.audio.io import write_atomic, write_wav
+from foleykit.progress import progress_bar
 from foleykit.synth import CLASSES, DEFAULT_DURATION, DEFAULT_SAMPLE_RATE, synthesize
 
 
@@ -35,7 +33,7 @@ def build_dataset(
     out_dir = Path(out_dir)
     rows = []
     jobs = [(label, seed) for label in classes for seed in range(first_seed, first_seed + per_class)]
-    for label, seed in tqdm(jobs, desc="synthesising", unit="clip", file=sys.stderr, disable=not progress):
+    for label, seed in progress_bar(jobs, desc="synthesising", unit="clip", disable=not progress):
         clip = synthesize(label, seed, duration, sample_rate)
         path = out_dir / label / f"{label}_s{seed}.wav"
         if not path.exists():

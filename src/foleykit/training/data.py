@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,16 +61,16 @@ def _make_clip(job: tuple[str, int, float, int, int]) -> tuple[np.ndarray, int, 
 @lru_cache(maxsize=2)
 def build_corpus(spec: CorpusSpec, workers: int | None = None, progress: bool = True) -> Corpus:
     """Synthesise the corpus, on `workers` processes (default: every core); cached per process."""
-    from tqdm.auto import tqdm
+    from foleykit.progress import progress_bar
 
     jobs = spec.jobs()
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) // 32))  # a pool costs seconds to start
-    bar = dict(total=len(jobs), desc="synthesising corpus", file=sys.stderr, disable=not progress)
+    bar = dict(total=len(jobs), desc="synthesising corpus", disable=not progress)
     if workers == 1:
-        made = [_make_clip(job) for job in tqdm(jobs, **bar)]
+        made = [_make_clip(job) for job in progress_bar(jobs, **bar)]
     else:  # spawn: children must not inherit a CUDA context or torch's thread pools
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            made = list(tqdm(pool.imap(_make_clip, jobs, chunksize=8), **bar))
+            made = list(progress_bar(pool.imap(_make_clip, jobs, chunksize=8), **bar))
     return Corpus(
         waveforms=torch.from_numpy(np.stack([audio for audio, _, _ in made])),
         labels=torch.tensor([label for _, label, _ in made]),

@@ -306,7 +306,8 @@ def run_stage(
 ) -> None:
     from accelerate import Accelerator
     from diffusers.optimization import get_cosine_schedule_with_warmup
-    from tqdm.auto import tqdm
+
+    from foleykit.progress import progress_bar
 
     if name == "unet" and not (run_dir / "stage_vae" / "done").exists():
         raise BadInputError("the unet stage trains on the VAE's latents: finish the vae stage first")
@@ -345,9 +346,7 @@ def run_stage(
     log_path = stage_dir / "loss.jsonl"
     _truncate_log(log_path, start)  # steps logged after the checkpoint we resume from are redone
     began = time.perf_counter()
-    bar = tqdm(
-        range(start, end), desc=name, file=sys.stderr, disable=not (progress and accelerator.is_main_process)
-    )
+    bar = progress_bar(range(start, end), desc=name, disable=not (progress and accelerator.is_main_process))
     for step in bar:
         index = torch.randint(0, len(corpus), (stage.batch_size,), device=device, generator=sampler)
         with accelerator.autocast():

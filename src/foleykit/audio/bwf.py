@@ -1,7 +1,10 @@
-"""Broadcast WAV (EBU Tech 3285 v1): 24-bit PCM with a `bext` chunk carrying the file's timecode position.
+"""Broadcast WAV (EBU Tech 3285 v1): 24-bit PCM with a `bext` chunk carrying the file's timecode position
+and provenance, and a LIST/INFO chunk for the players and libraries that read only that.
 
-python-soundfile cannot write `bext`, so the RIFF chunks are packed here with `struct` (DESIGN §3);
-`wavinfo` reads them back in the tests. Files over 4 GiB would need RF64 and are refused.
+Every WAV foleykit delivers is one of these: generated takes (TimeReference 0) and sync's cue files and mix
+(TimeReference = their place on the programme). python-soundfile cannot write `bext`, so the RIFF chunks are
+packed here with `struct` (DESIGN §3); `wavinfo` reads them back in the tests. Files over 4 GiB would need
+RF64 and are refused.
 """
 
 from __future__ import annotations
@@ -13,10 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
+from foleykit import __version__
 from foleykit.audio.io import write_atomic
 
 BEXT_FIXED_BYTES = 602
 MAX_RIFF_BYTES = 2**32 - 1
+# LIST/INFO ids of the keys python-soundfile also writes (libsndfile's names), so readers of either agree
+INFO_IDS = {
+    "title": b"INAM",
+    "copyright": b"ICOP",
+    "software": b"ISFT",
+    "artist": b"IART",
+    "comment": b"ICMT",
+    "date": b"ICRD",
+    "album": b"IPRD",
+    "genre": b"IGNR",
+}
 
 
 @dataclass(frozen=True)
@@ -61,21 +76,51 @@ def bext_chunk(info: BextInfo) -> bytes:
     return _chunk(b"bext", body)
 
 
+def info_chunk(info: dict[str, str]) -> bytes:
+    """A LIST/INFO chunk: each value NUL-terminated 8-bit text (non-ASCII shown as '?')."""
+    unknown = sorted(set(info) - set(INFO_IDS))
+    if unknown:
+        raise ValueError(f"no LIST/INFO field for {unknown[0]!r} (known: {', '.join(INFO_IDS)})")
+    body = b"INFO" + b"".join(
+        _chunk(INFO_IDS[key], value.encode("ascii", "replace") + b"\0")
+        for key, value in info.items()
+        if value
+    )
+    return _chunk(b"LIST", body)
+
+
+def coding_history(audio: np.ndarray, sample_rate: int) -> str:
+    """bext CodingHistory (EBU R 98) of a file foleykit wrote: PCM, its rate, 24-bit, mono or stereo."""
+    mode = "stereo" if np.asarray(audio).ndim > 1 and audio.shape[0] == 2 else "mono"
+    return f"A=PCM,F={sample_rate},W=24,M={mode},T=foleykit {__version__}"
+
+
 def _chunk(tag: bytes, body: bytes) -> bytes:
     return tag + struct.pack("<I", len(body)) + body + (b"\0" if len(body) % 2 else b"")
 
 
 def pcm24(audio: np.ndarray) -> bytes:
-    """Float (channels, samples) in [-1, 1] → interleaved little-endian 24-bit PCM, clipped, rounded."""
-    scaled = np.clip(np.asarray(audio, dtype=np.float64).T, -1.0, 1.0) * 8388607.0
-    ints = np.rint(scaled).astype("<i4").reshape(-1)
+    """Float (channels, samples) in [-1, 1] → interleaved little-endian 24-bit PCM, rounded, clipped.
+
+    Scaled by 2**23 as readers (libsndfile, soundfile) scale 24-bit PCM to float, so audio read from a
+    24-bit file is written back to the very same integers.
+    """
+    scaled = np.rint(np.asarray(audio, dtype=np.float64).T * 8388608.0)
+    ints = np.clip(scaled, -8388608, 8388607).astype("<i4").reshape(-1)
     return ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
 
 
 def write_bwf(
-    path: Path, audio: np.ndarray, sample_rate: int, bext: BextInfo, *, force: bool = False
+    path: Path,
+    audio: np.ndarray,
+    sample_rate: int,
+    bext: BextInfo,
+    *,
+    info: dict[str, str] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write `audio` (channels, samples) as a 24-bit BWF with `bext` before `data`, atomically."""
+    """Write `audio` (channels, samples) as a 24-bit BWF with `bext` (and `info` as LIST/INFO) before
+    `data`, atomically."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None]
@@ -86,7 +131,7 @@ def write_bwf(
         struct.pack("<HHIIHH", 1, channels, sample_rate, sample_rate * block_align, block_align, 24),
     )
     data_bytes = audio.shape[1] * block_align
-    head = b"WAVE" + fmt + bext_chunk(bext)
+    head = b"WAVE" + fmt + bext_chunk(bext) + (info_chunk(info) if info else b"")
     riff_size = len(head) + 8 + data_bytes + (data_bytes % 2)
     if riff_size > MAX_RIFF_BYTES:
         raise ValueError(f"{path}: {riff_size} bytes is over the 4 GiB WAV limit (RF64 is not supported)")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from foleykit.framesync.timecode import SAMPLE_RATE
+from foleykit.audio import DELIVERY_SAMPLE_RATE as SAMPLE_RATE
 
 BLOCK_SECONDS = 0.005
 ENVELOPE_SECONDS = 0.0005
