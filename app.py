@@ -110,6 +110,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
     models = list(studio.allowed_models or studio.models() or [default_model])
     if default_model not in models:
         models.insert(0, default_model)
+    defaults = studio.model_defaults(default_model)  # from its configs: no weights loaded here
     heavy = {"concurrency_id": "engine", "concurrency_limit": concurrency}
     light = {"concurrency_limit": None}
 
@@ -140,7 +141,12 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                                 elem_id="model",
                             )
                             duration = gr.Slider(
-                                0.5, 10, value=4, step=0.5, label="Duration (s)", elem_id="duration"
+                                0.5,
+                                max(0.5, min(defaults["max_duration"], 60.0)),
+                                value=4,
+                                step=0.5,
+                                label="Duration (s)",
+                                elem_id="duration",
                             )
                             takes = gr.Slider(
                                 1, MAX_UI_TAKES, value=3, step=1, label="Takes", elem_id="takes"
@@ -156,7 +162,6 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                             # event with a message on the wrong field. The validator checks every field and
                             # marks the one at fault; text fields keep a blank a blank ("model default").
                             seed = gr.Number(value=0, precision=0, label="Seed (take 1)", elem_id="seed")
-                            defaults = studio.model_defaults(default_model)
                             steps = gr.Textbox(
                                 label="Steps",
                                 placeholder=_default_hint(defaults["steps"]),

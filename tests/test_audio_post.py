@@ -150,6 +150,11 @@ def test_trim_pads_with_silence_only_where_the_model_made_nothing_more() -> None
     assert padded == report.trim.cut_samples > 0 and report.trim.extended_samples == 0
     assert not out[0, -padded:].any(), "silence at the end"
     assert np.abs(out[0, -padded - 24 : -padded]).max() < 0.05, "the sound fades out before the silence"
+    from foleykit.engine import Take, take_warnings
+
+    (warning,) = take_warnings([Take(1, 1, out, report, 0.0, (1,))])
+    assert warning.startswith("take 1: trim cut more lead-in than the model could make up at the end")
+    assert f"the last {padded / 48000:.1f} s are silence" in warning
 
 
 def test_a_very_quiet_model_output_is_flagged() -> None:

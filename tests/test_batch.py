@@ -190,21 +190,42 @@ def test_trim_in_a_prompt_file(tmp_path: Path) -> None:
     assert [s.request.trim for s in load_prompt_file(toml).sounds] == [True, False]
 
 
-def test_two_accelerate_processes_split_the_work_and_merge_one_manifest(
+def test_two_accelerate_processes_split_the_work_merge_one_manifest_and_stop_on_ctrl_c(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
-    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=2)
+    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=6, duration=1.0)
     out = tmp_path / "out"
     argv = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "2", "--json",
+        "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "1",
     ]  # fmt: skip
-    done = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=300)
+    # Ctrl-C in a terminal reaches the launcher and both processes (one process group)
+    first = subprocess.Popen(
+        argv, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    manifest = out / "lib" / "manifest.jsonl"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and first.poll() is None:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGINT)
+    _, stderr = first.communicate(timeout=120)
+    said = [line for line in stderr.splitlines() if line.startswith("foleykit: interrupted")]
+    assert first.returncode == 1 and len(said) == 1, stderr[-2000:]  # one answer, from the main process
+    finished = len(manifest.read_text().splitlines())
+    assert said[0].startswith(f"foleykit: interrupted: {finished} of 18 takes are finished and safe")
+    assert (out / "lib" / "report.html").is_file()
+
+    done = subprocess.run([*argv, "--json"], env=_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout)["takes"] == 6, "one JSON document, from the main process"
+    result = json.loads(done.stdout)
+    assert result["takes"] == 18, "one JSON document, from the main process"
+    made = 18 - finished
+    assert result["generated"] == made and result["audio_s"] == made, "this run counts both processes' takes"
     entries = _manifest(out)
-    assert len(entries) == len({e["path"] for e in entries}) == 6
+    assert len(entries) == len({e["path"] for e in entries}) == 18
     assert {e["process"] for e in entries} == {0, 1}, "both processes made takes"
     assert all(sf.info(out / e["path"]).frames == 48000 for e in entries)
 

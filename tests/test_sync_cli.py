@@ -130,6 +130,7 @@ def test_a_prompt_cue_is_generated_with_its_seed_and_placed(
     sheet = tmp_path / "cues.toml"
     sheet.write_text(
         f'[[cue]]\nframe = 12\nprompt = "door knock"\nseed = 7\nduration = 1\nmodel = "{tiny_bundled_dir}"\n'
+        f'[[cue]]\nframe = 40\nprompt = "a hum"\nsync = "start"\nduration = 1\nmodel = "{tiny_bundled_dir}"\n'
     )
     out = tmp_path / "out"
     code, stdout, err = _run(
@@ -141,6 +142,8 @@ def test_a_prompt_cue_is_generated_with_its_seed_and_placed(
     assert cue["source"]["seed"] == 7 and Path(cue["source"]["take_file"]).is_file()
     take = json.loads(Path(cue["source"]["take_file"]).with_suffix(".json").read_text())  # kept beside it
     assert take["trim"] is True and take["post"]["trim"] is not None
+    start = json.loads(stdout)["cues"][1]["source"]["take_file"]
+    assert json.loads(Path(start).with_suffix(".json").read_text())["trim"] is False, "sync = start: as made"
     assert json.loads((out / "sync.json").read_text())["command"].endswith("--trim")
     assert abs(cue["measured_error_samples"]) <= 48
     row = next(csv.DictReader((out / "spotting.csv").open()))

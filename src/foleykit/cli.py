@@ -386,7 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from foleykit.batch.runner import BatchInterrupted
 
         if isinstance(interrupt, BatchInterrupted):  # says what is finished and safe, and how to resume
-            print(f"{PROG}: {interrupt.message()}", file=sys.stderr)
+            if interrupt.result.main_process:  # one answer per run, as on success
+                print(f"{PROG}: {interrupt.message()}", file=sys.stderr)
             return 1
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 1

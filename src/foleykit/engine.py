@@ -96,6 +96,13 @@ def take_warnings(takes: list[Take], loudness: float | None = None) -> list[str]
             f"{which(held)}: {target} would clip; held at the -1 dBTP ceiling"
             + (f" ({_span(reached, 'LUFS')})" if reached else "")
         )
+    padded = [t for t in takes if t.post.trim is not None and t.post.trim.padded_samples > 0]
+    if padded:
+        seconds = [t.post.trim.padded_samples / DELIVERY_SAMPLE_RATE for t in padded]  # type: ignore[union-attr]
+        lines.append(
+            f"{which(padded)}: trim cut more lead-in than the model could make up at the end; "
+            f"the last {_span(seconds, 's')} are silence"
+        )
     quiet = [t for t in takes if t.post.very_quiet]
     if quiet:
         lines.append(

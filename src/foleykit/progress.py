@@ -18,7 +18,8 @@ _CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 class PlainLines:
     """A text stream that turns tqdm's in-place redraws into whole lines: control sequences dropped,
-    each carriage return or newline ends a line, blank lines and repeats of the last line skipped."""
+    a carriage return, a newline or a flush (tqdm flushes after each redraw) ends a line, blank lines
+    and repeats of the last line skipped. A bar that clears itself (`leave=False`) leaves nothing."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -29,14 +30,20 @@ class PlainLines:
         self._pending += _CONTROL.sub("", text)
         *lines, self._pending = re.split(r"[\r\n]", self._pending)
         for line in lines:
-            line = line.strip()
-            if line and line != self._last:
-                self.stream.write(line + "\n")
-                self._last = line
+            self._line(line)
         return len(text)
 
     def flush(self) -> None:
+        self._line(self._pending)
+        self._pending = ""
         self.stream.flush()
+
+    def _line(self, line: str) -> None:
+        line = line.strip()
+        state = line.split(" [")[0]  # the bar and its counts; a redraw with only new timings is no news
+        if state and state != self._last:
+            self.stream.write(line + "\n")
+            self._last = state
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:

@@ -14,9 +14,13 @@ the report gives this run's wall time and throughput and, separately, the totals
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,17 +91,19 @@ class BatchResult:
 class BatchInterrupted(KeyboardInterrupt):
     """Ctrl-C during a batch, after what was finished has been recorded; `result` says how much."""
 
-    def __init__(self, result: BatchResult) -> None:
+    def __init__(self, result: BatchResult, *, force: bool = False) -> None:
         super().__init__(result.out_dir)
         self.result = result
+        self.force = force
 
     def message(self) -> str:
         r = self.result
         left = r.planned - r.finished
+        again = "the same command again without --force" if self.force else "the same command again"
         return (
             f"interrupted: {r.finished} of {r.planned} takes are finished and safe in {r.out_dir} "
             f"({r.generated} made by this run{'; listed in ' + str(r.report) if r.report else ''}); "
-            f"run the same command again to make the other {left}"
+            f"run {again} to make the other {left}"
         )
 
 
@@ -249,6 +255,7 @@ def run_batch(
     out = ensure_writable_dir(Path(out_dir))
     jobs = plan(prompts, out)
     state = _process_state(device)
+    started = _shared(state, started)  # one run id for every process's manifest lines
     # device "auto" is this process's own GPU under accelerate (runtime.resolve_device asks PartialState)
     if state.is_main_process:
         _remove_stray_temporaries(out / prompts.stem)
@@ -300,34 +307,38 @@ def run_batch(
             bar.close()
     generated_at = time.perf_counter()
     if not interrupted:  # after Ctrl-C the other processes may be gone: no barrier that could hang
-        state.wait_for_everyone()
+        try:
+            state.wait_for_everyone()
+        except KeyboardInterrupt:
+            interrupted = True
 
     report_path = None
     finished = made_here = 0
     audio_s = 0.0
     if state.is_main_process:
-        lines = _merge_manifest(manifest, jobs, out)
-        finished = len(lines)
-        made = [e for e in lines if e.get("run") == started]
-        made_here, audio_s = len(made), sum(float(e["duration"]) for e in made)
-        run = {
-            "started": started,
-            "wall_s": round(time.perf_counter() - began, 3),
-            "generated": made_here,
-            "audio_s": round(audio_s, 3),
-            "skipped": len(jobs) - len(pending),
-            "finished": finished,
-            "planned": len(jobs),
-            "processes": state.num_processes,
-            "interrupted": interrupted,
-        }
-        _append(out / prompts.stem / RUNS, run)
-        if report:
-            from foleykit.batch.report import write_report
+        with _sigint_held():  # a second Ctrl-C must not leave the record of what is finished half-made
+            lines = _merge_manifest(manifest, jobs, out)
+            finished = len(lines)
+            made = [e for e in lines if e.get("run") == started]
+            made_here, audio_s = len(made), sum(float(e["duration"]) for e in made)
+            run = {
+                "started": started,
+                "wall_s": round(time.perf_counter() - began, 3),
+                "generated": made_here,
+                "audio_s": round(audio_s, 3),
+                "skipped": len(jobs) - len(pending),
+                "finished": finished,
+                "planned": len(jobs),
+                "processes": state.num_processes,
+                "interrupted": interrupted,
+            }
+            _append(out / prompts.stem / RUNS, run)
+            if report:
+                from foleykit.batch.report import write_report
 
-            report_path = write_report(
-                out / prompts.stem / REPORT, prompts, jobs, read_runs(out / prompts.stem / RUNS)
-            )
+                report_path = write_report(
+                    out / prompts.stem / REPORT, prompts, jobs, read_runs(out / prompts.stem / RUNS)
+                )
     if not interrupted:
         state.wait_for_everyone()
     done_at = time.perf_counter()
@@ -351,5 +362,29 @@ def run_batch(
         interrupted=interrupted,
     )
     if interrupted:
-        raise BatchInterrupted(result)
+        raise BatchInterrupted(result, force=force)
     return result
+
+
+def _shared(state: Any, value: str) -> str:
+    """The main process's `value` on every process (accelerate's broadcast; itself when alone)."""
+    if state.num_processes == 1:
+        return value
+    from accelerate.utils import broadcast_object_list
+
+    holder = [value]
+    broadcast_object_list(holder, from_process=0)
+    return holder[0]
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C ignored inside (main thread only: a UI worker thread cannot and need not change it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

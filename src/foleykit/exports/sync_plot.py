@@ -2,7 +2,8 @@
 
 An editor (or a reviewer of a bug report) sees at a glance that every hit sits on its frame line; a
 numeric error in `spotting.csv` says the same, but a picture shows *what* the detector took as the hit.
-Each panel has a time axis in ms from the mark; the grid is as wide as the cues need (no empty panels).
+Each panel has a time axis in ms from the mark; the grid is as even as the count allows (3 cues: one row
+of 3; 5: 3 + 2; 6: 3 + 3), at most 4 panels wide.
 Drawn with Pillow (already a dependency) rather than matplotlib.
 """
 
@@ -54,8 +55,8 @@ def write_sync_plot(
     font = ImageFont.load_default(size=11)
     small = ImageFont.load_default(size=9)
     shown = list(zip(placed, errors, strict=True))[:MAX_PANELS]
-    columns = max(1, min(COLUMNS, len(shown)))
-    rows = max(1, -(-len(shown) // columns))
+    rows = max(1, -(-len(shown) // COLUMNS))
+    columns = max(1, -(-len(shown) // rows))
     image = Image.new("RGB", (columns * PANEL_W, rows * PANEL_H), BACKGROUND)
     draw = ImageDraw.Draw(image)
     signal = np.abs(mix).max(axis=0)

@@ -230,7 +230,7 @@ def _sounds(
             seed=cue.seed,
             model=model,
             name=cue.name,
-            trim=trim,
+            trim=trim and cue.sync == "onset",  # `sync = start` places the file as it is
         ).with_seeds()
         engine = get_engine(sources[model], device=device, dtype=dtype, progress=progress)
         takes = engine.render(request, progress=False)
@@ -281,8 +281,9 @@ def sync(
 ) -> SyncResult:
     """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export.
 
-    `trim` cuts generated cues' lead-ins (their files then start a few ms before the hit and run the
-    full cue duration after it); placement lands the transient on the mark either way.
+    `trim` cuts the lead-ins of generated `sync = onset` cues (their files then start a few ms before
+    the hit and run the full cue duration after it); placement lands the transient on the mark either
+    way. `sync = start` cues are placed by their first sample, so they are left as generated.
     """
     from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
     from foleykit.exports.sync_plot import write_sync_plot
