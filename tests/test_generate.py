@@ -157,11 +157,17 @@ def test_trim_cuts_the_lead_in_keeps_the_length_and_reproduces(
 ) -> None:
     from foleykit.audio.transients import find_transient
 
-    argv = ["generate", "a door knock", "--model", str(tiny_bundled_dir), "--duration", "1.5", "--seed", "4"]
-    argv += ["--steps", "2", "--takes", "2", "--trim", "--out", str(tmp_path / "a"), "--json"]
-    run = foleykit_process(*argv)
-    assert run.returncode == 0, run.stderr
-    made = [Path(t["path"]) for t in json.loads(run.stdout)["takes"]]
+    result = foleykit.generate(
+        "a door knock",
+        model=str(tiny_bundled_dir),
+        duration=1.5,
+        seed=4,
+        steps=2,
+        takes=2,
+        trim=True,
+        out_dir=tmp_path / "a",
+    )
+    made = [f.path for f in result.files]
     for path in made:
         sidecar = json.loads(path.with_suffix(".json").read_text())
         trim = sidecar["post"]["trim"]
