@@ -81,6 +81,29 @@ def test_bad_prompt_files_are_exit_2_before_any_work(
     assert not list((tmp_path / "out").rglob("*.wav"))
 
 
+def test_a_resume_in_the_same_second_counts_only_its_own_takes(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs are told apart by more than their start second: a quick resume once counted the first run's
+    six takes as its own ("generated": 6 beside "skipped": 6)."""
+    from datetime import datetime, timezone
+
+    import foleykit.batch.runner as runner
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:
+            return datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+    monkeypatch.setattr(runner, "datetime", FrozenClock)
+    path, out = _prompt_file(tmp_path, tiny_bundled_dir, takes=1), tmp_path / "out"
+    first = json.loads(_run(capsys, "batch", str(path), "--out", str(out), "--json")[1])
+    second = json.loads(_run(capsys, "batch", str(path), "--out", str(out), "--json")[1])
+    assert (first["generated"], second["generated"], second["skipped"]) == (3, 0, 3)
+    runs = [json.loads(line) for line in (out / "lib" / "runs.jsonl").read_text().splitlines()]
+    assert runs[0]["started"] == runs[1]["started"] and runs[0]["run"] != runs[1]["run"]
+
+
 def test_a_batch_writes_takes_manifest_and_report_and_resumes(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -61,4 +61,14 @@ def test_the_named_recipe_is_the_one_the_weights_were_trained_with() -> None:
     from foleykit.training import RECIPES
 
     trained_with = json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
-    assert asdict(RECIPES["bundled"]) == trained_with, "retrain or update RECIPES['bundled'] with the weights"
+    assert asdict(RECIPES["bundled"]) == trained_with["base"], "retrain or update RECIPES with the weights"
+    assert asdict(RECIPES["bundled-finetune"]) == trained_with["fine_tune"]
+
+
+def test_the_weights_carry_the_licence_and_attribution_of_what_they_learned_from() -> None:
+    """Fine-tuned on CC BY-SA recordings: the weights are CC BY-SA 4.0 and list every recording."""
+    assert (BUNDLED_DIR / "WEIGHTS-LICENSE").read_text().startswith("CC-BY-SA-4.0\n")
+    attribution = json.loads((BUNDLED_DIR / "attribution.json").read_text())
+    text = (BUNDLED_DIR / "ATTRIBUTION.md").read_text()
+    assert "CC-BY-SA-3.0" in text and "Mito551" in text
+    assert attribution and "CC-BY-SA-4.0" in (BUNDLED_DIR / "LICENSE-NOTE.md").read_text()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +110,74 @@ def test_a_recipe_file_is_the_run_recipe_and_bad_ones_are_one_line(
 def test_unet_stage_needs_the_vae_first(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert train_main([str(tmp_path), "--recipe", "tiny", "--stages", "unet"]) == 2
     assert "finish the vae stage first" in capsys.readouterr().err
+
+
+def test_fine_tune_from_trained_weights_with_real_recordings_within_a_time_budget(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--init: start from a model; --corpus: real recordings in the batches; --budget-minutes: stop in time."""
+    import time
+
+    from tests.corpora import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", rate=16000, licence="CC-BY-SA-3.0")
+    recipe = replace(
+        RECIPES["tiny"],
+        unet=StageRecipe(
+            10_000, 2, 1e-4, warmup_steps=1, clips_per_class=1
+        ),  # far more than the budget allows
+        checkpoint_every=10_000,
+    )
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(asdict(recipe)))
+    run, exported = tmp_path / "run", tmp_path / "exported"
+    argv = [str(run), "--recipe-file", str(path), "--stages", "unet", "--init", str(tiny_bundled_dir)]
+    argv += ["--corpus", str(corpus), "--budget-minutes", "0.1", "--export", str(exported)]
+    began = time.monotonic()
+    assert train_main(argv) == 0
+    assert time.monotonic() - began < 60, "the budget (6 s of training) is kept, setup aside"
+    done = json.loads((run / "stage_unet" / "done").read_text())
+    assert done["budget_stop"] is True and 0 < done["steps"] < 10_000
+    assert json.loads((run / "recipe.json").read_text())["init"] == str(tiny_bundled_dir)
+    assert json.loads((run / "corpus.json").read_text())["manifest_sha256"]
+    assert not (run / "stage_vae").exists(), "the VAE comes from the init model"
+    import torch
+
+    from foleykit.pipelines.foley import FoleyPipeline
+
+    before = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True)
+    after = FoleyPipeline.from_pretrained(str(exported), local_files_only=True)
+    first = next(before.unet.parameters()).half()
+    assert not torch.equal(first, next(after.unet.parameters()).half()), "the UNet was fine-tuned"
+    # weights trained on share-alike recordings carry that licence and the recordings' attribution
+    assert (exported / "WEIGHTS-LICENSE").read_text().startswith("CC-BY-SA-4.0\n")
+    assert (exported / "ATTRIBUTION.md").read_text() == (corpus / "ATTRIBUTION.md").read_text()
+    assert torch.equal(next(before.vae.parameters()).half(), next(after.vae.parameters()).half())
+    capsys.readouterr()
+    other = write_corpus(tmp_path / "other", rate=16000, classes=("bell", "rain"))
+    assert train_main([*argv[:-4], "--corpus", str(other)]) == 2
+    assert "started with another real corpus" in capsys.readouterr().err
+
+
+def test_real_recordings_are_drawn_with_their_share(tmp_path: Path) -> None:
+    import torch
+
+    from foleykit.training.data import CorpusSpec, build_corpus, with_real_clips
+    from tests.corpora import write_corpus
+
+    synthetic = build_corpus(CorpusSpec(16000, 1.0, 1), workers=1, progress=False)
+    mixed = with_real_clips(synthetic, str(write_corpus(tmp_path, rate=16000)), 16000, share=0.5)
+    assert len(mixed) == len(synthetic) + 9 and mixed.waveforms.shape[1] == 16000  # 9 train recordings
+    assert mixed.captions[-1][0] and int(mixed.labels[-1]) >= 0
+    drawn = mixed.sample(4000, torch.Generator().manual_seed(0))
+    assert 0.45 < (drawn >= len(synthetic)).float().mean().item() < 0.55
+
+
+def test_retraining_the_vae_under_an_init_unet_is_refused(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = [str(tmp_path / "run"), "--recipe", "tiny", "--init", str(tiny_bundled_dir), "--stages", "vae"]
+    assert train_main(argv) == 2
+    assert "train the unet in the same run" in capsys.readouterr().err
+    assert train_main([*argv[:-1], "vae,unet", "--budget-minutes", "nan"]) == 2
+    assert "--budget-minutes must be a positive number" in capsys.readouterr().err

@@ -95,6 +95,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="score foleykit's own paraphrase set (48 prompts no template uses)",
     )
     ev.add_argument("--takes-per-class", type=int, default=10, help="template prompts per class (default 10)")
+    ev.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="real recordings (python -m foleykit.corpus build DIR): adds the independent judge's scores",
+    )
+    ev.add_argument(
+        "--takes-per-clip", type=int, default=2, help="judge: takes per real test recording (default 2)"
+    )
     ev.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     ev.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
     ev.add_argument(
@@ -232,6 +242,8 @@ def _run_eval(args: argparse.Namespace) -> int:
             recipe = replace(recipe, **{name: value})
     if args.steps is not None and args.steps < 1:
         raise BadInputError("steps must be a whole number ≥ 1")
+    if args.takes_per_clip < 1:
+        raise BadInputError("--takes-per-clip must be at least 1")
     if args.paraphrases and args.prompts:
         raise BadInputError("give --prompts FILE or --paraphrases, not both")
     config = EvalConfig(
@@ -244,6 +256,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         device=args.device,
         dtype=args.dtype,
         classifier=recipe,
+        corpus=args.corpus,
+        takes_per_clip=args.takes_per_clip,
     )
     metrics = evaluate(config, progress=True)
     if args.json:
@@ -255,6 +269,28 @@ def _run_eval(args: argparse.Namespace) -> int:
     print(f"{'frechet':<22} {metrics['frechet']:8.2f}   (real vs real: {metrics['frechet_real']:.2f})")
     weakest = sorted(metrics["per_class"].items(), key=lambda kv: kv[1])[:5]
     print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
+    judged = metrics.get("judge")
+    if judged:
+        real, made = judged["real"], judged["generated"]
+        print(
+            f"judge (aiSFX) on {real['test_clips']} real test recordings of {len(real['classes'])} classes:"
+        )
+        print(
+            f"  real recordings        {100 * real['accuracy']:6.1f} %   Fréchet real vs real {real['frechet_real']:.1f}"
+        )
+        if "round_trip" in judged:
+            trip = judged["round_trip"]
+            print(
+                f"  decoder round trip     {100 * trip['accuracy']:6.1f} %   ({trip['decoder']}; "
+                f"Fréchet {trip['frechet']:.1f})"
+            )
+            trip = judged["latent_round_trip"]
+            print(
+                f"  VAE + decoder trip     {100 * trip['accuracy']:6.1f} %   (Fréchet {trip['frechet']:.1f})"
+            )
+        print(
+            f"  generated takes        {100 * made['accuracy']:6.1f} %   Fréchet to real {made['frechet']:.1f}"
+        )
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
     return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import threading
 import time
@@ -248,6 +249,9 @@ def run_batch(
 
     began = time.perf_counter()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # A run's id: its start and a random part, since two runs can start within the same second (a resume
+    # right after a short run) and must not count each other's takes.
+    run_id = f"{started}/{secrets.token_hex(4)}"
     if not isinstance(batch_size, int) or batch_size < 1:
         raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
     prompts = load_prompt_file(file)
@@ -255,7 +259,7 @@ def run_batch(
     out = ensure_writable_dir(Path(out_dir))
     jobs = plan(prompts, out)
     state = _process_state(device)
-    started = _shared(state, started)  # one run id for every process's manifest lines
+    started, run_id = _shared(state, (started, run_id))  # one run id for every process's manifest lines
     # device "auto" is this process's own GPU under accelerate (runtime.resolve_device asks PartialState)
     if state.is_main_process:
         _remove_stray_temporaries(out / prompts.stem)
@@ -298,7 +302,7 @@ def run_batch(
                             job.sound.request, [replace(take, take=job.take)], job.wav.parent, force=True
                         )
                         wall = take.render_seconds / len(done)
-                        _append(manifest, _manifest_line(job, out, wall, state.process_index, started))
+                        _append(manifest, _manifest_line(job, out, wall, state.process_index, run_id))
                         generated += 1
                     bar.update(len(done))
         except KeyboardInterrupt:
@@ -319,9 +323,10 @@ def run_batch(
         with _sigint_held():  # a second Ctrl-C must not leave the record of what is finished half-made
             lines = _merge_manifest(manifest, jobs, out)
             finished = len(lines)
-            made = [e for e in lines if e.get("run") == started]
+            made = [e for e in lines if e.get("run") == run_id]
             made_here, audio_s = len(made), sum(float(e["duration"]) for e in made)
             run = {
+                "run": run_id,
                 "started": started,
                 "wall_s": round(time.perf_counter() - began, 3),
                 "generated": made_here,
@@ -366,7 +371,7 @@ def run_batch(
     return result
 
 
-def _shared(state: Any, value: str) -> str:
+def _shared(state: Any, value: Any) -> Any:
     """The main process's `value` on every process (accelerate's broadcast; itself when alone)."""
     if state.num_processes == 1:
         return value

@@ -1,10 +1,15 @@
-"""Training data: a corpus of synthesised clips, made in parallel and held in memory for a whole stage.
+"""Training data: synthesised clips, made in parallel, and real recordings, held in memory for a stage.
 
 Synthesis is deterministic by seed, so a corpus is fully described by (rate, seconds, clips per class,
 seed) and is never written to disk. Clips come from seeds `TRAIN_SEED_BASE` upwards; seeds below it are
 held out for evaluation, so the model never trains on a clip `foleykit eval` scores it against. Each clip
 gets several captions (the synthesiser's own, then more drawn from the same templates and descriptors), so
 the text side sees more wordings than clips.
+
+Real recordings (`foleykit.corpus`, train split only: the test split is what the judge scores against)
+join them with `with_real_clips`: each is cut or padded with silence to the clip length, keeps its three
+captions, and is drawn with a set share of every batch (`Corpus.weights`), since a few hundred
+recordings beside thousands of synthesised clips would otherwise hardly be seen.
 """
 
 from __future__ import annotations
@@ -43,11 +48,46 @@ class CorpusSpec:
 @dataclass(frozen=True)
 class Corpus:
     waveforms: torch.Tensor  # (clips, samples) float32
-    labels: torch.Tensor  # (clips,) class index
+    labels: torch.Tensor  # (clips,) class index; -1 for a real recording outside the 24 classes
     captions: tuple[tuple[str, ...], ...]  # several captions of each clip
+    weights: torch.Tensor | None = None  # sampling weight of each clip (None: uniform)
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def sample(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        """`batch` clip indices, by `weights` (with replacement)."""
+        device = generator.device
+        if self.weights is None:
+            return torch.randint(0, len(self), (batch,), device=device, generator=generator)
+        return torch.multinomial(self.weights.to(device), batch, replacement=True, generator=generator)
+
+
+def with_real_clips(corpus: Corpus, corpus_dir: str, rate: int, share: float) -> Corpus:
+    """`corpus` plus the train split of a real-recordings corpus, drawn with probability `share`."""
+    from foleykit.corpus import load_corpus, read_clip
+
+    real = load_corpus(corpus_dir, split="train")
+    if not real or share <= 0:
+        return corpus
+    samples = corpus.waveforms.shape[1]
+    waves = []
+    for clip in real:
+        audio = read_clip(clip, rate)[:samples]
+        waves.append(np.pad(audio, (0, samples - len(audio))))
+    labels = [CLASSES.index(c.label) if c.label in CLASSES else -1 for c in real]
+    per_clip = len(corpus.captions[0]) if corpus.captions else 3  # every clip needs as many captions
+    captions = tuple(tuple(c.captions[i % len(c.captions)] for i in range(per_clip)) for c in real)
+    count = len(corpus)
+    weights = torch.cat(
+        [torch.full((count,), (1 - share) / count), torch.full((len(real),), share / len(real))]
+    )
+    return Corpus(
+        waveforms=torch.cat([corpus.waveforms, torch.from_numpy(np.stack(waves)).float()]),
+        labels=torch.cat([corpus.labels, torch.tensor(labels)]),
+        captions=corpus.captions + captions,
+        weights=weights,
+    )
 
 
 def _make_clip(job: tuple[str, int, float, int, int]) -> tuple[np.ndarray, int, tuple[str, ...]]:
@@ -78,4 +118,4 @@ def build_corpus(spec: CorpusSpec, workers: int | None = None, progress: bool = 
     )
 
 
-__all__ = ["TRAIN_SEED_BASE", "Corpus", "CorpusSpec", "build_corpus"]
+__all__ = ["TRAIN_SEED_BASE", "Corpus", "CorpusSpec", "build_corpus", "with_real_clips"]

@@ -2,6 +2,7 @@
 
     python -m foleykit.training RUN_DIR [--recipe bundled|tiny] [--stages vocoder,vae,unet]
                                         [--max-steps N] [--workers N] [--export DIR]
+                                        [--init bundled|DIR] [--corpus DIR] [--budget-minutes N]
 
 1. vocoder: SpeechT5HifiGan, log-mel → waveform (mel L1 + multi-resolution STFT losses; no discriminator);
 2. vae: AutoencoderKL over log-mel (L1 + small KL), then the latent scaling factor from data;
@@ -14,18 +15,33 @@ The vocoder depends on nothing else, so it can train in a second process beside 
 sittings. A finished stage writes its module to RUN_DIR/stage_NAME/final; RUN_DIR/pipeline is the initial
 pipeline with every finished module in it, and RUN_DIR/recipe.json holds the recipe (a rerun with another
 recipe is refused).
+
+Issue 14 adds three things, so that whatever compute is at hand is used:
+- `--init bundled` (or a model directory): the run starts from trained weights instead of from scratch
+  (the recipe's `init`); stages not asked for keep the init's modules, so `--stages unet` fine-tunes the
+  UNet over the shipped VAE.
+- `--corpus DIR`: real recordings (`foleykit.corpus`, train split) join the synthesised clips, drawn
+  with the recipe's `real_share` of every batch; RUN_DIR/corpus.json records which corpus (its
+  manifest's sha256), and a resumed run must use the same one.
+- `--budget-minutes N`: each stage trains until its share of N minutes (the recipe's `*_budget_share`)
+  is spent or its steps are done, then checkpoints and finishes as if done (for good: more time needs a
+  new run, e.g. `--init` from this one's export), so `--export` always has a model. The learning rate
+  follows the recipe's steps, so a budget shorter than they need ends before the schedule does: size
+  `steps` to what the budget holds (the loss log gives seconds per step).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +51,8 @@ import torch.nn.functional as F
 from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
-from foleykit.training.data import Corpus, CorpusSpec, build_corpus
+from foleykit.training.data import Corpus, CorpusSpec, build_corpus, with_real_clips
+from foleykit.training.text_states import TextStates
 
 STAGES = ("vocoder", "vae", "unet")
 KEEP_CHECKPOINTS = 2
@@ -71,6 +88,12 @@ class TrainRecipe:
     checkpoint_every: int = 500
     log_every: int = 50
     mixed_precision: str = "bf16"  # on CUDA; CPU runs train in float32
+    init: str | None = None  # start from these trained weights ("bundled" or a directory) instead of scratch
+    real_share: float = 0.5  # with --corpus: the share of each batch drawn from real recordings
+    # each stage's share of --budget-minutes (among the stages a run trains)
+    vocoder_budget_share: float = 0.3
+    vae_budget_share: float = 0.2
+    unet_budget_share: float = 0.5
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainRecipe:
@@ -88,6 +111,9 @@ class TrainRecipe:
     def stage(self, name: str) -> StageRecipe:
         return getattr(self, name)
 
+    def budget_share(self, name: str) -> float:
+        return float(getattr(self, f"{name}_budget_share"))
+
     def corpus(self, name: str, sample_rate: int) -> CorpusSpec:
         return CorpusSpec(
             sample_rate,
@@ -98,8 +124,19 @@ class TrainRecipe:
         )
 
 
+_BASE = TrainRecipe()
 RECIPES = {
-    "bundled": TrainRecipe(),
+    "bundled": _BASE,
+    # The committed weights' second step (issue 14): the UNet of "bundled" fine-tuned on the CPU for
+    # 45 minutes with real recordings in 30 % of each batch (--init bundled --stages unet --corpus DIR).
+    "bundled-finetune": replace(
+        _BASE,
+        unet=StageRecipe(2_400, 32, 2e-4, 100, 100),
+        real_share=0.3,
+        checkpoint_every=200,
+        log_every=25,
+        init="bundled",
+    ),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
@@ -195,7 +232,15 @@ def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: t
     return StageTask(pipe.vae, loss, finish)
 
 
-def unet_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
+def unet_task(
+    pipe: FoleyPipeline,
+    corpus: Corpus,
+    recipe: TrainRecipe,
+    device: torch.device,
+    text_states: TextStates | None = None,
+) -> StageTask:
+    """Latent diffusion on the VAE's latents; captions encoded by the pipeline's MiniLM, or looked up in
+    `text_states` (precomputed: `foleykit.training.job pack`) where MiniLM is not installed."""
     from diffusers import DDPMScheduler
     from diffusers.training_utils import EMAModel
 
@@ -209,7 +254,8 @@ def unet_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: 
         # Every distinct caption (and "" for text dropout) encoded once: the text encoder is frozen.
         texts = sorted({text for captions in corpus.captions for text in captions} | {""})
         row = {text: i for i, text in enumerate(texts)}
-        encoded = [pipe.encode_prompt(texts[i : i + 256], device) for i in range(0, len(texts), 256)]
+        encode = pipe.encode_prompt if text_states is None else text_states.encode
+        encoded = [encode(texts[i : i + 256], device) for i in range(0, len(texts), 256)]
         length = max(states.shape[1] for states, _ in encoded)
         text_states = torch.cat([F.pad(s, (0, 0, 0, length - s.shape[1])) for s, _ in encoded]).half()
         text_mask = torch.cat([F.pad(m, (0, length - m.shape[1])) for _, m in encoded])
@@ -282,9 +328,13 @@ def _save_pipeline(pipe: FoleyPipeline, directory: Path) -> None:
     _replace_dir(directory, lambda tmp: pipe.save_pretrained(tmp, include_text_encoder=False))
 
 
-def load_run_pipeline(run_dir: Path, device: torch.device | str = "cpu") -> FoleyPipeline:
-    """The initial pipeline with every finished stage's module in place of its untrained one."""
-    pipe = FoleyPipeline.from_pretrained(run_dir / "initial")
+def load_run_pipeline(
+    run_dir: Path, device: torch.device | str = "cpu", text_encoder: bool = True
+) -> FoleyPipeline:
+    """The initial pipeline with every finished stage's module in place of its untrained one (without
+    MiniLM when `text_encoder` is false: a machine that trains from precomputed text states)."""
+    without = {} if text_encoder else {"tokenizer": None, "text_encoder": None}
+    pipe = FoleyPipeline.from_pretrained(run_dir / "initial", **without)
     for name in STAGES:
         final = run_dir / f"stage_{name}" / "final"
         if (run_dir / f"stage_{name}" / "done").exists():
@@ -303,13 +353,18 @@ def run_stage(
     max_steps: int | None = None,
     progress: bool = True,
     workers: int | None = None,
+    corpus_dir: Path | None = None,
+    deadline: float | None = None,
+    text_states: Path | None = None,
 ) -> None:
+    """Train (or resume) one stage. At `deadline` (time.monotonic) it stops, checkpoints and finishes.
+    With `text_states` the unet stage looks captions up there and MiniLM is never loaded."""
     from accelerate import Accelerator
     from diffusers.optimization import get_cosine_schedule_with_warmup
 
     from foleykit.progress import progress_bar
 
-    if name == "unet" and not (run_dir / "stage_vae" / "done").exists():
+    if name == "unet" and not (run_dir / "stage_vae" / "done").exists() and recipe.init is None:
         raise BadInputError("the unet stage trains on the VAE's latents: finish the vae stage first")
     stage = recipe.stage(name)
     stage_dir = run_dir / f"stage_{name}"
@@ -319,9 +374,10 @@ def run_stage(
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     accelerator = Accelerator(mixed_precision=recipe.mixed_precision if cuda else "no")
     device = accelerator.device
-    pipe = load_run_pipeline(run_dir, device)
+    pipe = load_run_pipeline(run_dir, device, text_encoder=text_states is None)
     for module in (pipe.text_encoder, pipe.vae, pipe.unet, pipe.vocoder):
-        module.requires_grad_(False).eval()
+        if module is not None:
+            module.requires_grad_(False).eval()
 
     checkpoint, start = _latest_checkpoint(stage_dir)
     stream = recipe.seed * 1000 + STAGES.index(name) * 100 + accelerator.process_index
@@ -329,7 +385,13 @@ def run_stage(
     corpus = build_corpus(
         recipe.corpus(name, pipe.sample_rate), workers, progress and accelerator.is_main_process
     )
-    task = TASKS[name](pipe, corpus, recipe, device)
+    if corpus_dir is not None:
+        corpus = with_real_clips(corpus, str(corpus_dir), pipe.sample_rate, recipe.real_share)
+    if name == "unet":
+        states = None if text_states is None else TextStates.load(text_states)
+        task = unet_task(pipe, corpus, recipe, device, states)
+    else:
+        task = TASKS[name](pipe, corpus, recipe, device)
     model = task.model.requires_grad_(True).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=stage.learning_rate, weight_decay=1e-4)
     schedule = get_cosine_schedule_with_warmup(optimizer, stage.warmup_steps, stage.steps)
@@ -347,8 +409,9 @@ def run_stage(
     _truncate_log(log_path, start)  # steps logged after the checkpoint we resume from are redone
     began = time.perf_counter()
     bar = progress_bar(range(start, end), desc=name, disable=not (progress and accelerator.is_main_process))
+    out_of_time = False
     for step in bar:
-        index = torch.randint(0, len(corpus), (stage.batch_size,), device=device, generator=sampler)
+        index = corpus.sample(stage.batch_size, sampler)
         with accelerator.autocast():
             loss = task.loss(index)
         if not torch.isfinite(loss):
@@ -366,25 +429,38 @@ def run_stage(
             with log_path.open("a") as fh:
                 fh.write(json.dumps(entry) + "\n")
             bar.set_postfix(loss=f"{entry['loss']:.4f}")
-        if done % recipe.checkpoint_every == 0 or done == end:
+        out_of_time = _any_process(deadline is not None and time.monotonic() >= deadline, accelerator)
+        if done % recipe.checkpoint_every == 0 or done == end or out_of_time:
             accelerator.save_state(str(stage_dir / f"checkpoint-{done}"))
             if accelerator.is_main_process:
                 for old in sorted(stage_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[
                     :-KEEP_CHECKPOINTS
                 ]:
                     shutil.rmtree(old, ignore_errors=True)
+        if out_of_time:
+            break
 
     accelerator.wait_for_everyone()
-    if end < stage.steps or not accelerator.is_main_process:
+    if (end < stage.steps and not out_of_time) or not accelerator.is_main_process:
         return
     model = accelerator.unwrap_model(prepared).eval()
     task.finish(model)
     _replace_dir(stage_dir / "final", lambda tmp: model.to("cpu").save_pretrained(tmp))
-    (stage_dir / "done").write_text(json.dumps({"steps": stage.steps}) + "\n")
+    steps_done = done if out_of_time else stage.steps
+    (stage_dir / "done").write_text(json.dumps({"steps": steps_done, "budget_stop": out_of_time}) + "\n")
     try:
-        _save_pipeline(load_run_pipeline(run_dir), run_dir / "pipeline")
+        _save_pipeline(load_run_pipeline(run_dir, text_encoder=text_states is None), run_dir / "pipeline")
     except OSError as err:  # a stage beside this one published at the same moment; export rebuilds it
         print(f"foleykit.training: RUN_DIR/pipeline not refreshed: {err}", file=sys.stderr)
+
+
+def _any_process(flag: bool, accelerator: Any) -> bool:
+    """True on every process when it is true on any: processes must stop at the same step, or the next
+    gradient all-reduce waits forever for the one that stopped."""
+    if accelerator.num_processes == 1:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=accelerator.device)
+    return bool(accelerator.reduce(value, reduction="sum").item() > 0)
 
 
 def _truncate_log(log_path: Path, step: int) -> None:
@@ -398,6 +474,57 @@ def _truncate_log(log_path: Path, step: int) -> None:
         write_atomic(log_path, lambda tmp: tmp.write_text(text), force=True)
 
 
+def _initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPipeline:
+    """A fresh pipeline of the recipe's sizes, or the `init` model's trained one (checked to match them)."""
+    arch = recipe.arch()
+    if recipe.init is None:
+        torch.manual_seed(recipe.seed)
+        return build_foley_pipeline(arch, load_text_encoder=text_encoder)
+    from foleykit.models import resolve_model
+
+    source = resolve_model(recipe.init)
+    if source.backend != "bundled":
+        raise BadInputError(
+            f"--init {recipe.init}: a FoleyPipeline is needed, not a {source.info.pipeline_class}"
+        )
+    without = {} if text_encoder else {"tokenizer": None, "text_encoder": None}
+    pipe = FoleyPipeline.from_pretrained(str(source.directory), local_files_only=True, **without)
+    for module in (pipe.unet, pipe.vae, pipe.vocoder):
+        module.to(torch.float32)  # shipped weights are fp16: train from float32 copies of them
+    found = (pipe.sample_rate, pipe.n_mels, pipe.hop_length, pipe.unet.config.block_out_channels)
+    wanted = (arch.sample_rate, arch.n_mels, arch.hop_length, tuple(arch.unet_channels))
+    if tuple(found[:3]) != wanted[:3] or tuple(found[3]) != wanted[3]:
+        raise BadInputError(f"--init {recipe.init} has other sizes than the {recipe.architecture} recipe")
+    return pipe
+
+
+def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
+    """A run keeps the real corpus it started with, or none (RUN_DIR/corpus.json, by manifest digest)."""
+    record = run_dir / "corpus.json"
+    wanted: dict[str, Any] = {"corpus": None, "manifest_sha256": None}
+    if corpus_dir is not None:
+        from foleykit.corpus import MANIFEST, load_corpus
+
+        load_corpus(corpus_dir)  # a bad manifest stops here, before minutes of synthesis
+        digest = hashlib.sha256((Path(corpus_dir) / MANIFEST).read_bytes()).hexdigest()
+        wanted = {"corpus": str(Path(corpus_dir).resolve()), "manifest_sha256": digest}
+    if record.exists():
+        try:
+            started = json.loads(record.read_text()).get("manifest_sha256")
+        except ValueError:
+            raise BadInputError(f"{record} is not JSON: it records the run's corpus") from None
+        if started != wanted["manifest_sha256"]:
+            said = "no real corpus" if started is None else "another real corpus"
+            raise BadInputError(f"{run_dir} started with {said} ({record}); use a new run directory")
+        return
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        text = json.dumps(wanted, indent=2) + "\n"
+        write_atomic(record, lambda tmp: tmp.write_text(text), force=True)
+    PartialState().wait_for_everyone()
+
+
 def train(
     run_dir: Path,
     recipe: TrainRecipe,
@@ -405,13 +532,26 @@ def train(
     max_steps: int | None = None,
     progress: bool = True,
     workers: int | None = None,
+    corpus_dir: Path | None = None,
+    budget_minutes: float | None = None,
+    text_states: Path | None = None,
 ) -> Path:
-    """Run (or resume) the given stages; returns RUN_DIR/pipeline."""
+    """Run (or resume) the given stages; returns RUN_DIR/pipeline. With `text_states` (a file from
+    `TextStates.save`) MiniLM is never loaded."""
+    began = time.monotonic()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     for name in stages:
         if name not in STAGES:
             raise BadInputError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
+    if budget_minutes is not None and not 0 < budget_minutes < math.inf:
+        raise BadInputError(f"--budget-minutes must be a positive number, got {budget_minutes:g}")
+    if recipe.init is not None and "vae" in stages and "unet" not in stages:
+        raise BadInputError(
+            "retraining the VAE changes the latent space the init model's UNet works in: "
+            "train the unet in the same run (--stages vae,unet)"
+        )
+    _check_recipe(recipe)
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
     if recipe_file.exists() and recipe_file.read_text() != wanted:
@@ -419,27 +559,105 @@ def train(
             f"{run_dir} was started with another recipe ({recipe_file}); use a new run directory"
         )
     recipe_file.write_text(wanted)
+    _check_corpus(run_dir, corpus_dir)
     if not (run_dir / "initial" / "model_index.json").is_file():
-        torch.manual_seed(recipe.seed)
-        initial = build_foley_pipeline(recipe.arch())
+        initial = _initial_pipeline(recipe, text_encoder=text_states is None)
         try:
             _save_pipeline(initial, run_dir / "initial")
         except OSError:  # a process beside this one published the same initial pipeline first
             if not (run_dir / "initial" / "model_index.json").is_file():
                 raise
-    for name in stages:
-        if not (run_dir / f"stage_{name}" / "done").exists():
-            run_stage(name, run_dir, recipe, max_steps=max_steps, progress=progress, workers=workers)
+    todo = [name for name in stages if not (run_dir / f"stage_{name}" / "done").exists()]
+    total_share = sum(recipe.budget_share(name) for name in todo) or 1.0
+    for name in todo:
+        deadline = None
+        if budget_minutes is not None:  # this stage's share of what is left of the budget
+            left = budget_minutes * 60 - (time.monotonic() - began)
+            deadline = time.monotonic() + max(0.0, left) * recipe.budget_share(name) / total_share
+            total_share -= recipe.budget_share(name)
+        run_stage(
+            name,
+            run_dir,
+            recipe,
+            max_steps=max_steps,
+            progress=progress,
+            workers=workers,
+            corpus_dir=corpus_dir,
+            deadline=deadline,
+            text_states=text_states,
+        )
     return run_dir / "pipeline"
 
 
-def export(run_dir: Path, target: Path, dtype: torch.dtype = torch.float16) -> Path:
-    """Write a trained run where foleykit loads the bundled model from (weights in fp16 to stay small)."""
-    pipe = load_run_pipeline(Path(run_dir))
+def finished(run_dir: Path, recipe: TrainRecipe, stages: Sequence[str] = STAGES) -> bool:
+    """Every module trained: every stage of this run done; with `init`, the stages asked for (the others
+    are the init model's)."""
+    wanted = stages if recipe.init is not None else STAGES
+    return all((run_dir / f"stage_{s}" / "done").exists() for s in wanted)
+
+
+def _check_recipe(recipe: TrainRecipe) -> None:
+    """Numbers a recipe file could get wrong, as one-line errors before any work."""
+    if not 0 <= recipe.real_share <= 1:
+        raise BadInputError(f"real_share must be from 0 to 1, got {recipe.real_share!r}")
+    shares = [recipe.budget_share(name) for name in STAGES]
+    if any(not 0 < share < math.inf for share in shares):
+        raise BadInputError(f"budget shares must be positive, got {shares}")
+
+
+ATTRIBUTION_FILES = ("ATTRIBUTION.md", "attribution.json", "LICENSE-NOTE.md")
+
+
+def export(
+    run_dir: Path,
+    target: Path,
+    dtype: torch.dtype = torch.float16,
+    text_encoder: bool = True,
+    max_shard_size: str | None = None,
+) -> Path:
+    """Write a trained run where foleykit loads the bundled model from (weights in fp16 to stay small).
+
+    Weights trained on real recordings carry those recordings' terms: the corpus's attribution files go
+    with them, and WEIGHTS-LICENSE names the licence (CC BY-SA 4.0 when share-alike data was used).
+    The init model's attribution files, if it has any, are carried over too.
+    """
+    run_dir, target = Path(run_dir), Path(target)
+    pipe = load_run_pipeline(run_dir, text_encoder=text_encoder)
     for module in (pipe.unet, pipe.vae, pipe.vocoder):
         module.to(dtype)
-    _save_pipeline(pipe, Path(target))
-    return Path(target)
+    sources = []
+    recipe = TrainRecipe.from_dict(json.loads((run_dir / "recipe.json").read_text()))
+    if recipe.init is not None:
+        from foleykit.models import resolve_model
+
+        sources.append(resolve_model(recipe.init).directory)
+    record = run_dir / "corpus.json"
+    corpus = json.loads(record.read_text()).get("corpus") if record.exists() else None
+    if corpus:
+        sources.append(Path(corpus))
+
+    def write(tmp: Path) -> None:
+        pipe.save_pretrained(tmp, include_text_encoder=False, max_shard_size=max_shard_size)
+        licences = []
+        for source in sources:
+            for name in ATTRIBUTION_FILES:
+                if (source / name).is_file():
+                    shutil.copyfile(source / name, tmp / name)
+            if (source / "WEIGHTS-LICENSE").is_file():
+                licences.append((source / "WEIGHTS-LICENSE").read_text().split("\n")[0])
+        if corpus:
+            from foleykit.corpus import load_corpus
+            from foleykit.corpus.build import weights_licence
+
+            licences.append(weights_licence({c.licence for c in load_corpus(corpus)})["licence"])
+        licences = [x for x in licences if x.startswith("CC-BY")]
+        if licences:
+            strictest = "CC-BY-SA-4.0" if any("-SA-" in x for x in licences) else "CC-BY-4.0"
+            text = f"{strictest}\nTrained on the recordings listed in ATTRIBUTION.md (see LICENSE-NOTE.md).\n"
+            (tmp / "WEIGHTS-LICENSE").write_text(text)
+
+    _replace_dir(target, write)
+    return target
 
 
 def _read_recipe(path: Path) -> TrainRecipe:
@@ -471,17 +689,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--export", type=Path, default=None, help="write the finished pipeline here (fp16 weights)"
     )
+    parser.add_argument(
+        "--init", default=None, help="start from trained weights: bundled or a model directory"
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="real recordings (python -m foleykit.corpus build DIR)"
+    )
+    parser.add_argument(
+        "--budget-minutes", type=float, default=None, help="stop every stage within its share of N minutes"
+    )
+    parser.add_argument(
+        "--text-states",
+        type=Path,
+        default=None,
+        help="captions' MiniLM states computed beforehand (python -m foleykit.training.job pack): "
+        "train where MiniLM is not installed",
+    )
     args = parser.parse_args(argv)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     try:
         recipe = RECIPES[args.recipe] if args.recipe_file is None else _read_recipe(args.recipe_file)
-        train(args.run_dir, recipe, stages, args.max_steps, workers=args.workers)
+        if args.init is not None:
+            recipe = replace(recipe, init=args.init)
+        train(
+            args.run_dir,
+            recipe,
+            stages,
+            args.max_steps,
+            workers=args.workers,
+            corpus_dir=args.corpus,
+            budget_minutes=args.budget_minutes,
+            text_states=args.text_states,
+        )
     except BadInputError as err:
-        print(f"foleykit.training: error: {err}", file=sys.stderr)
+        print(f"foleykit.training: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    finished = all((args.run_dir / f"stage_{s}" / "done").exists() for s in STAGES)
-    if args.export and finished:
-        print(export(args.run_dir, args.export))
+    if args.export and finished(args.run_dir, recipe, stages):
+        print(export(args.run_dir, args.export, text_encoder=args.text_states is None))
     elif args.export:
         print("foleykit.training: not exported: some stages have not finished", file=sys.stderr)
     return 0

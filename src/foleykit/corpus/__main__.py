@@ -1,0 +1,5 @@
+import sys
+
+from foleykit.corpus.build import main
+
+sys.exit(main())

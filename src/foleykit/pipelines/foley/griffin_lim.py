@@ -1,0 +1,66 @@
+"""Log-mel → waveform without a neural vocoder: mel inversion, then fast Griffin-Lim phase reconstruction.
+
+Why it replaced the bundled HiFi-GAN (issue 14; measured 2026-12-01 by the independent judge,
+`foleykit eval --corpus`, nearest class centroid of aiSFX embeddings; MODEL.md has the tables): real
+recordings → mel → waveform keeps 71–75 % recognised (the originals: 75 %) where the HiFi-GAN keeps 38 %
+(its output has tonal stripes where the sound is noise), and generated takes go from 21 % to 27 %.
+At 16 iterations it decodes a 5 s take in about 0.1 s on 2 cores, less than the HiFi-GAN
+(`bench/bundled_speed.py --decoders griffin-lim,vocoder` measures both in one run).
+
+Written by hand: torchaudio has no CPU build here and librosa is not a dependency. The algorithm:
+1. the linear magnitude that the mel filter bank maps onto the given mel magnitudes, non-negative
+   (pseudo-inverse, then Lee & Seung's multiplicative updates for the I-divergence);
+2. fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013): alternate projections between that magnitude
+   and consistent STFTs, with momentum 0.99. The initial phase comes from a fixed seed, the same for every
+   clip, so a take does not depend on its batch and the same request gives the same samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+NNLS_STEPS = 10
+MOMENTUM = 0.99
+PHASE_SEED = 0
+
+
+def _pseudo_inverse(basis: torch.Tensor) -> torch.Tensor:
+    """(mels, freq), computed on the CPU in float32 (some accelerators lack the SVD behind it)."""
+    return torch.linalg.pinv(basis.detach().float().cpu())
+
+
+def mel_to_linear(mel_magnitude: torch.Tensor, basis: torch.Tensor, steps: int = NNLS_STEPS) -> torch.Tensor:
+    """(batch, frames, mels) mel magnitudes → (batch, freq, frames) non-negative linear magnitudes."""
+    basis = basis.to(mel_magnitude)
+    target = mel_magnitude.transpose(1, 2)  # (batch, mels, frames)
+    inverse = _pseudo_inverse(basis).to(mel_magnitude)
+    # a small floor, not 0: a multiplicative update can never move a bin away from exactly 0
+    linear = (inverse.T @ target).clamp_min(1e-8)  # (batch, freq, frames)
+    norm = basis.sum(dim=1, keepdim=True).clamp_min(1e-8)  # (freq, 1)
+    for _ in range(steps):
+        ratio = target / (basis.T @ linear).clamp_min(1e-8)
+        linear = linear * (basis @ ratio) / norm
+    return linear
+
+
+def griffin_lim(
+    magnitude: torch.Tensor, n_fft: int, hop: int, iterations: int, momentum: float = MOMENTUM
+) -> torch.Tensor:
+    """(batch, freq, frames) magnitudes → (batch, frames × hop) waveforms, float32."""
+    magnitude = magnitude.float()
+    _, bins, frames = magnitude.shape
+    window = torch.hann_window(n_fft, device=magnitude.device)
+    length = frames * hop
+    generator = torch.Generator(device="cpu").manual_seed(PHASE_SEED)
+    phase = torch.rand((bins, frames), generator=generator).to(magnitude.device) * (2 * math.pi)
+    spec = magnitude * torch.polar(torch.ones_like(phase), phase)[None]
+    previous = torch.zeros_like(spec)
+    for _ in range(iterations):
+        wave = torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
+        rebuilt = torch.stft(wave, n_fft, hop, window=window, center=True, return_complex=True)[..., :frames]
+        accelerated = rebuilt - (momentum / (1 + momentum)) * previous
+        previous = rebuilt
+        spec = magnitude * (accelerated / accelerated.abs().clamp_min(1e-16))  # its phase, our magnitude
+    return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
