@@ -65,19 +65,22 @@ def test_scores_against_a_corpus(judge: Judge, tmp_path: Path) -> None:
     real = judge_real(reference)
     assert real["accuracy"] == 1.0 and real["frechet_real"] >= 0
     same = round_trip(reference, judge, lambda wave: wave, RATE)
+    assert same["similarity"] == pytest.approx(1.0, abs=1e-5)
     assert same["accuracy"] == real["accuracy"] and same["frechet"] < 1e-6, "an identity decoder is perfect"
     silence = round_trip(reference, judge, lambda wave: np.zeros_like(wave) + 1e-4 * np.sign(wave), RATE)
-    assert silence["frechet"] > same["frechet"] + 1.0
+    assert silence["frechet"] > same["frechet"] + 1.0 and silence["similarity"] < same["similarity"] - 0.05
 
 
 def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path, tmp_path: Path) -> None:
     from foleykit.engine import Engine
 
     engine = Engine.load(str(tiny_bundled_dir), device="cpu", progress=False)
-    scores = judge_model(engine, write_corpus(tmp_path, RATE), takes_per_clip=1, steps=2)
+    prompts = [("bell", "a church bell tolling"), ("typing", "keys clacking"), ("rain", "drizzle on a roof")]
+    scores = judge_model(engine, write_corpus(tmp_path, RATE), takes_per_clip=1, steps=2, prompts=prompts)
+    assert scores["generated_prompts"]["clips"] == 2, "typing has no recordings in this corpus: not judged"
     assert scores["round_trip"]["decoder"] == "griffin-lim" and scores["round_trip"]["clips"] == 3
     assert scores["generated"]["clips"] == 3 and 0 <= scores["generated"]["accuracy"] <= 1
-    assert scores["latent_round_trip"]["clips"] == 3
+    assert scores["latent_round_trip"]["clips"] == 3 and scores["synthesised"]["clips"] == 3
     # the VAE's round trip is a different sound from the mel's (a tiny random VAE loses nearly everything)
     assert scores["latent_round_trip"]["frechet"] != scores["round_trip"]["frechet"]
     assert set(scores["ratios"]) == {

@@ -282,14 +282,25 @@ def _run_eval(args: argparse.Namespace) -> int:
             trip = judged["round_trip"]
             print(
                 f"  decoder round trip     {100 * trip['accuracy']:6.1f} %   ({trip['decoder']}; "
-                f"Fréchet {trip['frechet']:.1f})"
+                f"Fréchet {trip['frechet']:.1f}; similarity {trip['similarity']:.3f})"
             )
             trip = judged["latent_round_trip"]
             print(
-                f"  VAE + decoder trip     {100 * trip['accuracy']:6.1f} %   (Fréchet {trip['frechet']:.1f})"
+                f"  VAE + decoder trip     {100 * trip['accuracy']:6.1f} %   (Fréchet {trip['frechet']:.1f}; "
+                f"similarity {trip['similarity']:.3f})"
             )
         print(
             f"  generated takes        {100 * made['accuracy']:6.1f} %   Fréchet to real {made['frechet']:.1f}"
+        )
+        if "generated_prompts" in judged:
+            made = judged["generated_prompts"]
+            print(
+                f"  … from your prompts    {100 * made['accuracy']:6.1f} %   Fréchet to real {made['frechet']:.1f}"
+                f"   ({made['clips']} takes)"
+            )
+        synth = judged["synthesised"]
+        print(
+            f"  synthesised clips      {100 * synth['accuracy']:6.1f} %   Fréchet to real {synth['frechet']:.1f}"
         )
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
     return 0

@@ -12,8 +12,9 @@ per caption; the classifier (trained only on other synthesised clips) then repor
 It also writes `eval_spectrograms.png` (real vs generated, one row per class) and `eval.json`.
 
 With a corpus of real recordings (`corpus`, built by `python -m foleykit.corpus build`), the independent
-judge adds a `judge` section: real recordings, the decoder's round trip of them, and generated takes,
-each recognised by nearest class centroid and compared as a set by Fréchet distance (`judged.py`).
+judge adds a `judge` section: real recordings, the decoder's and the VAE's round trips of them, generated
+takes and the synthesiser's own clips, each recognised by nearest class centroid and compared as a set by
+Fréchet distance (`judged.py`).
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
             steps=config.steps,
             guidance=config.guidance,
             batch_size=config.batch_size,
+            prompts=[(CLASSES[label], prompt) for label, prompt in user_prompts or []],
         )
     report = write_json(Path(config.out_dir) / "eval.json", metrics, force=True)
     metrics["report"] = str(report)

@@ -3,9 +3,14 @@
 The UNet stage conditions on frozen MiniLM states of every caption it sees. Where MiniLM's package is
 not installed (a GPU machine that reaches no network, with room for little beside the corpus), the
 states travel instead: `TextStates.compute` encodes a caption list on any machine that has MiniLM,
-`save` writes them to one safetensors file (fp16, each caption only as long as its tokens), and the
-trainer's `encode` looks captions up in it. A caption missing from the file is an error naming it, not a
-silent zero: it means the file was packed for another recipe.
+`save` writes them to one safetensors file, and the trainer's `encode` looks captions up in it. A caption
+missing from the file is an error naming it, not a silent zero: it means the file was packed for another
+recipe.
+
+The file must travel in a few megabytes: each caption is stored only as long as its tokens, and each
+state vector as int8 with its own fp16 scale (absmax / 127), half the size of fp16. The rounding moves a
+state by at most 0.4 % of its largest component, well inside what text dropout and the diffusion noise
+already ask the UNet to tolerate (`tests/test_training_job.py` measures it).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import torch.nn.functional as F
 
 from foleykit.errors import BadInputError
 
-FORMAT = "foleykit-text-states-1"
+FORMAT = "foleykit-text-states-1"  # int8 states, fp16 row scales, int64 offsets
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,13 @@ class TextStates:
         from foleykit.audio.io import write_atomic
 
         meta = {"format": FORMAT, "captions": json.dumps(self.captions)}
-        tensors = {"states": self.states.contiguous(), "offsets": self.offsets.contiguous()}
+        rows = self.states.float()
+        scales = (rows.abs().amax(dim=1, keepdim=True) / 127).clamp_min(1e-8)
+        tensors = {
+            "states": torch.round(rows / scales).to(torch.int8).contiguous(),
+            "scales": scales.half().contiguous(),
+            "offsets": self.offsets.contiguous(),
+        }
         write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=meta), force=True)
 
     @classmethod
@@ -64,11 +75,8 @@ class TextStates:
                 meta = handle.metadata() or {}
                 if meta.get("format") != FORMAT:
                     raise BadInputError(f"{path} is not a foleykit text-states file")
-                return cls(
-                    tuple(json.loads(meta["captions"])),
-                    handle.get_tensor("states"),
-                    handle.get_tensor("offsets"),
-                )
+                states = handle.get_tensor("states").float() * handle.get_tensor("scales").float()
+                return cls(tuple(json.loads(meta["captions"])), states.half(), handle.get_tensor("offsets"))
         except (OSError, ValueError, KeyError) as err:
             raise BadInputError(f"cannot read text states {path}: {err}") from None
 
