@@ -172,8 +172,9 @@ def judge_model(
 
     Generated takes are prompted with the captions of the real test recordings, `takes_per_clip` each,
     JUDGED_SECONDS long; and, as "generated_prompts", with `prompts` ((class, prompt) pairs such as the
-    paraphrases, worded unlike any caption) of the classes the corpus can judge. The round trip needs the model's own mel analysis and decoder (the bundled
-    `FoleyPipeline`); other pipelines get the real and generated scores only.
+    paraphrases, worded unlike any caption) of the classes the corpus can judge. The round trips need the
+    model's own mel analysis, VAE and decoder (the bundled `FoleyPipeline`); other pipelines get the real,
+    generated and synthesised scores only.
     """
     from foleykit.evaluation.judge import Judge
 
