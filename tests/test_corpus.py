@@ -766,3 +766,14 @@ def test_build_from_the_real_packages(tmp_path: Path) -> None:
     ]
     assert len(covered) >= 15
     assert load_corpus(tmp_path / "real", split="test")
+
+
+def test_a_clip_written_back_as_a_manifest_row_reads_back_the_same(tmp_path: Path) -> None:
+    """`CorpusClip.manifest_row` is `load_corpus`'s inverse (the GPU job repacks a corpus with it)."""
+    from tests.corpora import write_corpus
+
+    root = write_corpus(tmp_path / "corpus", licence="CC-BY-SA-3.0")
+    clips = load_corpus(root)
+    (root / "manifest.jsonl").write_text("".join(json.dumps(c.manifest_row(root)) + "\n" for c in clips))
+    assert load_corpus(root) == clips
+    assert clips[0].manifest_row(root)["path"] == f"clips/{clips[0].path.name}"

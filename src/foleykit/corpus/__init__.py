@@ -62,6 +62,12 @@ class CorpusClip:
     piece: int = 1
     pieces: int = 1
 
+    def manifest_row(self, root: Path) -> dict[str, Any]:
+        """The clip as a `manifest.jsonl` line of a corpus in `root` (what `load_corpus` reads back)."""
+        row = {name: getattr(self, name) for name in (*_FIELDS, "title", "piece", "pieces")}
+        row["path"] = self.path.relative_to(root).as_posix()
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in row.items()}
+
     @property
     def source_id(self) -> str:
         """The recording this clip comes from: group by it to keep pieces together."""

@@ -63,9 +63,12 @@ class RealReference:
         }
 
 
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
 def nearest_centroid(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-    return np.argmax(unit @ centroids.T, axis=1)
+    return np.argmax(_unit_rows(embeddings) @ centroids.T, axis=1)
 
 
 def _unit_mean(rows: np.ndarray) -> np.ndarray:
@@ -152,10 +155,8 @@ def round_trip(
     waves = [decode(w) for w in reference.test_waves]
     embeddings = judge.embed_many(waves, rate)
     scores = judge_set(reference, judge, waves, reference.test_labels, rate, embeddings)
-    unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-    originals = reference.test_embeddings
-    originals = originals / np.maximum(np.linalg.norm(originals, axis=1, keepdims=True), 1e-12)
-    return {**scores, "similarity": float(np.mean(np.sum(unit * originals, axis=1)))}
+    cosines = np.sum(_unit_rows(embeddings) * _unit_rows(reference.test_embeddings), axis=1)
+    return {**scores, "similarity": float(np.mean(cosines))}
 
 
 def judge_model(

@@ -96,15 +96,16 @@ def _recipe(name: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- pack
-def _pack_corpus(corpus_dir: Path, rate: int, seconds: float, target: Path) -> dict[str, Any]:
-    """The train split as FLAC at `rate`, each clip cut to `seconds` (all that training reads of it), in
-    one tar with a manifest `load_corpus` reads and the corpus's attribution files."""
+def _pack_corpus(
+    corpus_dir: Path, clips: Sequence[Any], rate: int, seconds: float, target: Path
+) -> dict[str, Any]:
+    """The train split's `clips` as FLAC at `rate`, each cut to `seconds` (all that training reads of it),
+    in one tar with a manifest `load_corpus` reads and the corpus's attribution files."""
     import soundfile as sf
 
-    from foleykit.corpus import load_corpus, read_clip
+    from foleykit.corpus import read_clip
     from foleykit.training.trainer import ATTRIBUTION_FILES
 
-    clips = load_corpus(corpus_dir, split="train")
     rows = []
     with tarfile.open(target, "w") as tar:
 
@@ -119,25 +120,8 @@ def _pack_corpus(corpus_dir: Path, rate: int, seconds: float, target: Path) -> d
             sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
             name = f"clips/{number:05d}.flac"
             add(name, buffer.getvalue())
-            rows.append(
-                {
-                    "path": name,
-                    "label": clip.label,
-                    "captions": list(clip.captions),
-                    "split": clip.split,
-                    "seconds": round(len(audio) / rate, 4),
-                    "sample_rate": rate,
-                    "package": clip.package,
-                    "package_version": clip.package_version,
-                    "source_path": clip.source_path,
-                    "authors": list(clip.authors),
-                    "licence": clip.licence,
-                    "licence_url": clip.licence_url,
-                    "title": clip.title,
-                    "piece": clip.piece,
-                    "pieces": clip.pieces,
-                }
-            )
+            row = clip.manifest_row(Path(corpus_dir))
+            rows.append({**row, "path": name, "seconds": round(len(audio) / rate, 4), "sample_rate": rate})
         add("manifest.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
         for name in ATTRIBUTION_FILES:
             if (Path(corpus_dir) / name).is_file():
@@ -151,9 +135,8 @@ def _pack_corpus(corpus_dir: Path, rate: int, seconds: float, target: Path) -> d
     return {"file": CORPUS_ARCHIVE, "sha256": _sha256(target), "bytes": size, "clips": len(rows)}
 
 
-def _pack_text_states(recipe: Any, corpus_dir: Path, target: Path, workers: int | None) -> dict[str, Any]:
-    """MiniLM states of every caption the unet stage draws: the synthesised corpus's and the real ones."""
-    from foleykit.corpus import load_corpus
+def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: int | None) -> dict[str, Any]:
+    """MiniLM states of every caption the unet stage draws: the synthesised corpus's and the real `clips`'."""
     from foleykit.training.data import build_corpus
     from foleykit.training.text_states import TextStates
     from foleykit.training.trainer import initial_pipeline
@@ -161,7 +144,7 @@ def _pack_text_states(recipe: Any, corpus_dir: Path, target: Path, workers: int 
     pipe = initial_pipeline(recipe)
     synthesised = build_corpus(recipe.corpus("unet", pipe.sample_rate), workers, progress=True)
     captions = {text for captions in synthesised.captions for text in captions} | {""}
-    captions |= {text for clip in load_corpus(corpus_dir, split="train") for text in clip.captions}
+    captions |= {text for clip in clips for text in clip.captions}
     states = TextStates.compute(pipe, sorted(captions))
     states.save(target)
     return {
@@ -240,7 +223,8 @@ def pack(
     recipe = _recipe(recipe_name)
     if init is not None:
         recipe = replace(recipe, init=init)
-    load_corpus(corpus_dir)  # a bad manifest stops here, before minutes of synthesis
+    # the whole manifest is checked here, before minutes of synthesis; the train split is what travels
+    train = [clip for clip in load_corpus(corpus_dir) if clip.split == "train"]
     rate = recipe.arch().sample_rate
     job: dict[str, Any] = {
         "format": FORMAT,
@@ -255,8 +239,8 @@ def pack(
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        job["corpus"] = _pack_corpus(corpus_dir, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE)
-        job["text_states"] = _pack_text_states(recipe, corpus_dir, tmp / TEXT_STATES, workers)
+        job["corpus"] = _pack_corpus(corpus_dir, train, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE)
+        job["text_states"] = _pack_text_states(recipe, train, tmp / TEXT_STATES, workers)
         job["wheels"] = _download_wheels(tmp / "wheels") if wheels else []
         job["command"] = run_command(job_dir.name, wheels)
         (tmp / "job.json").write_text(json.dumps(job, indent=2) + "\n")
@@ -402,9 +386,10 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
     data = b""
     for part in parts:
         path = out / part["file"]
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != part["sha256"]:
+        piece = path.read_bytes() if path.is_file() else b""
+        if not piece or hashlib.sha256(piece).hexdigest() != part["sha256"]:
             raise BadInputError(f"{path} is missing or damaged (sha256 differs from summary.json)")
-        data += path.read_bytes()
+        data += piece
     if hashlib.sha256(data).hexdigest() != summary["result"]["sha256"]:
         raise BadInputError(f"the parts in {out} do not join into the result that was written")
     with tempfile.TemporaryDirectory() as unpacked:
