@@ -76,3 +76,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     # (Gradio 6.31 leaves one empty temporary file per upload it refused, e.g. over --max-upload)
     left = [p for p in cache.rglob("*") if p.is_file() and p.stat().st_size] if cache.exists() else []
     assert server.process.returncode == 0 and not left, f"exit {server.process.returncode}, left {left[:3]}"
+
+
+@pytest.fixture(scope="session")
+def tiny_stable_audio_3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sa3_architecture import save_tiny_stable_audio_3  # bench/: the benchmark builds it too
+
+    return save_tiny_stable_audio_3(tmp_path_factory.mktemp("tiny_stable_audio_3"))

@@ -6,11 +6,13 @@ output folder, existing files), so bad input fails in well under a second and no
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,13 +24,15 @@ from foleykit import __version__
 from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
 from foleykit.audio.io import ensure_writable_dir, write_json
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE, TRIM_MARGIN_SECONDS, PostReport, to_delivery
-from foleykit.backends import BACKENDS, Backend
+from foleykit.backends import BACKENDS, Backend, Speedups
 from foleykit.errors import BadInputError, OutputExistsError
 from foleykit.models import ModelSource, resolve_model
 from foleykit.request import SoundRequest
 
 DEFAULT_OUT_DIR = Path("outputs")
 DEFAULT_BATCH_SIZE = 8
+NO_SPEEDUPS = Speedups()  # the stock way to run a model
+POST_THREADS = min(8, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ class Engine:
         device: str = "auto",
         dtype: str = "auto",
         progress: bool = True,
+        speedups: Speedups = NO_SPEEDUPS,
     ) -> Engine:
         from foleykit.runtime import resolve_device, resolve_dtype
 
@@ -151,7 +156,33 @@ class Engine:
         backend = BACKENDS[source.backend].load(
             source.directory, torch_device, torch_dtype, progress=progress
         )
+        backend.apply(speedups)
         return cls(backend, source)
+
+    @classmethod
+    def from_pipeline(
+        cls,
+        pipe: Any,
+        *,
+        name: str,
+        device: str = "auto",
+        dtype: str = "auto",
+        speedups: Speedups = NO_SPEEDUPS,
+    ) -> Engine:
+        """An engine over a diffusers pipeline built in memory (a benchmark's random-weight model, a
+        notebook's own): described from its configs, placed like a loaded one; `name` stands for it in
+        sidecars, which record it as built in memory (there are no files to digest)."""
+        from foleykit.backends import BACKEND_BY_PIPELINE
+        from foleykit.runtime import resolve_device, resolve_dtype
+
+        backend_class = BACKEND_BY_PIPELINE.get(type(pipe).__name__)
+        if backend_class is None:
+            known = ", ".join(sorted(BACKEND_BY_PIPELINE))
+            raise BadInputError(f"foleykit runs {known}, not {type(pipe).__name__}")
+        torch_device = resolve_device(device)
+        backend = backend_class.from_pipeline(pipe, torch_device, resolve_dtype(dtype, torch_device))
+        backend.apply(speedups)
+        return cls(backend, ModelSource(name, Path(name), backend.info, built_in_memory=True))
 
     @property
     def provenance(self) -> dict[str, Any]:
@@ -286,6 +317,51 @@ class Engine:
                 done.append((start + offset, Take(1, seed, delivered, report, elapsed, tuple(batch))))
             yield done
 
+    def render_mixed(
+        self,
+        prompts: list[str],
+        seeds: list[int],
+        durations: list[float],
+        *,
+        steps: int | None = None,
+        guidance: float | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> list[np.ndarray]:
+        """Requests of different lengths, packed into shared pipeline calls; delivery audio in input order.
+
+        A stock pipeline call makes one length, so a foley list of 1–10 s sounds costs one call per length,
+        each too small to fill a GPU. Here requests are sorted by length and taken `batch_size` at a time;
+        each call makes its longest member's length and the shorter ones are cut from it (a take so made
+        differs from one made alone at its own length: its noise, and for Stable Audio its timing
+        conditioning, are those of the longer call).
+        """
+        if not (len(prompts) == len(seeds) == len(durations)):
+            raise ValueError("prompts, seeds and durations differ in length")
+        for duration in durations:
+            check_duration(duration, self.source)
+        steps, guidance = self.settings(steps, guidance)
+        order = sorted(range(len(prompts)), key=lambda i: durations[i])
+        rate = self.backend.info.sample_rate
+        delivered: dict[int, Future[tuple[np.ndarray, PostReport]]] = {}
+        # Post-processing (resampling, loudness, true peak: ~0.1 s per 10 s stereo take on one core) runs in
+        # threads, beside the next pipeline call and each other: soxr and numpy release the GIL.
+        with ThreadPoolExecutor(max_workers=POST_THREADS) as post:
+            for start in range(0, len(order), batch_size):
+                members = order[start : start + batch_size]
+                longest = max(durations[i] for i in members)
+                with self._lock:
+                    audio = self.backend.generate(
+                        [prompts[i] for i in members],
+                        [""] * len(members),
+                        longest,
+                        [seeds[i] for i in members],
+                        steps,
+                        guidance,
+                    )
+                for index, native in zip(members, audio, strict=True):
+                    delivered[index] = post.submit(to_delivery, native, rate, durations[index])
+            return [delivered[index].result()[0] for index in range(len(prompts))]
+
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
         steps, guidance = self.settings(request.steps, request.guidance)
@@ -308,6 +384,7 @@ class Engine:
             command += ["--loudness", f"{request.loudness:g}"]
         if request.trim:
             command += ["--trim"]
+        command += self.backend.speedups.flags()
         return {
             "file": file_name,
             "generator": f"foleykit {__version__}",
@@ -331,6 +408,7 @@ class Engine:
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),
+            "speedups": self.backend.speedups.to_dict(),
             "batch_seeds": list(take.batch_seeds),
             "wall_time_s": round(take.render_seconds, 4),
             "versions": _versions(),
@@ -382,26 +460,32 @@ def planned_files(request: SoundRequest, out_dir: Path) -> list[Path]:
     return paths
 
 
-_ENGINES: dict[tuple[str, str, str], Engine] = {}
+_ENGINES: dict[tuple[str, str, str, Speedups], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 ENGINE_LOADS = 0  # how many engines this process has loaded: a server should load each model once
 
 
-def loaded_engines() -> list[tuple[str, str, str]]:
-    """(model directory, device, dtype) of every engine this process holds."""
+def loaded_engines() -> list[tuple[str, str, str, Speedups]]:
+    """(model directory, device, dtype, speed-ups) of every engine this process holds."""
     with _ENGINES_LOCK:
         return list(_ENGINES)
 
 
 def get_engine(
-    source: ModelSource, device: str = "auto", dtype: str = "auto", progress: bool = True
+    source: ModelSource,
+    device: str = "auto",
+    dtype: str = "auto",
+    progress: bool = True,
+    speedups: Speedups = NO_SPEEDUPS,
 ) -> Engine:
-    """A loaded engine for this model/device/dtype, shared across calls (loaded once per process)."""
+    """A loaded engine for this model/device/dtype/speed-ups, shared across calls (loaded once per process)."""
     global ENGINE_LOADS
-    key = (str(source.directory), device, dtype)
+    key = (str(source.directory), device, dtype, speedups)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = Engine.load(source, device=device, dtype=dtype, progress=progress)
+            _ENGINES[key] = Engine.load(
+                source, device=device, dtype=dtype, progress=progress, speedups=speedups
+            )
             ENGINE_LOADS += 1
         return _ENGINES[key]
 
@@ -416,6 +500,7 @@ def generate(
     dtype: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = False,
+    speedups: Speedups = NO_SPEEDUPS,
     **request_fields: Any,
 ) -> GenerationResult:
     """Generate `takes` delivery-ready WAV files (+ JSON sidecars) for one prompt.
@@ -435,13 +520,15 @@ def generate(
 
     source = resolve_model(request.model)
     check_duration(request.duration, source)
+    if speedups.crop_window and not BACKENDS[source.backend].has_fixed_window:  # before loading anything
+        raise BadInputError(f"--crop-window applies to Stable Audio Open models, not {source.backend}")
     out = ensure_writable_dir(Path(out_dir))
     existing = [p for p in planned_files(request, out) if p.exists()]
     if existing and not force:
         raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
 
     checked = time.perf_counter()
-    engine = get_engine(source, device=device, dtype=dtype, progress=progress)
+    engine = get_engine(source, device=device, dtype=dtype, progress=progress, speedups=speedups)
     loaded = time.perf_counter()
     takes = engine.render(request, batch_size=batch_size, progress=progress)
     rendered = time.perf_counter()

@@ -69,6 +69,7 @@ class ModelSource:
     info: ModelInfo
     hub_id: str | None = None
     revision: str | None = None  # hub commit of the cached snapshot
+    built_in_memory: bool = False  # a pipeline object handed to Engine.from_pipeline: no files
 
     @property
     def backend(self) -> str:
@@ -81,7 +82,9 @@ class ModelSource:
             "backend": self.backend,
             "pipeline": self.info.pipeline_class,
         }
-        if self.hub_id:
+        if self.built_in_memory:
+            data.update(built_in_memory=True)
+        elif self.hub_id:
             data.update(hub_id=self.hub_id, revision=self.revision)
         else:
             data.update(path=str(self.directory), weights_sha256=weights_digest(self.directory))

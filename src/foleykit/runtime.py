@@ -1,7 +1,10 @@
-"""Device and dtype choice (through accelerate), and keeping waveform decoding in float32."""
+"""Device and dtype choice (through accelerate), keeping waveform decoding in float32, and compiling the
+denoiser."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -12,6 +15,8 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # Components that turn latents into waveforms: always float32 (fp16 waveforms are a known source of bad files).
 DECODER_COMPONENTS = ("vae", "vocoder")
+# The component that runs once per denoising step (and per guidance branch): where the time goes.
+DENOISER_COMPONENTS = ("unet", "transformer")
 
 
 def _mps_available() -> bool:
@@ -80,3 +85,43 @@ def place_pipeline(pipe: Any, device: torch.device, dtype: torch.dtype) -> None:
             for entry in entries:
                 if isinstance(entry, torch.nn.Module):
                     entry.register_forward_pre_hook(_cast_floats_to_float32, with_kwargs=True)
+
+
+def inductor_cache_dir() -> Path:
+    """Where compiled kernels persist between processes: the user's cache, unless torch is told otherwise."""
+    if os.environ.get("TORCHINDUCTOR_CACHE_DIR"):
+        return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "foleykit" / "torchinductor"
+
+
+def compile_backend() -> str:
+    """torch.compile's backend: inductor, unless FOLEYKIT_COMPILE_BACKEND names another (`eager` traces
+    without generating code: a dry run that checks the graphs in seconds on a CPU)."""
+    return os.environ.get("FOLEYKIT_COMPILE_BACKEND", "inductor")
+
+
+def compile_denoiser(pipe: Any) -> str:
+    """`torch.compile` the pipeline's denoiser in place and return its component name.
+
+    Compiling happens lazily at the first call. Kernels go to `inductor_cache_dir()` so later processes
+    skip most of the compile time, and dynamo's `suppress_errors` makes a failed compile (no C++ compiler,
+    an unsupported op) run that code eagerly instead of failing the take.
+    """
+    import torch._dynamo
+
+    backend = compile_backend()
+
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(inductor_cache_dir()))
+    torch._dynamo.config.suppress_errors = True
+    for name in DENOISER_COMPONENTS:
+        module = getattr(pipe, name, None)
+        if isinstance(module, torch.nn.Module):
+            module.compile(backend=backend)
+            return name
+    raise ValueError(f"{type(pipe).__name__} has no denoiser among {', '.join(DENOISER_COMPONENTS)}")
+
+
+def uncompile_denoiser(pipe: Any, name: str) -> None:
+    """Undo `compile_denoiser`: the module runs eagerly again (`nn.Module.compile` keeps the original)."""
+    getattr(pipe, name)._compiled_call_impl = None

@@ -1,12 +1,13 @@
 """Model backends: one interface (`Backend`), one thin adapter per diffusers pipeline class."""
 
-from foleykit.backends.base import Backend, ModelInfo
+from foleykit.backends.base import Backend, ModelInfo, Speedups
 from foleykit.backends.pipelines import (
     BACKEND_BY_PIPELINE,
     BACKENDS,
     AudioLDM2Backend,
     AudioLDMBackend,
     BundledBackend,
+    StableAudio3Backend,
     StableAudioBackend,
 )
 
@@ -18,5 +19,7 @@ __all__ = [
     "Backend",
     "BundledBackend",
     "ModelInfo",
+    "Speedups",
+    "StableAudio3Backend",
     "StableAudioBackend",
 ]

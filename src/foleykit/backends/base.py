@@ -10,19 +10,47 @@ import importlib
 import json
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from foleykit.errors import ModelNotAvailableError
+from foleykit.errors import BadInputError, ModelNotAvailableError
 
 if TYPE_CHECKING:
     import torch
 
 # Extra native samples asked of a model beyond the request, so resampling to 48 kHz never comes up short.
 RESAMPLE_MARGIN_SAMPLES = 4
+
+
+# Reads one of a model's config files by its path in a saved pipeline ("vae/config.json" → its dict).
+ConfigReader = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Speedups:
+    """Opt-in ways to run the same model faster; each is recorded in a take's sidecar because each can
+    change its bits.
+
+    `compile`: `torch.compile` the denoiser (inductor, kernels cached on disk, eager if compiling fails).
+    Same model, same maths; float sums may be reordered (bench/gpu_throughput.py --check measures how far).
+    `crop_window`: Stable Audio Open denoises only the latent frames a request needs, not its whole
+    47.55 s window. Faster by up to the window/request ratio, but the model then sees a shorter context
+    than the stock pipeline gives it: not the same output, so off unless asked for.
+    """
+
+    compile: bool = False
+    crop_window: bool = False
+
+    def to_dict(self) -> dict[str, bool]:
+        return asdict(self)
+
+    def flags(self) -> list[str]:
+        """The command-line flags that ask for these speed-ups again."""
+        return [f"--{name.replace('_', '-')}" for name, on in asdict(self).items() if on]
 
 
 @dataclass(frozen=True)
@@ -58,22 +86,47 @@ class Backend(ABC):
     default_steps: ClassVar[int]
     default_guidance: ClassVar[float]
     enforces_max_duration: ClassVar[bool] = True  # the pipeline itself refuses a longer request
+    has_fixed_window: ClassVar[bool] = False  # the stock pipeline always denoises its whole window
 
     def __init__(self, pipe: Any, info: ModelInfo, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe = pipe
         self.info = info
         self.device = device
         self.dtype = dtype
+        self.speedups = Speedups()
+        self.denoiser_compiled: str | None = None  # the component torch.compile wraps, once asked
+
+    def apply(self, speedups: Speedups) -> None:
+        """Turn on opt-in speed-ups (after loading; before the first call, so compiling sees it)."""
+        if speedups.crop_window and not self.has_fixed_window:
+            raise BadInputError(
+                f"--crop-window applies to models with a fixed window (Stable Audio Open), not {self.name}"
+            )
+        if speedups.compile and self.denoiser_compiled is None:
+            from foleykit.runtime import compile_denoiser
+
+            self.denoiser_compiled = compile_denoiser(self.pipe)
+        elif not speedups.compile and self.denoiser_compiled is not None:
+            from foleykit.runtime import uncompile_denoiser
+
+            uncompile_denoiser(self.pipe, self.denoiser_compiled)
+            self.denoiser_compiled = None
+        self.speedups = speedups
 
     # ---------------------------------------------------------------- without weights
     @classmethod
-    @abstractmethod
     def describe(cls, directory: Path) -> ModelInfo:
         """Sample rate, channels, longest clip and defaults, from the saved configs only."""
+        return cls.describe_configs(lambda name: read_json(directory / name))
 
     @classmethod
-    def _info(cls, directory: Path, **fields: Any) -> ModelInfo:
-        index = read_json(directory / "model_index.json")
+    @abstractmethod
+    def describe_configs(cls, read: ConfigReader) -> ModelInfo:
+        """The same, from any source of the configs: files on disk, or a pipeline built in memory."""
+
+    @classmethod
+    def _info(cls, read: ConfigReader, **fields: Any) -> ModelInfo:
+        index = read("model_index.json")
         defaults = {"default_steps": cls.default_steps, "default_guidance": cls.default_guidance}
         return ModelInfo(
             backend=cls.name, pipeline_class=index.get("_class_name", "?"), **{**defaults, **fields}
@@ -111,6 +164,15 @@ class Backend(ABC):
         place_pipeline(pipe, device, dtype)
         return cls(pipe, info, device, dtype)
 
+    @classmethod
+    def from_pipeline(cls, pipe: Any, device: torch.device, dtype: torch.dtype) -> Backend:
+        """Adopt a pipeline built in memory (a benchmark's random-weight model, a notebook's own pipe)."""
+        from foleykit.runtime import place_pipeline
+
+        info = cls.describe_configs(pipeline_config_reader(pipe))
+        place_pipeline(pipe, device, dtype)
+        return cls(pipe, info, device, dtype)
+
     # ---------------------------------------------------------------- generation
     def length_quantum(self) -> tuple[int, int]:
         """(samples per frame, frames per step): a pipeline makes whole steps of `frame × step` samples."""
@@ -132,6 +194,10 @@ class Backend(ABC):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         """The pipeline's own keyword for the clip length."""
 
+    def initial_noise(self, seconds: float, generators: list[torch.Generator]) -> dict[str, Any]:
+        """Initial latents to hand the pipeline (`{"latents": …}`), or none to let it draw its own."""
+        return {}
+
     def generate(
         self,
         prompts: list[str],
@@ -149,8 +215,10 @@ class Backend(ABC):
         """
         import torch
 
-        generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
         from foleykit.progress import bar_options
+
+        generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
+        seconds = self.native_seconds(duration)
 
         self.pipe.set_progress_bar_config(**bar_options(disable=not progress), leave=False, desc="steps")
         output = self.pipe(
@@ -161,9 +229,25 @@ class Backend(ABC):
             num_waveforms_per_prompt=1,
             generator=generators,
             output_type="np",
-            **self.call_kwargs(self.native_seconds(duration)),
+            **self.call_kwargs(seconds),
+            **self.initial_noise(seconds, generators),
         )
         audio = np.asarray(output.audios, dtype=np.float32)
         if audio.ndim == 2:  # mono pipelines return (batch, samples)
             audio = audio[:, None, :]
         return audio
+
+
+def pipeline_config_reader(pipe: Any) -> ConfigReader:
+    """Config files as `save_pretrained` would write them, read from a pipeline object instead."""
+
+    def read(name: str) -> dict[str, Any]:
+        if name == "model_index.json":
+            return {"_class_name": type(pipe).__name__, **dict(pipe.config)}
+        component = getattr(pipe, name.partition("/")[0], None)
+        if component is None or not hasattr(component, "config"):
+            raise ModelNotAvailableError(f"the pipeline has no component with {name}")
+        config = component.config
+        return dict(config) if not hasattr(config, "to_dict") else config.to_dict()
+
+    return read

@@ -29,6 +29,7 @@ from typing import Any
 
 from foleykit.audio.io import ensure_writable_dir, write_atomic
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE
+from foleykit.backends.base import Speedups
 from foleykit.batch.prompt_file import BatchSound, PromptFile, load_prompt_file
 from foleykit.errors import BadInputError
 
@@ -239,6 +240,7 @@ def run_batch(
     batch_size: int = 8,
     report: bool = True,
     progress: bool = False,
+    speedups: Speedups | None = None,
 ) -> BatchResult:
     """Make every take of a prompt file that is not already on disk; see the module docstring.
 
@@ -283,7 +285,13 @@ def run_batch(
         )
         try:
             for (model, duration, steps, guidance, trim), group in groups.items():
-                engine = get_engine(sources[model], device=device, dtype=dtype, progress=False)
+                engine = get_engine(
+                    sources[model],
+                    device=device,
+                    dtype=dtype,
+                    progress=False,
+                    speedups=speedups or Speedups(),
+                )
                 batches = engine.render_batches(
                     [j.sound.request.prompt for j in group],
                     [j.sound.request.negative_prompt or "" for j in group],
