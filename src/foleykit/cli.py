@@ -201,10 +201,90 @@ def _build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     syn.set_defaults(run=_run_sync)
 
+    for name, summary in (
+        ("vary", "variations of a sound file (audio to audio): lower --strength stays closer to it"),
+        (
+            "inpaint",
+            "make a region of a sound file again; outside it (and 20 ms crossfades) its samples stay",
+        ),
+        ("extend", "continue a sound file past its end; its samples stay up to the last 20 ms"),
+    ):
+        der = commands.add_parser(name, help=summary)
+        der.add_argument(
+            "source", type=Path, help="a sound file (WAV, FLAC, …); its sidecar, if any, lends the prompt"
+        )
+        if name == "vary":
+            der.add_argument(
+                "--strength", type=float, default=0.5, help="in (0, 1]: how far from the source (default 0.5)"
+            )
+            der.add_argument("--duration", type=float, default=None, help="seconds (default: the source's)")
+        elif name == "inpaint":
+            der.add_argument(
+                "--region", type=_region, required=True, metavar="START:END", help="seconds, e.g. 1.1:1.4"
+            )
+        else:
+            der.add_argument("--to", type=float, required=True, metavar="SECONDS", help="the new length")
+        der.add_argument("--prompt", default=None, help="what to make (default: the source sidecar's prompt)")
+        der.add_argument(
+            "--model", default="bundled", help="bundled (default), stable-audio-3, or a directory"
+        )
+        der.add_argument("--takes", type=int, default=1, help="how many versions (default 1)")
+        der.add_argument("--seed", type=int, default=None, help="seed of the first version")
+        der.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+        der.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
+        der.add_argument("--out", default="outputs", help="output directory (default outputs/)")
+        der.add_argument("--force", action="store_true", help="overwrite existing files")
+        der.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+        der.add_argument("--dtype", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+        _add_speedup_arguments(der)
+        der.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        der.set_defaults(run=_run_derive, operation=name)
+
     models = commands.add_parser("models", help="list the models foleykit can run and which work offline")
     models.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     models.set_defaults(run=_run_models)
     return parser
+
+
+def _region(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(start), float(end)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"region must be START:END in seconds, e.g. 1.1:1.4, got {text!r}"
+        ) from None
+
+
+def _run_derive(args: argparse.Namespace) -> int:
+    from foleykit.derive import Operation, derive
+
+    operation = Operation(
+        args.operation,
+        strength=getattr(args, "strength", None),
+        region=getattr(args, "region", None),
+        to=getattr(args, "to", None),
+    )
+    result = derive(
+        args.source,
+        operation,
+        prompt=args.prompt,
+        duration=getattr(args, "duration", None),
+        takes=args.takes,
+        seed=args.seed,
+        model=args.model,
+        steps=args.steps,
+        guidance=args.guidance,
+        out_dir=args.out,
+        force=args.force,
+        device=args.device,
+        dtype=args.dtype,
+        speedups=_speedups(args),
+        progress=True,
+    )
+    return _report(result, args)
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -234,6 +314,11 @@ def _run_generate(args: argparse.Namespace) -> int:
         progress=True,
         speedups=_speedups(args),
     )
+    return _report(result, args)
+
+
+def _report(result: Any, args: argparse.Namespace) -> int:
+    """What generate and the commands that derive from a take print: paths, or one JSON document."""
     for warning in result.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -243,7 +328,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             print(item.path)
         t = result.timings
         print(
-            f"{len(result.files)} take(s) of {request.duration:g} s with {args.model}: "
+            f"{len(result.files)} take(s) of {result.request.duration:g} s with {args.model}: "
             f"load {t['load_s']:.1f} s, generate {t['render_s']:.1f} s",
             file=sys.stderr,
         )

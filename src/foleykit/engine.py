@@ -137,7 +137,7 @@ class Engine:
         self.backend = backend
         self.source = source
         self._provenance: dict[str, Any] | None = None
-        self._lock = threading.Lock()  # one pipeline call at a time: diffusers pipelines are not re-entrant
+        self.lock = threading.Lock()  # one pipeline call at a time: diffusers pipelines are not re-entrant
 
     @classmethod
     def load(
@@ -219,7 +219,7 @@ class Engine:
         for start in range(0, len(prompts), batch_size):
             chunk = slice(start, start + batch_size)
             began = time.perf_counter()
-            with self._lock:
+            with self.lock:
                 audio = self.backend.generate(
                     prompts[chunk],
                     negatives[chunk],
@@ -349,7 +349,7 @@ class Engine:
             for start in range(0, len(order), batch_size):
                 members = order[start : start + batch_size]
                 longest = max(durations[i] for i in members)
-                with self._lock:
+                with self.lock:
                     audio = self.backend.generate(
                         [prompts[i] for i in members],
                         [""] * len(members),
@@ -362,29 +362,37 @@ class Engine:
                     delivered[index] = post.submit(to_delivery, native, rate, durations[index])
             return [delivered[index].result()[0] for index in range(len(prompts))]
 
+    def _regenerate_flags(self, request: SoundRequest, take: Take, batch_flag: bool = True) -> list[str]:
+        """Model, seed, batch, sampling, device and speed-up flags that make this take again bit for bit:
+        the same batch, so the same kernels see the same shapes."""
+        from foleykit.runtime import dtype_name
+
+        steps, guidance = self.settings(request.steps, request.guidance)
+        first, size = take.batch_seeds[0], len(take.batch_seeds)
+        contiguous = take.batch_seeds == tuple(range(first, first + size))
+        flags = ["--model", self.source.name, "--seed", str(first if contiguous else take.seed)]
+        flags += ["--takes", str(size if contiguous else 1)]
+        flags += ["--batch-size", str(size if contiguous else 1)] if batch_flag else []
+        flags += ["--steps", str(steps), "--guidance", f"{guidance:g}"]
+        flags += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
+        return flags + self.backend.speedups.flags()
+
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
         steps, guidance = self.settings(request.steps, request.guidance)
         scheduler = self.backend.pipe.scheduler
         from foleykit.runtime import dtype_name
 
-        # Regenerates this take bit for bit: the same batch, so the same kernels see the same shapes.
-        first, size = take.batch_seeds[0], len(take.batch_seeds)
-        contiguous = take.batch_seeds == tuple(range(first, first + size))
-        command = ["foleykit", "generate", request.prompt, "--model", self.source.name]
+        command = ["foleykit", "generate", request.prompt]
         if request.negative_prompt:
             command += ["--negative", request.negative_prompt]
         if request.name:
             command += ["--name", request.name]
-        command += ["--duration", f"{request.duration:g}", "--seed", str(first if contiguous else take.seed)]
-        command += ["--takes", str(size if contiguous else 1), "--batch-size", str(size if contiguous else 1)]
-        command += ["--steps", str(steps), "--guidance", f"{guidance:g}"]
-        command += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
+        command += ["--duration", f"{request.duration:g}", *self._regenerate_flags(request, take)]
         if request.loudness is not None:
             command += ["--loudness", f"{request.loudness:g}"]
         if request.trim:
             command += ["--trim"]
-        command += self.backend.speedups.flags()
         return {
             "file": file_name,
             "generator": f"foleykit {__version__}",
@@ -416,13 +424,27 @@ class Engine:
         }
 
     def write(
-        self, request: SoundRequest, takes: list[Take], out_dir: Path, *, force: bool = False
+        self,
+        request: SoundRequest,
+        takes: list[Take],
+        out_dir: Path,
+        *,
+        force: bool = False,
+        derived_from: dict[str, Any] | None = None,
+        command: list[str] | None = None,
     ) -> list[GeneratedFile]:
-        """Each take as a Broadcast WAV (bext + LIST/INFO: the provenance travels inside) and its sidecar."""
+        """Each take as a Broadcast WAV (bext + LIST/INFO: the provenance travels inside) and its sidecar.
+
+        A take made from another file (foleykit.derive) names it in `derived_from`, and `command` (without
+        the seed, takes and sampling flags, added here) makes it again from that file.
+        """
         files = []
         for take in takes:
             wav = Path(out_dir) / request.file_name(take.take, take.seed)
             sidecar = self.sidecar(request, take, wav.name)
+            if derived_from is not None and command is not None:
+                sidecar["derived_from"] = derived_from
+                sidecar["command"] = shlex.join(command + self._regenerate_flags(request, take, False))
             comment = (
                 f"model={self.source.name} seed={take.seed} steps={sidecar['steps']} prompt={request.prompt}"
             )

@@ -198,6 +198,40 @@ class Backend(ABC):
         """Initial latents to hand the pipeline (`{"latents": …}`), or none to let it draw its own."""
         return {}
 
+    # ---------------------------------------------------------------- working from a source
+    def vary(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        strength: float,
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        """Variations of `audio` (channels, samples at this model's rate), one per prompt/seed, as
+        (batch, channels, samples) of the same length; `strength` in (0, 1]: how far from the source."""
+        raise BadInputError(f"{self.name} models cannot make variations here; use bundled or stable-audio-3")
+
+    def inpaint(
+        self,
+        audio: np.ndarray,
+        region: tuple[float, float],
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        """`audio` with `region` (start, end seconds) made again, one per prompt/seed: (batch, channels,
+        samples), the length of `audio`. Past the end of the sound, `audio` holds silence there (extend)."""
+        raise BadInputError(
+            f"{self.name} models cannot inpaint or extend here; use bundled or stable-audio-3"
+        )
+
+    @staticmethod
+    def _as_batch(audio: Any) -> np.ndarray:
+        audio = np.asarray(audio, dtype=np.float32)
+        return audio[:, None, :] if audio.ndim == 2 else audio
+
     def generate(
         self,
         prompts: list[str],

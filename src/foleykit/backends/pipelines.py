@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from foleykit.backends.base import Backend, ConfigReader, ModelInfo
 
 
@@ -119,6 +121,67 @@ class StableAudio3Backend(Backend):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"duration": seconds}
 
+    def _source_call(
+        self,
+        pipeline: str,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Stable Audio 3's own audio-to-audio or inpainting pipeline over the loaded components."""
+        import diffusers
+        import torch
+
+        pipe = getattr(diffusers, pipeline).from_pipe(self.pipe)
+        pipe.set_progress_bar_config(disable=True)
+        channels = self.info.channels
+        source = np.resize(audio, (channels, audio.shape[-1])) if audio.shape[0] != channels else audio
+        batch = torch.from_numpy(np.ascontiguousarray(source))[None].repeat(len(prompts), 1, 1)
+        output = pipe(
+            prompt=prompts,
+            duration=audio.shape[-1] / self.info.sample_rate,
+            audio=batch.to(self.device, torch.float32),
+            num_inference_steps=steps,
+            generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+            output_type="np",
+            **kwargs,
+        )
+        return self._as_batch(output.audios)
+
+    def vary(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        strength: float,
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        return self._source_call(
+            "StableAudio3AudioToAudioPipeline", audio, prompts, seeds, steps, init_noise_level=strength
+        )
+
+    def inpaint(
+        self,
+        audio: np.ndarray,
+        region: tuple[float, float],
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        return self._source_call(
+            "StableAudio3InpaintPipeline",
+            audio,
+            prompts,
+            seeds,
+            steps,
+            mask_start_seconds=[region[0]] * len(prompts),
+            mask_end_seconds=[region[1]] * len(prompts),
+        )
+
 
 class BundledBackend(Backend):
     """foleykit's own `FoleyPipeline`: its config carries its longest clip and recommended settings."""
@@ -143,6 +206,53 @@ class BundledBackend(Backend):
 
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"audio_length_in_s": seconds}
+
+    def _source_call(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """FoleyPipeline's own source path (it is mono: a stereo source is heard as its mid)."""
+        import torch
+
+        mono = torch.from_numpy(np.ascontiguousarray(audio.mean(axis=0), dtype=np.float32))
+        output = self.pipe(
+            prompt=prompts,
+            audio_length_in_s=audio.shape[-1] / self.info.sample_rate,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+            output_type="np",
+            audio=mono[None].repeat(len(prompts), 1),
+            **kwargs,
+        )
+        return self._as_batch(output.audios)
+
+    def vary(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        strength: float,
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        return self._source_call(audio, prompts, seeds, steps, guidance, strength=strength)
+
+    def inpaint(
+        self,
+        audio: np.ndarray,
+        region: tuple[float, float],
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+    ) -> np.ndarray:
+        return self._source_call(audio, prompts, seeds, steps, guidance, region=region)
 
 
 BACKENDS: dict[str, type[Backend]] = {

@@ -231,6 +231,30 @@ class FoleyPipeline(DiffusionPipeline):
             raise ValueError(f"latents have shape {tuple(latents.shape)}, expected {shape}")
         return latents.to(device=device, dtype=self.unet.dtype) * self.scheduler.init_noise_sigma
 
+    def keep_mask(
+        self, region: tuple[float, float], latent_frames: int, device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
+        """1 on latent frames to keep, 0 on those to regenerate: `region` widened to whole latent frames."""
+        step = self.latent_seconds()
+        first = max(0, math.floor(region[0] / step))
+        last = min(latent_frames, math.ceil(region[1] / step))
+        keep = torch.ones(1, 1, latent_frames, 1, device=device, dtype=dtype)
+        keep[:, :, first:last] = 0
+        return keep
+
+    def encode_audio(self, audio: torch.Tensor, frames: int) -> torch.Tensor:
+        """Waveforms (batch, samples) at the model's rate → scaled VAE latents of `frames` mel frames (the
+        posterior's mean: a source has one reading), padded with silence or cut to that length."""
+        samples = frames * self.hop_length
+        audio = torch.nn.functional.pad(audio.float(), (0, max(0, samples - audio.shape[-1])))[:, :samples]
+        mel = self.log_mel(audio.to(self.vae.device))[:, :frames]
+        posterior = self.vae.encode(mel[:, None].to(self.vae.dtype)).latent_dist
+        return (posterior.mean * self.vae.config.scaling_factor).to(self.unet.dtype)
+
+    def latent_seconds(self) -> float:
+        """The length of one latent frame: regions are regenerated in whole latent frames."""
+        return self.hop_length * self.vae_scale_factor / self.sample_rate
+
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
@@ -266,7 +290,14 @@ class FoleyPipeline(DiffusionPipeline):
         latents: torch.Tensor | None = None,
         output_type: str = "np",
         return_dict: bool = True,
+        audio: torch.Tensor | None = None,
+        strength: float = 1.0,
+        region: tuple[float, float] | None = None,
     ) -> AudioPipelineOutput | tuple:
+        """Text to audio; given `audio` (batch, samples at the model's rate), work from it instead:
+        `strength` < 1 starts from the source noised that far (a variation: lower stays closer);
+        `region` (start, end seconds) regenerates only there, the rest kept by replacing it with the source
+        noised to each step's level (latent inpainting); a region past the source's end extends it."""
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if negative_prompt is None or isinstance(negative_prompt, str):
             negatives = [negative_prompt or ""] * len(prompts)
@@ -286,16 +317,31 @@ class FoleyPipeline(DiffusionPipeline):
         texts = negatives + prompts if use_cfg else prompts
         text_states, text_mask = self.encode_prompt(texts, device)
 
-        # 3. Timesteps
+        # 3. Timesteps (a variation skips the noisiest 1 − strength of them)
         self.scheduler.set_timesteps(steps, device=device)
+        timesteps = self.scheduler.timesteps
+        varying = audio is not None and region is None and strength < 1.0
+        if varying:
+            skipped = (steps - max(1, round(steps * strength))) * self.scheduler.order
+            timesteps = timesteps[skipped:]
+            self.scheduler.set_begin_index(skipped)
 
-        # 4. Latents
+        # 4. Latents: noise, or the source's latents noised to the first timestep
         frames = self.num_frames(audio_length_in_s)
         latents = self.prepare_latents(len(prompts), frames, device, generator, latents)
+        keep = source = None
+        if audio is not None:
+            source = self.encode_audio(audio.repeat_interleave(num_waveforms_per_prompt, dim=0), frames)
+            noise = latents / self.scheduler.init_noise_sigma
+            if varying:
+                latents = self.scheduler.add_noise(source, noise, timesteps[:1])
+            if region is not None:
+                keep = self.keep_mask(region, source.shape[2], device, source.dtype)
+                source_noise = noise
 
         # 5. Denoising loop
-        with self.progress_bar(total=len(self.scheduler.timesteps)) as progress:
-            for t in self.scheduler.timesteps:
+        with self.progress_bar(total=len(timesteps)) as progress:
+            for i, t in enumerate(timesteps):
                 model_input = torch.cat([latents] * 2) if use_cfg else latents
                 model_input = self.scheduler.scale_model_input(model_input, t)
                 noise = self.unet(
@@ -305,6 +351,10 @@ class FoleyPipeline(DiffusionPipeline):
                     uncond, cond = noise.chunk(2)
                     noise = uncond + guidance * (cond - uncond)
                 latents = self.scheduler.step(noise, t, latents).prev_sample
+                if keep is not None:  # the kept frames: the source at the level the next step expects
+                    level = timesteps[i + 1 : i + 2]
+                    known = self.scheduler.add_noise(source, source_noise, level) if len(level) else source
+                    latents = keep * known + (1 - keep) * latents
                 progress.update()
 
         if output_type == "latent":
