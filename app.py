@@ -193,6 +193,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                             )
                 generate_status = gr.Markdown(elem_id="generate-status")
                 slots: list[tuple[gr.Column, gr.Markdown, gr.Audio, gr.Image, gr.DownloadButton]] = []
+                card_actions: list[tuple[gr.Button, gr.Button]] = []
                 for first in range(0, MAX_UI_TAKES, TAKES_PER_ROW):
                     with gr.Row():
                         for index in range(first, first + TAKES_PER_ROW):
@@ -221,7 +222,32 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                                     size="sm",
                                     elem_id=f"take-{index + 1}-wav",
                                 )
+                                with gr.Row():
+                                    vary_btn = gr.Button("Vary", size="sm", elem_id=f"take-{index + 1}-vary")
+                                    extend_btn = gr.Button(
+                                        "Extend", size="sm", elem_id=f"take-{index + 1}-extend"
+                                    )
+                                card_actions.append((vary_btn, extend_btn))
                             slots.append((card, title, player, picture, download))
+                with gr.Accordion(
+                    "Edit a take: vary, extend, make a region again", open=False, elem_id="edit"
+                ):
+                    gr.Markdown(
+                        "**Vary** and **Extend** on a take use the settings here. A region is made again "
+                        "with the sound around it as context; outside it (and 20 ms crossfades) the take's "
+                        "own samples stay. Each result is a new entry under its parent in the History."
+                    )
+                    with gr.Row():
+                        edit_take = gr.Number(1, label="Take", precision=0, minimum=1, elem_id="edit-take")
+                        strength = gr.Slider(
+                            0.05, 1.0, value=0.5, step=0.05, label="Vary: strength (lower = closer)",
+                            elem_id="edit-strength",
+                        )  # fmt: skip
+                        extend_by = gr.Number(4.0, label="Extend: seconds to add", elem_id="edit-extend-by")
+                    with gr.Row():
+                        region_start = gr.Number(None, label="Region start (s)", elem_id="edit-start")
+                        region_end = gr.Number(None, label="Region end (s)", elem_id="edit-end")
+                        inpaint_btn = gr.Button("Make region again", elem_id="inpaint-btn")
                 with gr.Accordion("Details (JSON: seeds, files, timings)", open=False):
                     generate_details = gr.JSON()
 
@@ -436,6 +462,74 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 **api,
                 **heavy,
             ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+
+        def derive_handler(operation: str, card: int | None = None) -> Callable[..., list[Any]]:
+            """A take card's Vary or Extend (the card's take), or the panel's region (its Take field);
+            the settings are the edit panel's."""
+
+            @friendly
+            def handler(
+                take: float | None,
+                details: dict | None,
+                strength: float,
+                extend_by: float | None,
+                start: float | None,
+                end: float | None,
+                progress: gr.Progress = GENERATE_PROGRESS,
+            ) -> list[Any]:
+                from foleykit.derive import Operation
+
+                take = card if card is not None else take
+                job = (details or {}).get("id")
+                if not job or not (details or {}).get("takes"):
+                    raise BadInputError("generate or re-open a take first")
+                made = {t["take"]: t for t in details["takes"]}  # type: ignore[index]
+                if take is None or int(take) not in made:
+                    raise BadInputError(f"take must be one of {', '.join(map(str, made))}")
+                length = float(details["settings"]["duration"])  # type: ignore[index]
+                if operation == "vary":
+                    op = Operation("vary", strength=float(strength))
+                elif operation == "extend":
+                    if extend_by is None or extend_by <= 0:
+                        raise BadInputError("seconds to add must be a positive number")
+                    op = Operation("extend", to=round(length + float(extend_by), 3))
+                else:
+                    if start is None or end is None:
+                        raise BadInputError("give the region's start and end in seconds")
+                    op = Operation("inpaint", region=(float(start), float(end)))
+                g = studio.derive(
+                    job, int(take), op, progress=lambda fraction, text: progress(fraction, desc=text)
+                )
+                status = (
+                    f"{operation} of take {int(take)}: {len(g.takes)} take(s) in "
+                    f"{g.timings['total_s']:.1f} s · {g.folder}"
+                )
+                warnings = "".join(f"\n- ⚠ {w}" for w in g.warnings)
+                return [status + warnings, g.to_dict(), *show(g, live=False)]
+
+            return handler
+
+        derive_inputs = [edit_take, generate_details, strength, extend_by, region_start, region_end]
+        derive_outputs = [generate_status, generate_details, *slot_outputs]
+        for index, (vary_btn, extend_btn) in enumerate(card_actions):
+            for button, operation in ((vary_btn, "vary"), (extend_btn, "extend")):
+                button.click(
+                    derive_handler(operation, index + 1),
+                    derive_inputs,
+                    derive_outputs,
+                    show_progress_on=[generate_status],
+                    api_visibility="private",
+                    **heavy,
+                ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+        inpaint_btn.click(
+            derive_handler("inpaint"),
+            derive_inputs,
+            derive_outputs,
+            show_progress_on=[generate_status],
+            api_name="inpaint",
+            **heavy,
+        ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+
         history.input(
             on_open,
             history,

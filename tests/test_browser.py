@@ -114,6 +114,25 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     assert f"seed {seed_text.split('seed ')[1].split(' ')[0]}" in page.inner_text("#take-1-title")
     _shot(page, "history")
 
+    # Issue 16: a take card's Vary makes a new entry under its parent; the edit panel remakes a region
+    page.click("#take-2-vary")
+    _wait_text(page, "#generate-status", "vary of take 2: 1 take(s)")
+    page.wait_for_selector("#take-1-audio audio[src]")
+    assert not page.is_visible("#take-2-audio")
+    varied = page.evaluate(PLAYABLE, "take-1-audio")
+    assert varied["status"] in (200, 206) and varied["duration"] == pytest.approx(4.0, abs=0.01)
+    page.get_by_text("Edit a take").click()
+    for elem_id, value in (("edit-start", "1"), ("edit-end", "1.5")):
+        page.locator(f"#{elem_id} input").fill(value)
+    page.click("#inpaint-btn")
+    _wait_text(page, "#generate-status", "inpaint of take 1: 1 take(s)")
+    _shot(page, "derived")
+    page.click("#history input")
+    labels = page.get_by_role("option").all_inner_texts()
+    parent = next(i for i, text in enumerate(labels) if "footsteps on gravel, slow" in text)
+    assert "↳ vary of take 2" in labels[parent + 1], labels[: parent + 3]
+    assert "↳ inpaint of take 1" in labels[parent + 2], labels[: parent + 3]
+
 
 def _field(page, elem_id: str):
     return page.locator(f"#{elem_id} input, #{elem_id} textarea").first

@@ -514,14 +514,22 @@ def _run_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"models": rows}, indent=2))
         return 0
-    print(f"{'name':<16} {'backend':<13} {'offline':<8} {'rate':>6} {'ch':>3} {'max s':>6}  source")
+    wide, backend_wide = max(len(r["name"]) for r in rows), max(len(r["backend"]) for r in rows)
+    print(
+        f"{'name':<{wide}} {'backend':<{backend_wide}} {'offline':<8} {'rate':>6} {'ch':>3} {'max s':>6}  source"
+    )
     for row in rows:
         rate = f"{row['sample_rate']}" if row["sample_rate"] else "-"
         longest = f"{row['max_duration']:g}" if row["max_duration"] else "-"
         where = row.get("path") or row["hub_id"] or "package"
+        offline = "yes" if row["offline"] else "no"
         print(
-            f"{row['name']:<16} {row['backend']:<13} {'yes' if row['offline'] else 'no':<8} {rate:>6} {row['channels']:>3} {longest:>6}  {where}"
+            f"{row['name']:<{wide}} {row['backend']:<{backend_wide}} {offline:<8} {rate:>6} "
+            f"{row['channels']:>3} {longest:>6}  {where}"
         )
+    notes = [r for r in rows if r["backend"] == "stable-audio-3"]
+    if notes:
+        print(f"{notes[0]['name']}: {notes[0]['about']}", file=sys.stderr)
     print(
         "Also: any hub id (owner/name) in the Hugging Face cache, or a local diffusers directory.",
         file=sys.stderr,

@@ -56,6 +56,25 @@ ALIASES: dict[str, Alias] = {
             47.55,
             "Stable Audio Open 1.0 (gated on the hub: accept its licence first)",
         ),
+        Alias(
+            "stable-audio-3",
+            "stabilityai/stable-audio-3-medium",
+            "stable-audio-3",
+            44100,
+            2,
+            120.0,
+            "Stable Audio 3 Medium, 8 steps; needs the diffusers-format repo (diffusers' docs load this id): "
+            "an original checkpoint must be converted with diffusers' SA3 conversion script, then --model DIR",
+        ),
+        Alias(
+            "stable-audio-3-small",
+            "stabilityai/stable-audio-3-small",
+            "stable-audio-3",
+            44100,
+            2,
+            120.0,
+            "Stable Audio 3 small (433 M DiT), 8 steps; diffusers format as for stable-audio-3",
+        ),
     )
 }
 

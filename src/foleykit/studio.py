@@ -133,11 +133,19 @@ class Generation:
     def snapshot(self) -> Generation:
         return replace(self, takes=list(self.takes), timings=dict(self.timings), warnings=list(self.warnings))
 
+    @property
+    def parent(self) -> str | None:
+        """The generation this one was derived from (vary, inpaint, extend of one of its takes)."""
+        return (self.settings.get("derived_from") or {}).get("job")
+
     def label(self) -> str:
         s = self.settings
         when = self.created.replace("T", " ")[:16] + " UTC"
         prompt = s["prompt"] if len(s["prompt"]) <= 48 else s["prompt"][:47] + "…"
         made = f"{s['takes']} take(s)" if self.complete else f"{len(self.takes)} of {s['takes']} takes"
+        derived = s.get("derived_from")
+        if derived:  # listed under its parent
+            return f"  ↳ {derived['operation']} of take {derived['take']} · {when} · {made}, seed {s['seed']}"
         return f"{when} · {prompt} · {made}, seed {s['seed']}, {s['model']}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +181,37 @@ class Generation:
             document.get("timings", {}),
             document.get("warnings", []),
         )
+
+
+def _take_view(folder: Path, take: int, seed: int, wav: Path, sidecar: Path) -> TakeView:
+    """A written take and its picture (waveform above spectrogram), drawn now into `folder`/previews."""
+    from foleykit.audio.pictures import take_png
+
+    picture = folder / "previews" / wav.with_suffix(".png").name
+    picture.parent.mkdir(exist_ok=True)
+    data = take_png(wav)
+    write_atomic(picture, lambda tmp: tmp.write_bytes(data))
+    return TakeView(take, seed, wav, sidecar, picture)
+
+
+def _parents_first(generations: list[Generation]) -> list[Generation]:
+    """Each generation followed by those derived from it (depth first); the order is kept otherwise."""
+    listed = {g.id for g in generations}
+    children: dict[str, list[Generation]] = {}
+    for g in generations:
+        if g.parent in listed:
+            children.setdefault(g.parent, []).append(g)  # type: ignore[arg-type]
+    ordered: list[Generation] = []
+
+    def visit(g: Generation) -> None:
+        ordered.append(g)
+        for child in children.get(g.id, []):
+            visit(child)
+
+    for g in generations:
+        if g.parent not in listed:
+            visit(g)
+    return ordered
 
 
 # -------------------------------------------------------------------------------------------------- sync
@@ -453,7 +492,6 @@ class Studio:
         Take 1 is rendered alone and shown first; the rest share one batched call. Each take's sidecar
         command reproduces it bit for bit (it records the batch the take was made in).
         """
-        from foleykit.audio.pictures import take_png
         from foleykit.engine import check_duration, take_warnings
 
         began = time.perf_counter()
@@ -502,12 +540,8 @@ class Studio:
             rendered = [replace(t, take=t.take + offset) for t in engine.render(part, progress=False)]
             generation.warnings += take_warnings(rendered, request.loudness)
             for take, written in zip(rendered, engine.write(request, rendered, folder), strict=True):
-                picture = folder / "previews" / written.path.with_suffix(".png").name
-                picture.parent.mkdir(exist_ok=True)
-                data = take_png(written.path)
-                write_atomic(picture, lambda tmp, data=data: tmp.write_bytes(data))
                 generation.takes.append(
-                    TakeView(take.take, take.seed, written.path, written.sidecar, picture)
+                    _take_view(folder, take.take, take.seed, written.path, written.sidecar)
                 )
             generation.timings[f"take_{offset + 1}_s"] = time.perf_counter() - began
             write_json(record, generation.to_dict(), force=True)  # a failure later keeps these takes
@@ -517,8 +551,77 @@ class Studio:
         progress(1.0, "done")
         yield generation.snapshot()
 
+    def derive(
+        self,
+        job_id: str,
+        take: int,
+        operation: Any,
+        *,
+        takes: int = 1,
+        seed: int | None = None,
+        progress: Progress = _no_progress,
+    ) -> Generation:
+        """A new generation made from take `take` of generation `job_id` by `operation` (a
+        `foleykit.derive.Operation`): variations, a region made again, or the take made longer."""
+        from foleykit.derive import derive
+
+        began = time.perf_counter()
+        if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
+            raise BadInputError(f"takes must be a whole number from 1 to {MAX_UI_TAKES}, got {takes!r}")
+        parent = self.open(job_id)
+        chosen = next((t for t in parent.takes if t.take == take), None)
+        if chosen is None:
+            raise BadInputError(f"generation {job_id} has no take {take}")
+        model = parent.settings["model"]
+        self.check_model(model)
+        progress(0.0, f"{operation.name}: loading model")
+        job_id_new, folder = self._job_folder("generate", f"{operation.name}-{parent.settings['prompt']}")
+        try:
+            result = derive(
+                chosen.wav,
+                operation,
+                prompt=parent.settings["prompt"],
+                takes=takes,
+                seed=seed,
+                model=model,
+                steps=parent.settings.get("steps"),
+                guidance=parent.settings.get("guidance"),
+                out_dir=folder,
+                device=self.device,
+                dtype=self.dtype,
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # bad input leaves no empty entry in the history
+            raise
+        settings = {
+            **parent.settings,
+            "duration": result.request.duration,
+            "takes": takes,
+            "seed": result.files[0].seed,
+            "trim": False,
+            "derived_from": {
+                "job": parent.id,
+                "take": take,
+                **operation.settings(),
+                "operation": operation.name,
+            },
+        }
+        generation = Generation(
+            job_id_new, folder, settings, datetime.now(timezone.utc).isoformat(timespec="seconds")
+        )
+        generation.warnings = list(result.warnings)
+        for written in result.files:
+            generation.takes.append(
+                _take_view(folder, written.take, written.seed, written.path, written.sidecar)
+            )
+        generation.timings["total_s"] = time.perf_counter() - began
+        write_json(folder / "request.json", generation.to_dict(), force=True)
+        progress(1.0, "done")
+        return generation
+
     def history(self, limit: int = 50) -> list[Generation]:
-        """Finished generations, newest first (read back from their folders, so they outlive the server)."""
+        """Finished generations, newest first, each followed by those derived from it (read back from their
+        folders, so they outlive the server)."""
         folder = self.root / "generate"
         if not folder.is_dir():
             return []
@@ -532,7 +635,7 @@ class Studio:
                     continue  # an unreadable entry is left out of the list, not fatal to it
             if len(found) >= limit:
                 break
-        return found
+        return _parents_first(found)
 
     def open(self, job_id: str) -> Generation:
         """A past generation by id (ids only: never a path from the browser)."""
