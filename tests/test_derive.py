@@ -4,6 +4,7 @@ the new files name their parent and can be made again from it, and bad input sto
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -169,3 +170,50 @@ def test_bad_input_is_one_line_and_nothing_is_written(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_prompt_file_makes_variations_and_regions_of_its_sources_and_resumes(
+    source: Path, tiny_bundled_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from foleykit.batch import run_batch
+
+    shutil.copy(source, tmp_path / "step.wav")
+    shutil.copy(source.with_suffix(".json"), tmp_path / "step.json")  # lends the prompt
+    prompts = tmp_path / "edits.toml"
+    prompts.write_text(
+        f'[defaults]\nmodel = "{tiny_bundled_dir}"\nsteps = 2\n\n'
+        '[[sound]]\nname = "step again"\nsource = "step.wav"\nstrength = 0.5\ntakes = 2\n\n'
+        '[[sound]]\nname = "step fixed"\nsource = "step.wav"\nregion = "0.5:0.9"\n'
+    )
+    out = tmp_path / "out"
+    result = run_batch(prompts, out, device="cpu")
+    assert (result.generated, result.skipped) == (3, 0)
+    lines = [json.loads(line) for line in (out / "edits" / "manifest.jsonl").read_text().splitlines()]
+    assert sorted((e["name"], e["take"]) for e in lines) == [
+        ("step again", 1),
+        ("step again", 2),
+        ("step fixed", 1),
+    ]
+    fixed = out / next(e["path"] for e in lines if e["name"] == "step fixed")
+    original, made = pcm(source), pcm(fixed)
+    cut = round(0.5 * RATE) - FADE
+    assert made.shape == original.shape and np.array_equal(made[:cut], original[:cut])
+    sidecar = json.loads(fixed.with_suffix(".json").read_text())
+    assert (
+        sidecar["derived_from"]["parent"]["path"].endswith("step.wav")
+        and sidecar["prompt"] == "footsteps on gravel"
+    )
+    again = run_batch(prompts, out, device="cpu")
+    assert (again.generated, again.skipped) == (0, 3), "finished takes are not made again"
+
+    for body, message in (
+        ('[[sound]]\nprompt = "x"\nstrength = 0.5\n', "strength needs a source file"),
+        ('[[sound]]\nprompt = "x"\nsource = "none.wav"\nstrength = 0.5\n', "does not exist"),
+        ('[[sound]]\nsource = "step.wav"\n', "strength (variations) or region"),
+        ('[[sound]]\nsource = "step.wav"\nregion = "1.2:9"\n', "outside"),
+    ):
+        prompts.write_text(body)
+        with pytest.raises(foleykit.BadInputError, match=re.escape(message)):
+            run_batch(prompts, out, device="cpu")

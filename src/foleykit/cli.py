@@ -247,15 +247,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _region(text: str) -> tuple[float, float]:
-    start, sep, end = text.partition(":")
+    from foleykit.derive import parse_region
+
     try:
-        if not sep:
-            raise ValueError
-        return float(start), float(end)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"region must be START:END in seconds, e.g. 1.1:1.4, got {text!r}"
-        ) from None
+        return parse_region(text)
+    except BadInputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _run_derive(args: argparse.Namespace) -> int:

@@ -134,6 +134,21 @@ def splice(source: np.ndarray, new: np.ndarray, start: int, end: int, fade: int)
     return out, 20 * math.log10(gain)
 
 
+def parse_region(value: Any) -> tuple[float, float]:
+    """A region as `START:END` text (seconds) or a two-number list."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        parts = list(value)
+    elif isinstance(value, str) and value.count(":") == 1:
+        parts = value.split(":")
+    else:
+        raise BadInputError(f"region must be START:END in seconds, e.g. 1.1:1.4, got {value!r}")
+    try:
+        start, end = (float(part) for part in parts)
+    except (TypeError, ValueError):
+        raise BadInputError(f"region must be START:END in seconds, e.g. 1.1:1.4, got {value!r}") from None
+    return start, end
+
+
 # ------------------------------------------------------------------------------------------- operations
 @dataclass(frozen=True)
 class Operation:
@@ -295,6 +310,41 @@ def _spliced_takes(
     return takes
 
 
+def check_fits(operation: Operation, seconds: float, model: Any) -> None:
+    """What the model (a ModelSource) can make in one pass: a whole variation, a region with its crossfades."""
+    if operation.name == "inpaint" and operation.region is not None:
+        start, end = operation.region
+        if end - start + 2 * CROSSFADE_SECONDS > model.info.max_duration:
+            raise BadInputError(
+                f"the region is {end - start:.2f} s; {model.name} makes at most "
+                f"{model.info.max_duration - 2 * CROSSFADE_SECONDS:.2f} s at once"
+            )
+    if operation.name == "vary" and seconds > model.info.max_duration + 1e-9:
+        raise BadInputError(
+            f"a variation is made in one pass: {seconds:g} s is longer than {model.name} makes "
+            f"(maximum {model.info.max_duration:.2f} s)"
+        )
+
+
+def render_derived(
+    engine: Engine, source: SourceAudio, operation: Operation, request: SoundRequest
+) -> list[Take]:
+    """The takes of `request` (its seeds, prompt and length) made from `source` by `operation`."""
+    steps, guidance = engine.settings(request.steps, request.guidance)
+    with engine.lock:
+        if operation.name == "vary":
+            return _varied_takes(engine, source, operation, request, steps, guidance)
+        return _spliced_takes(engine, source, operation, request, steps, guidance)
+
+
+def lineage(source: SourceAudio, operation: Operation, prompt: str) -> dict[str, Any]:
+    """`Engine.write`'s `derived_from` and `command` for files made from `source`."""
+    return {
+        "derived_from": {"operation": operation.name, **operation.settings(), "parent": source.lineage()},
+        "command": ["foleykit", operation.name, str(source.path), *operation.flags(), "--prompt", prompt],
+    }
+
+
 def derive(
     source_path: str | Path,
     operation: Operation,
@@ -337,17 +387,7 @@ def derive(
         name=f"{source.path.stem}_{operation.name}",
     ).with_seeds()
     src = resolve_model(request.model)
-    if operation.name == "inpaint" and operation.region is not None:
-        start, end = operation.region
-        if end - start + 2 * CROSSFADE_SECONDS > src.info.max_duration:
-            raise BadInputError(
-                f"the region is {end - start:.2f} s; {src.name} makes at most "
-                f"{src.info.max_duration - 2 * CROSSFADE_SECONDS:.2f} s at once"
-            )
-    if operation.name == "vary" and request.duration > src.info.max_duration + 1e-9:
-        raise BadInputError(
-            f"a variation is made in one pass: {request.duration:g} s is longer than {src.name} makes (maximum {src.info.max_duration:.2f} s)"
-        )
+    check_fits(operation, request.duration, src)
     out = ensure_writable_dir(Path(out_dir))
     existing = [p for p in planned_files(request, out) if p.exists()]
     if existing and not force:
@@ -356,16 +396,9 @@ def derive(
     checked = time.perf_counter()
     engine = get_engine(src, device=device, dtype=dtype, progress=progress, speedups=speedups)
     loaded = time.perf_counter()
-    steps_used, guidance_used = engine.settings(request.steps, request.guidance)
-    with engine.lock:
-        if operation.name == "vary":
-            result_takes = _varied_takes(engine, source, operation, request, steps_used, guidance_used)
-        else:
-            result_takes = _spliced_takes(engine, source, operation, request, steps_used, guidance_used)
+    result_takes = render_derived(engine, source, operation, request)
     rendered = time.perf_counter()
-    derivation = {"operation": operation.name, **operation.settings(), "parent": source.lineage()}
-    command = ["foleykit", operation.name, str(source.path), *operation.flags(), "--prompt", prompt]
-    files = engine.write(request, result_takes, out, force=force, derived_from=derivation, command=command)
+    files = engine.write(request, result_takes, out, force=force, **lineage(source, operation, prompt))
     done = time.perf_counter()
     return GenerationResult(
         request=request,
@@ -382,4 +415,15 @@ def derive(
     )
 
 
-__all__ = ["CROSSFADE_SECONDS", "Operation", "SourceAudio", "derive", "read_source", "splice"]
+__all__ = [
+    "CROSSFADE_SECONDS",
+    "Operation",
+    "SourceAudio",
+    "check_fits",
+    "derive",
+    "lineage",
+    "parse_region",
+    "read_source",
+    "render_derived",
+    "splice",
+]

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from foleykit.derive import Operation, SourceAudio, parse_region, read_source
 from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
 from foleykit.tables import csv_rows, read_text, table_array, toml_document
 
 DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim")
-SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS)
+SOURCE_KEYS = ("source", "strength", "region")  # a sound made from a file: variations, or a region again
+SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS, *SOURCE_KEYS)
 _INTS = ("takes", "steps", "seed")
-_FLOATS = ("duration", "guidance")
+_FLOATS = ("duration", "guidance", "strength")
 _BOOLS = ("trim",)
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
@@ -34,6 +36,8 @@ class BatchSound:
     folder: str  # slug of the name: the sound's output folder
     request: SoundRequest  # seeds fixed
     where: str
+    source: SourceAudio | None = None  # the file it is made from (`source`), read and checked at load
+    operation: Operation | None = None  # vary (`strength`) or inpaint (`region`) of that file
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,28 @@ def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[s
     raise BadInputError(f"{path}: prompt files are .toml, .csv or .jsonl")
 
 
+def _derivation(
+    path: Path, fields: dict[str, Any], where: str
+) -> tuple[SourceAudio | None, Operation | None]:
+    """`source` (relative to the prompt file) with `strength` (variations) or `region` (made again)."""
+    given = [key for key in ("strength", "region") if fields.get(key) not in (None, "")]
+    if not fields.get("source"):
+        if given:
+            raise BadInputError(f"{where}: {given[0]} needs a source file")
+        return None, None
+    if len(given) != 1:
+        raise BadInputError(
+            f"{where}: a source needs strength (variations) or region (made again), one of them"
+        )
+    try:
+        source = read_source(path.parent / str(fields["source"]))
+        if given[0] == "strength":
+            return source, Operation("vary", strength=fields["strength"])
+        return source, Operation("inpaint", region=parse_region(fields["region"]))
+    except BadInputError as err:
+        raise BadInputError(f"{where}: {err}") from None
+
+
 def load_prompt_file(path: str | Path) -> PromptFile:
     """Parse and validate every sound; the first bad one raises a one-line BadInputError."""
     path = Path(path)
@@ -115,6 +141,9 @@ def load_prompt_file(path: str | Path) -> PromptFile:
         if unknown:
             raise BadInputError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(SOUND_KEYS)})")
         fields = {**defaults, **{k: _typed(k, v, where) for k, v in row.items()}}
+        source, operation = _derivation(path, fields, where)
+        if source is not None and not fields.get("prompt") and source.sidecar:
+            fields["prompt"] = source.sidecar.get("prompt")  # the source's own, as `foleykit vary` does
         prompt = fields.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise BadInputError(f"{where}: missing prompt")
@@ -129,6 +158,10 @@ def load_prompt_file(path: str | Path) -> PromptFile:
         if seed is None:
             seed = zlib.crc32(f"{slugify(path.stem)}/{folder}".encode()) % 2**31
         try:
+            if operation is not None and source is not None:
+                if operation.name == "inpaint" or "duration" not in row:  # a region keeps the length
+                    fields["duration"] = source.seconds
+                operation.check(source)
             request = SoundRequest(
                 prompt=prompt,
                 negative_prompt=fields.get("negative") or None,
@@ -143,5 +176,5 @@ def load_prompt_file(path: str | Path) -> PromptFile:
             ).with_seeds()
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
-        sounds.append(BatchSound(name=name, folder=folder, request=request, where=where))
+        sounds.append(BatchSound(name, folder, request, where, source, operation))
     return PromptFile(path=path, sounds=tuple(sounds))

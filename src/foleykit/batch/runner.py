@@ -50,10 +50,17 @@ class TakeJob:
         return self.wav.with_suffix(".json")
 
     @property
-    def group(self) -> tuple[str, float, int | None, float | None, bool]:
-        """Takes that can share a pipeline call: same model, length, steps, guidance and trim."""
+    def group(self) -> tuple[str, float, int | None, float | None, bool | str]:
+        """Takes that can share a pipeline call: same model, length, steps, guidance and trim; a sound made
+        from a file shares its calls with no other sound."""
         r = self.sound.request
-        return (r.model, r.duration, r.steps, r.guidance, r.trim)
+        return (
+            r.model,
+            r.duration,
+            r.steps,
+            r.guidance,
+            r.trim if self.sound.source is None else self.sound.folder,
+        )
 
 
 @dataclass
@@ -149,6 +156,30 @@ def _manifest_line(
         "run": run,  # the run that made it (runs.jsonl); None where a kill cut its line
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _derived(
+    engine: Any, group: list[TakeJob], manifest: Path, out: Path, process: int, run_id: str, bar: Any
+) -> int:
+    """The takes of one sound made from a file (foleykit.derive), written where the plan expects them."""
+    from foleykit.derive import lineage, render_derived
+
+    sound = group[0].sound
+    assert sound.source is not None and sound.operation is not None
+    request = replace(sound.request, takes=len(group), seed=None, seeds=tuple(j.seed for j in group))
+    takes = render_derived(engine, sound.source, sound.operation, request)
+    for job, take in zip(group, takes, strict=True):
+        job.wav.parent.mkdir(parents=True, exist_ok=True)
+        engine.write(
+            sound.request,
+            [replace(take, take=job.take)],
+            job.wav.parent,
+            force=True,
+            **lineage(sound.source, sound.operation, sound.request.prompt),
+        )
+        _append(manifest, _manifest_line(job, out, take.render_seconds / len(group), process, run_id))
+        bar.update(1)
+    return len(group)
 
 
 def _append(path: Path, entry: dict[str, Any]) -> None:
@@ -292,6 +323,9 @@ def run_batch(
                     progress=False,
                     speedups=speedups or Speedups(),
                 )
+                if group[0].sound.source is not None:
+                    generated += _derived(engine, group, manifest, out, state.process_index, run_id, bar)
+                    continue
                 batches = engine.render_batches(
                     [j.sound.request.prompt for j in group],
                     [j.sound.request.negative_prompt or "" for j in group],
