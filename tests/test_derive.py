@@ -136,6 +136,9 @@ def test_splice_crossfades_only_next_to_the_region() -> None:
     assert gain_db == pytest.approx(6.02, abs=0.01), "matched to the source's level across the crossfades"
     assert np.array_equal(out[:, :350], source[:, :350]) and np.array_equal(out[:, 650:], source[:, 650:])
     assert np.allclose(out[:, 400:600], 0.5)
+    new[:, 500] = 1.0  # a click in the new part: the match would put it at +6 dBFS
+    out, gain_db = splice(source, new, 400, 600, 50)
+    assert np.abs(out).max() == pytest.approx(10 ** (-1 / 20), rel=1e-6) and gain_db < 6.0
 
 
 @pytest.mark.parametrize(
@@ -185,17 +188,22 @@ def test_a_prompt_file_makes_variations_and_regions_of_its_sources_and_resumes(
     prompts.write_text(
         f'[defaults]\nmodel = "{tiny_bundled_dir}"\nsteps = 2\n\n'
         '[[sound]]\nname = "step again"\nsource = "step.wav"\nstrength = 0.5\ntakes = 2\n\n'
-        '[[sound]]\nname = "step fixed"\nsource = "step.wav"\nregion = "0.5:0.9"\n'
+        '[[sound]]\nname = "step fixed"\nsource = "step.wav"\nregion = "0.5:0.9"\n\n'
+        '[[sound]]\nname = "step longer"\nsource = "step.wav"\nto = 2.5\n'
     )
     out = tmp_path / "out"
     result = run_batch(prompts, out, device="cpu")
-    assert (result.generated, result.skipped) == (3, 0)
+    assert (result.generated, result.skipped) == (4, 0)
     lines = [json.loads(line) for line in (out / "edits" / "manifest.jsonl").read_text().splitlines()]
     assert sorted((e["name"], e["take"]) for e in lines) == [
         ("step again", 1),
         ("step again", 2),
         ("step fixed", 1),
+        ("step longer", 1),
     ]
+    longer = pcm(out / next(e["path"] for e in lines if e["name"] == "step longer"))
+    assert len(longer) == round(2.5 * RATE)
+    assert np.array_equal(longer[: len(pcm(source)) - FADE], pcm(source)[:-FADE])
     fixed = out / next(e["path"] for e in lines if e["name"] == "step fixed")
     original, made = pcm(source), pcm(fixed)
     cut = round(0.5 * RATE) - FADE
@@ -206,12 +214,13 @@ def test_a_prompt_file_makes_variations_and_regions_of_its_sources_and_resumes(
         and sidecar["prompt"] == "footsteps on gravel"
     )
     again = run_batch(prompts, out, device="cpu")
-    assert (again.generated, again.skipped) == (0, 3), "finished takes are not made again"
+    assert (again.generated, again.skipped) == (0, 4), "finished takes are not made again"
 
     for body, message in (
         ('[[sound]]\nprompt = "x"\nstrength = 0.5\n', "strength needs a source file"),
         ('[[sound]]\nprompt = "x"\nsource = "none.wav"\nstrength = 0.5\n', "does not exist"),
-        ('[[sound]]\nsource = "step.wav"\n', "strength (variations) or region"),
+        ('[[sound]]\nsource = "step.wav"\n', "one of strength (variations), region (made again) or to"),
+        ('[[sound]]\nsource = "step.wav"\nto = 1.0\n', "--to must be longer"),
         ('[[sound]]\nsource = "step.wav"\nregion = "1.2:9"\n', "outside"),
     ):
         prompts.write_text(body)

@@ -105,7 +105,7 @@ def fit_channels(audio: np.ndarray, channels: int) -> np.ndarray:
 def splice(source: np.ndarray, new: np.ndarray, start: int, end: int, fade: int) -> tuple[np.ndarray, float]:
     """`source` with samples [start, end) from `new` (both at one rate; `new` at least `end` long), linear
     crossfades of `fade` samples just outside the region, the new part gain-matched (RMS) to the source
-    over those crossfades. Returns the result (as long as `end` or the source, whichever is longer) and
+    over those crossfades and kept under the source's peak or −1 dBFS, whichever is higher. Returns the result (as long as `end` or the source, whichever is longer) and
     the gain in dB; outside [start − fade, end + fade] every sample is the source's."""
     length = max(source.shape[1], end)
     out = np.zeros((source.shape[0], length), dtype=np.float32)
@@ -122,6 +122,11 @@ def splice(source: np.ndarray, new: np.ndarray, start: int, end: int, fade: int)
             gain = float(
                 np.clip(heard_rms / made_rms, *(10 ** (np.array([-1, 1]) * MAX_SPLICE_GAIN_DB / 20)))
             )
+    # never louder than the source's own peak or −1 dBFS, whichever is higher: no clipping comes in
+    ceiling = max(float(np.abs(source).max(initial=0.0)), 10 ** (-1 / 20))
+    new_peak = float(np.abs(new[:, max(0, start - fade) : end + fade]).max(initial=0.0)) * gain
+    if new_peak > ceiling:
+        gain *= ceiling / new_peak
     scaled = new[:, :length].astype(np.float32) * np.float32(gain)
     out[:, start:end] = scaled[:, start:end]
     for zone, rising in ((before, True), (after, False)):

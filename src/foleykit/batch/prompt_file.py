@@ -22,10 +22,10 @@ from foleykit.request import SoundRequest, slugify
 from foleykit.tables import csv_rows, read_text, table_array, toml_document
 
 DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim")
-SOURCE_KEYS = ("source", "strength", "region")  # a sound made from a file: variations, or a region again
+SOURCE_KEYS = ("source", "strength", "region", "to")  # made from a file: varied, a region again, longer
 SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS, *SOURCE_KEYS)
 _INTS = ("takes", "steps", "seed")
-_FLOATS = ("duration", "guidance", "strength")
+_FLOATS = ("duration", "guidance", "strength", "to")
 _BOOLS = ("trim",)
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
@@ -102,20 +102,23 @@ def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[s
 def _derivation(
     path: Path, fields: dict[str, Any], where: str
 ) -> tuple[SourceAudio | None, Operation | None]:
-    """`source` (relative to the prompt file) with `strength` (variations) or `region` (made again)."""
-    given = [key for key in ("strength", "region") if fields.get(key) not in (None, "")]
+    """`source` (relative to the prompt file) with `strength` (variations), `region` (made again) or `to`
+    (made longer)."""
+    given = [key for key in ("strength", "region", "to") if fields.get(key) not in (None, "")]
     if not fields.get("source"):
         if given:
             raise BadInputError(f"{where}: {given[0]} needs a source file")
         return None, None
     if len(given) != 1:
         raise BadInputError(
-            f"{where}: a source needs strength (variations) or region (made again), one of them"
+            f"{where}: a source needs one of strength (variations), region (made again) or to (longer)"
         )
     try:
         source = read_source(path.parent / str(fields["source"]))
         if given[0] == "strength":
             return source, Operation("vary", strength=fields["strength"])
+        if given[0] == "to":
+            return source, Operation("extend", to=fields["to"])
         return source, Operation("inpaint", region=parse_region(fields["region"]))
     except BadInputError as err:
         raise BadInputError(f"{where}: {err}") from None
@@ -159,7 +162,9 @@ def load_prompt_file(path: str | Path) -> PromptFile:
             seed = zlib.crc32(f"{slugify(path.stem)}/{folder}".encode()) % 2**31
         try:
             if operation is not None and source is not None:
-                if operation.name == "inpaint" or "duration" not in row:  # a region keeps the length
+                if operation.name == "extend":
+                    fields["duration"] = operation.to
+                elif operation.name == "inpaint" or "duration" not in row:  # a region keeps the length
                     fields["duration"] = source.seconds
                 operation.check(source)
             request = SoundRequest(
