@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import architectures
 
 MODES = ("stock", "tuned", "foleykit")
+WORKLOADS = ("uniform", "foley-mix")
 LENGTH_KEYWORD = {
     "audioldm2": "audio_length_in_s",
     "stable-audio": "audio_end_in_s",
@@ -200,6 +201,7 @@ def bench_architecture(
     requests: int,
     clock: Clock,
     log: Callable[[str], None],
+    chosen: tuple[str, ...] = WORKLOADS,
 ) -> list[Measurement]:
     """The three modes on both workloads for one architecture; what the budget does not allow is skipped."""
     from foleykit.backends import BACKEND_BY_PIPELINE, Speedups
@@ -216,7 +218,7 @@ def bench_architecture(
     pipe.set_progress_bar_config(disable=True)
     guidance = GUIDANCE[architecture]
     longest = _longest_seconds(pipe, architecture)
-    workloads = {name: workload_lengths(name, longest, requests) for name in ("uniform", "foley-mix")}
+    workloads = {name: workload_lengths(name, longest, requests) for name in chosen}
     log(
         f"{architecture}: built ({sum(architectures.parameter_counts(pipe).values()) / 1e6:.0f} M parameters)"
     )
@@ -558,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="denoising steps, equal for every mode")
     parser.add_argument("--budget-s", type=float, default=None, help="stop starting measurements after this")
     parser.add_argument("--no-bench", action="store_true", help="only --check")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="workloads to time (default both)")
     parser.add_argument(
         "--no-compile-guard",
         action="store_true",
@@ -565,9 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     only = [name for name in args.only.split(",") if name]
-    unknown = sorted(set(only) - set(architectures.ARCHITECTURES))
+    chosen = tuple(name for name in args.workloads.split(",") if name)
+    unknown = sorted(set(only) - set(architectures.ARCHITECTURES)) + sorted(set(chosen) - set(WORKLOADS))
     if unknown:
-        print(f"gpu_throughput: unknown architecture {unknown[0]!r}", file=sys.stderr)
+        print(f"gpu_throughput: unknown architecture or workload {unknown[0]!r}", file=sys.stderr)
         return 2
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not args.tiny and device.type != "cuda":
@@ -611,7 +615,9 @@ def main(argv: list[str] | None = None) -> int:
         for index, architecture in enumerate(only):  # each gets an equal share of what is left
             share = Clock(clock.left() / (len(only) - index))
             try:
-                measurements += bench_architecture(architecture, size, device, steps, requests, share, log)
+                measurements += bench_architecture(
+                    architecture, size, device, steps, requests, share, log, chosen
+                )
             except Exception as err:
                 log(f"{architecture}: failed {err}\n{traceback.format_exc(limit=4)}")
                 measurements.append(
