@@ -11,6 +11,7 @@ own sidecar's prompt/seed/model) and the operation, and its `command` makes the 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import time
@@ -20,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from foleykit.audio.io import ensure_writable_dir
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE, PostReport, resample, to_delivery, true_peak
 from foleykit.backends import Speedups
 from foleykit.engine import (
@@ -29,11 +29,11 @@ from foleykit.engine import (
     Engine,
     GenerationResult,
     Take,
+    check_outputs,
+    generation_result,
     get_engine,
-    planned_files,
-    take_warnings,
 )
-from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.errors import BadInputError
 from foleykit.models import resolve_model
 from foleykit.request import SoundRequest
 
@@ -73,8 +73,9 @@ def read_source(path: str | Path) -> SourceAudio:
     path = Path(path)
     if not path.is_file():
         raise BadInputError(f"source {path} does not exist")
+    data = path.read_bytes()  # read once: the samples and the digest the lineage records
     try:
-        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise BadInputError(f"source {path} is not audio that can be read: {err}") from None
     if audio.shape[0] == 0:
@@ -88,7 +89,7 @@ def read_source(path: str | Path) -> SourceAudio:
             sidecar = json.loads(path.with_suffix(".json").read_text())
         except ValueError:
             sidecar = None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     return SourceAudio(path, audio, digest, int(rate), sidecar if isinstance(sidecar, dict) else None)
 
 
@@ -393,10 +394,7 @@ def derive(
     ).with_seeds()
     src = resolve_model(request.model)
     check_fits(operation, request.duration, src)
-    out = ensure_writable_dir(Path(out_dir))
-    existing = [p for p in planned_files(request, out) if p.exists()]
-    if existing and not force:
-        raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was made)")
+    out = check_outputs(request, src, out_dir, force=force, speedups=speedups)
 
     checked = time.perf_counter()
     engine = get_engine(src, device=device, dtype=dtype, progress=progress, speedups=speedups)
@@ -404,20 +402,7 @@ def derive(
     result_takes = render_derived(engine, source, operation, request)
     rendered = time.perf_counter()
     files = engine.write(request, result_takes, out, force=force, **lineage(source, operation, prompt))
-    done = time.perf_counter()
-    return GenerationResult(
-        request=request,
-        model={**engine.provenance, **engine.backend.info.to_dict()},
-        files=files,
-        warnings=take_warnings(result_takes),
-        timings={
-            "check_s": checked - began,
-            "load_s": loaded - checked,
-            "render_s": rendered - loaded,
-            "write_s": done - rendered,
-            "total_s": done - began,
-        },
-    )
+    return generation_result(request, engine, result_takes, files, (began, checked, loaded, rendered))
 
 
 __all__ = [

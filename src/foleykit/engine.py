@@ -542,12 +542,7 @@ def generate(
 
     source = resolve_model(request.model)
     check_duration(request.duration, source)
-    if speedups.crop_window and not BACKENDS[source.backend].has_fixed_window:  # before loading anything
-        raise BadInputError(f"--crop-window applies to Stable Audio Open models, not {source.backend}")
-    out = ensure_writable_dir(Path(out_dir))
-    existing = [p for p in planned_files(request, out) if p.exists()]
-    if existing and not force:
-        raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
+    out = check_outputs(request, source, out_dir, force=force, speedups=speedups)
 
     checked = time.perf_counter()
     engine = get_engine(source, device=device, dtype=dtype, progress=progress, speedups=speedups)
@@ -555,6 +550,32 @@ def generate(
     takes = engine.render(request, batch_size=batch_size, progress=progress)
     rendered = time.perf_counter()
     files = engine.write(request, takes, out, force=force)
+    return generation_result(request, engine, takes, files, (began, checked, loaded, rendered))
+
+
+def check_outputs(
+    request: SoundRequest, source: ModelSource, out_dir: str | Path, *, force: bool, speedups: Speedups
+) -> Path:
+    """What a command that writes takes checks before loading anything: speed-ups the model can use, an
+    output folder it may write, and no file of the request already there (unless `force`)."""
+    if speedups.crop_window and not BACKENDS[source.backend].has_fixed_window:
+        raise BadInputError(f"--crop-window applies to Stable Audio Open models, not {source.backend}")
+    out = ensure_writable_dir(Path(out_dir))
+    existing = [p for p in planned_files(request, out) if p.exists()]
+    if existing and not force:
+        raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
+    return out
+
+
+def generation_result(
+    request: SoundRequest,
+    engine: Engine,
+    takes: list[Take],
+    files: list[GeneratedFile],
+    stamps: tuple[float, float, float, float],
+) -> GenerationResult:
+    """The result of a run whose stages began at `stamps` (start, checked, loaded, rendered); written now."""
+    began, checked, loaded, rendered = stamps
     done = time.perf_counter()
     return GenerationResult(
         request=request,

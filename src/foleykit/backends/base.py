@@ -210,7 +210,7 @@ class Backend(ABC):
     ) -> np.ndarray:
         """Variations of `audio` (channels, samples at this model's rate), one per prompt/seed, as
         (batch, channels, samples) of the same length; `strength` in (0, 1]: how far from the source."""
-        raise BadInputError(f"{self.name} models cannot make variations here; use bundled or stable-audio-3")
+        return self.from_source(audio, prompts, seeds, steps, guidance, strength=strength)
 
     def inpaint(
         self,
@@ -223,12 +223,34 @@ class Backend(ABC):
     ) -> np.ndarray:
         """`audio` with `region` (start, end seconds) made again, one per prompt/seed: (batch, channels,
         samples), the length of `audio`. Past the end of the sound, `audio` holds silence there (extend)."""
-        raise BadInputError(
-            f"{self.name} models cannot inpaint or extend here; use bundled or stable-audio-3"
-        )
+        return self.from_source(audio, prompts, seeds, steps, guidance, region=region)
+
+    def from_source(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+        *,
+        strength: float | None = None,
+        region: tuple[float, float] | None = None,
+    ) -> np.ndarray:
+        """The one pipeline call behind `vary` (`strength`) and `inpaint` (`region`), for the backends
+        whose pipelines can start from audio; the others say they cannot."""
+        what = "make variations" if strength is not None else "inpaint or extend"
+        raise BadInputError(f"{self.name} models cannot {what} here; use bundled or stable-audio-3")
+
+    @staticmethod
+    def generators(seeds: list[int]) -> list[torch.Generator]:
+        """One CPU generator per item, seeded: a take's noise depends on its seed alone, on any device."""
+        import torch
+
+        return [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
 
     @staticmethod
     def _as_batch(audio: Any) -> np.ndarray:
+        """(batch, channels, samples) float32: mono pipelines return (batch, samples)."""
         audio = np.asarray(audio, dtype=np.float32)
         return audio[:, None, :] if audio.ndim == 2 else audio
 
@@ -247,11 +269,10 @@ class Backend(ABC):
         With no negative prompt the pipeline gets `None`, i.e. its own unconditional input (Stable Audio's
         is a zero embedding, not the encoding of an empty string).
         """
-        import torch
 
         from foleykit.progress import bar_options
 
-        generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
+        generators = self.generators(seeds)
         seconds = self.native_seconds(duration)
 
         self.pipe.set_progress_bar_config(**bar_options(disable=not progress), leave=False, desc="steps")
@@ -266,10 +287,7 @@ class Backend(ABC):
             **self.call_kwargs(seconds),
             **self.initial_noise(seconds, generators),
         )
-        audio = np.asarray(output.audios, dtype=np.float32)
-        if audio.ndim == 2:  # mono pipelines return (batch, samples)
-            audio = audio[:, None, :]
-        return audio
+        return self._as_batch(output.audios)
 
 
 def pipeline_config_reader(pipe: Any) -> ConfigReader:

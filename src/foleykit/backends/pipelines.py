@@ -121,20 +121,33 @@ class StableAudio3Backend(Backend):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"duration": seconds}
 
-    def _source_call(
+    def from_source(
         self,
-        pipeline: str,
         audio: np.ndarray,
         prompts: list[str],
         seeds: list[int],
         steps: int,
-        **kwargs: Any,
+        guidance: float,
+        *,
+        strength: float | None = None,
+        region: tuple[float, float] | None = None,
     ) -> np.ndarray:
-        """Stable Audio 3's own audio-to-audio or inpainting pipeline over the loaded components."""
+        """Stable Audio 3's own audio-to-audio or inpainting pipeline over the loaded components (both are
+        distilled: no guidance)."""
         import diffusers
         import torch
 
-        pipe = getattr(diffusers, pipeline).from_pipe(self.pipe)
+        if region is not None:
+            pipeline, kwargs = (
+                diffusers.StableAudio3InpaintPipeline,
+                {
+                    "mask_start_seconds": [region[0]] * len(prompts),
+                    "mask_end_seconds": [region[1]] * len(prompts),
+                },
+            )
+        else:
+            pipeline, kwargs = diffusers.StableAudio3AudioToAudioPipeline, {"init_noise_level": strength}
+        pipe = pipeline.from_pipe(self.pipe)
         pipe.set_progress_bar_config(disable=True)
         channels = self.info.channels
         source = np.resize(audio, (channels, audio.shape[-1])) if audio.shape[0] != channels else audio
@@ -144,43 +157,11 @@ class StableAudio3Backend(Backend):
             duration=audio.shape[-1] / self.info.sample_rate,
             audio=batch.to(self.device, torch.float32),
             num_inference_steps=steps,
-            generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+            generator=self.generators(seeds),
             output_type="np",
             **kwargs,
         )
         return self._as_batch(output.audios)
-
-    def vary(
-        self,
-        audio: np.ndarray,
-        prompts: list[str],
-        seeds: list[int],
-        strength: float,
-        steps: int,
-        guidance: float,
-    ) -> np.ndarray:
-        return self._source_call(
-            "StableAudio3AudioToAudioPipeline", audio, prompts, seeds, steps, init_noise_level=strength
-        )
-
-    def inpaint(
-        self,
-        audio: np.ndarray,
-        region: tuple[float, float],
-        prompts: list[str],
-        seeds: list[int],
-        steps: int,
-        guidance: float,
-    ) -> np.ndarray:
-        return self._source_call(
-            "StableAudio3InpaintPipeline",
-            audio,
-            prompts,
-            seeds,
-            steps,
-            mask_start_seconds=[region[0]] * len(prompts),
-            mask_end_seconds=[region[1]] * len(prompts),
-        )
 
 
 class BundledBackend(Backend):
@@ -207,14 +188,16 @@ class BundledBackend(Backend):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"audio_length_in_s": seconds}
 
-    def _source_call(
+    def from_source(
         self,
         audio: np.ndarray,
         prompts: list[str],
         seeds: list[int],
         steps: int,
         guidance: float,
-        **kwargs: Any,
+        *,
+        strength: float | None = None,
+        region: tuple[float, float] | None = None,
     ) -> np.ndarray:
         """FoleyPipeline's own source path (it is mono: a stereo source is heard as its mid)."""
         import torch
@@ -225,34 +208,13 @@ class BundledBackend(Backend):
             audio_length_in_s=audio.shape[-1] / self.info.sample_rate,
             num_inference_steps=steps,
             guidance_scale=guidance,
-            generator=[torch.Generator("cpu").manual_seed(seed) for seed in seeds],
+            generator=self.generators(seeds),
             output_type="np",
             audio=mono[None].repeat(len(prompts), 1),
-            **kwargs,
+            strength=1.0 if strength is None else strength,
+            region=region,
         )
         return self._as_batch(output.audios)
-
-    def vary(
-        self,
-        audio: np.ndarray,
-        prompts: list[str],
-        seeds: list[int],
-        strength: float,
-        steps: int,
-        guidance: float,
-    ) -> np.ndarray:
-        return self._source_call(audio, prompts, seeds, steps, guidance, strength=strength)
-
-    def inpaint(
-        self,
-        audio: np.ndarray,
-        region: tuple[float, float],
-        prompts: list[str],
-        seeds: list[int],
-        steps: int,
-        guidance: float,
-    ) -> np.ndarray:
-        return self._source_call(audio, prompts, seeds, steps, guidance, region=region)
 
 
 BACKENDS: dict[str, type[Backend]] = {
