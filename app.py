@@ -32,7 +32,7 @@ import gradio as gr
 from foleykit import __version__
 from foleykit.cli import OneLineErrorParser
 from foleykit.errors import BadInputError, FoleykitError
-from foleykit.request import MAX_STEPS
+from foleykit.request import MAX_DURATION_SECONDS, MAX_STEPS
 from foleykit.studio import CUE_COLUMNS, GENERATE_FIELDS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
 
 HERE = Path(__file__).resolve().parent
@@ -96,6 +96,21 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+# A loop take's player repeats (the card's title says "· loop"): set in the page, since an update of the
+# player's `loop` would change what the API returns for it (a dict instead of the file)
+LOOP_PLAYERS_JS = """() => {
+  document.querySelectorAll('.take-card').forEach((card) => {
+    const looped = card.innerText.includes('· loop');
+    card.querySelectorAll('audio').forEach((audio) => { audio.loop = looped; });
+  });
+}"""
+
+
+def _window_hint(window: float) -> str:
+    """What the duration slider says of the chosen model."""
+    return f"up to {window:g} s in one pass; longer (to {MAX_DURATION_SECONDS / 60:g} min) window by window"
+
+
 def _checked(errors: dict[str, str], fields: list[str]) -> list[Any]:
     """A validator's answer: per input field, its message on the field itself (Gradio shows it there)."""
     return [gr.validate(name not in errors, errors.get(name, "")) for name in fields]
@@ -142,20 +157,27 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                             )
                             duration = gr.Slider(
                                 0.5,
-                                max(0.5, min(defaults["max_duration"], 60.0)),
+                                MAX_DURATION_SECONDS,
                                 value=4,
                                 step=0.5,
                                 label="Duration (s)",
+                                info=_window_hint(defaults["max_duration"]),
                                 elem_id="duration",
                             )
                             takes = gr.Slider(
                                 1, MAX_UI_TAKES, value=3, step=1, label="Takes", elem_id="takes"
                             )
-                        trim = gr.Checkbox(
-                            value=False,
-                            label="Trim lead-in: start each take a few ms before its first hit",
-                            elem_id="trim",
-                        )
+                        with gr.Row():
+                            trim = gr.Checkbox(
+                                value=False,
+                                label="Trim lead-in: start each take a few ms before its first hit",
+                                elem_id="trim",
+                            )
+                            loop = gr.Checkbox(
+                                value=False,
+                                label="Loop: the end runs on into the start (loop points in the WAV)",
+                                elem_id="loop",
+                            )
                         with gr.Accordion("Seed and sampling", open=False, elem_id="sampling"), gr.Row():
                             random_seed = gr.Checkbox(value=True, label="Random seed", elem_id="random-seed")
                             # No minimum/maximum on these fields: Gradio's own range check fails the whole
@@ -336,9 +358,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             for index, _ in enumerate(slots):
                 if index < len(shown):
                     t = shown[index]
+                    looped = bool(generation and generation.settings.get("loop"))
                     updates += [
                         gr.Column(visible=True),
-                        f"**Take {t.take}** · seed {t.seed}",
+                        f"**Take {t.take}** · seed {t.seed}" + (" · loop" if looped else ""),
                         str(t.wav),
                         str(t.picture),
                         gr.DownloadButton(value=str(t.wav), visible=True),
@@ -375,9 +398,22 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             steps: str | None,
             guidance: str | None,
             trim: bool,
+            loop: bool = False,
             progress: gr.Progress = GENERATE_PROGRESS,
         ) -> Any:
-            values = (prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim)
+            values = (
+                prompt,
+                negative,
+                model,
+                duration,
+                takes,
+                random_seed,
+                seed,
+                steps,
+                guidance,
+                trim,
+                loop,
+            )
             fields, errors = studio.read_generate_form(dict(zip(GENERATE_FIELDS, values, strict=True)))
             if errors:  # the validator has said so on the fields; an API caller gets the first here
                 raise BadInputError(next(iter(errors.values())))
@@ -405,7 +441,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         @friendly
         def on_open(job_id: str | None) -> list[Any]:
             if not job_id:
-                return [gr.skip()] * (12 + len(slot_outputs))
+                return [gr.skip()] * (13 + len(slot_outputs))
             g = studio.open(job_id)
             s = g.settings
             return [
@@ -421,6 +457,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 str(s["steps"]),
                 f"{s['guidance']:g}",
                 s.get("trim", False),
+                s.get("loop", False),
                 *show(g, live=False),
             ]
 
@@ -433,11 +470,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 d = studio.model_defaults(model)
             except FoleykitError:
                 return [gr.skip()] * 3
-            longest = max(0.5, min(d["max_duration"], 60.0))
             return [
                 gr.Textbox(placeholder=_default_hint(d["steps"])),
                 gr.Textbox(placeholder=_default_hint(d["guidance"])),
-                gr.Slider(maximum=longest),
+                gr.Slider(info=_window_hint(d["max_duration"])),
             ]
 
         model.change(on_model, model, [steps, guidance, duration], api_visibility="private", **light)
@@ -452,7 +488,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             # never marks it.
             trigger(
                 on_generate,
-                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim],
+                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim, loop],
                 [generate_status, generate_details, seed, *slot_outputs],
                 validator=check_generate,
                 # the raw values: every field is checked by check_generate, which names the field at
@@ -461,7 +497,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 show_progress_on=[generate_status],
                 **api,
                 **heavy,
-            ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+            ).then(refresh_history, generate_details, history, api_visibility="private", **light).then(
+                None, js=LOOP_PLAYERS_JS, api_visibility="private"
+            )
 
         def derive_handler(operation: str, card: int | None = None) -> Callable[..., list[Any]]:
             """A take card's Vary or Extend (the card's take), or the panel's region (its Take field);
@@ -546,11 +584,12 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 steps,
                 guidance,
                 trim,
+                loop,
                 *slot_outputs,
             ],
             api_name="open",
             **light,
-        )
+        ).then(None, js=LOOP_PLAYERS_JS, api_visibility="private")
 
         @friendly
         def on_video(video: str | None, start_tc: str) -> str:

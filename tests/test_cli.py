@@ -63,9 +63,9 @@ def test_unreadable_model_directory(corrupt_model_dir: Path) -> None:
     assert_one_line_error(foleykit_cli("generate", "rain", "--model", str(corrupt_model_dir)), "cannot read")
 
 
-def test_duration_above_maximum_names_it(tiny_bundled_dir: Path) -> None:
-    run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "9")
-    assert_one_line_error(run, "maximum 5.00 s")
+def test_duration_above_the_30_minute_limit_names_it(tiny_bundled_dir: Path) -> None:
+    run = foleykit_cli("generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "1801")
+    assert_one_line_error(run, "over the 30-minute limit")
 
 
 def test_an_output_folder_that_is_a_file_is_named_as_one(tiny_bundled_dir: Path, tmp_path: Path) -> None:

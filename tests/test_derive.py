@@ -13,8 +13,9 @@ import pytest
 import soundfile as sf
 
 import foleykit
+from foleykit.audio.joins import splice
 from foleykit.cli import main
-from foleykit.derive import CROSSFADE_SECONDS, splice
+from foleykit.derive import CROSSFADE_SECONDS
 
 RATE = 48_000
 FADE = round(CROSSFADE_SECONDS * RATE)
@@ -129,6 +130,33 @@ def test_stable_audio_3_varies_and_inpaints_in_stereo(
     assert new.shape == (RATE, 2) and np.array_equal(new[:cut], original[:cut])
 
 
+def test_stable_audio_open_variations_follow_the_source_more_at_lower_strength(
+    tiny_stable_audio_dir: Path, tmp_path: Path
+) -> None:
+    """The stock pipeline's `initial_audio_waveforms` noises the source at sigma 500, where it barely
+    counts; started lower, the same seed on two different sources gives outputs that differ far more."""
+    seconds = np.arange(RATE) / RATE
+    sources = {
+        "tone": 0.5 * np.sin(2 * np.pi * 440 * seconds),
+        "hiss": 0.1 * np.random.default_rng(0).standard_normal(RATE),
+    }
+    for name, audio in sources.items():
+        sf.write(tmp_path / f"{name}.wav", audio, RATE, subtype="PCM_24")
+    apart = {}
+    for strength in (0.1, 1.0):
+        outs = [
+            foleykit.derive.derive(
+                tmp_path / f"{name}.wav", foleykit.derive.Operation("vary", strength=strength), prompt="rain",
+                seed=5, model=str(tiny_stable_audio_dir), steps=4, out_dir=tmp_path / f"{name}{strength}",
+            ).files[0].path
+            for name in sources
+        ]  # fmt: skip
+        tone, hiss = (sf.read(path, dtype="float32")[0] for path in outs)
+        assert tone.shape == (RATE,)  # on the source's channels
+        apart[strength] = float(np.sqrt(np.mean((tone - hiss) ** 2)))
+    assert apart[0.1] > 1e-5 and apart[0.1] > 10 * apart[1.0], apart
+
+
 def test_splice_crossfades_only_next_to_the_region() -> None:
     source = np.full((1, 1000), 0.5, dtype=np.float32)
     new = np.full((1, 1000), 0.25, dtype=np.float32)
@@ -153,17 +181,21 @@ def test_splice_crossfades_only_next_to_the_region() -> None:
         (["vary", "{txt}"], "not audio"),
         (["vary", "{wav_alone}"], "give --prompt"),
         (["vary", "{src}", "--model", "{audioldm2}"], "cannot make variations"),
+        (["inpaint", "{src}", "--region", "0.2:0.4", "--model", "{sao}"], "cannot inpaint"),
+        (["vary", "{src}", "--model", "{sao}", "--crop-window"], "does not apply to Stable Audio Open var"),
     ],
 )
 def test_bad_input_is_one_line_and_nothing_is_written(
-    argv: list[str], message: str, source: Path, tiny_audioldm2_dir: Path, tmp_path: Path,
-    capsys: pytest.CaptureFixture,
+    argv: list[str], message: str, source: Path, tiny_audioldm2_dir: Path, tiny_stable_audio_dir: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture,
 ) -> None:  # fmt: skip
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
     alone = tmp_path / "alone.wav"
     sf.write(alone, np.zeros(4800), RATE)
-    names = {"src": source, "txt": text, "wav_alone": alone, "audioldm2": tiny_audioldm2_dir}
+    names = {
+        "src": source, "txt": text, "wav_alone": alone, "audioldm2": tiny_audioldm2_dir, "sao": tiny_stable_audio_dir
+    }  # fmt: skip
     out = tmp_path / "out"
     try:
         code = main([a.format(**names) for a in argv] + ["--out", str(out), "--steps", "2"])

@@ -67,7 +67,8 @@ def test_generate_streams_take_one_first_then_the_rest_and_reopens_from_history(
     [
         ({"prompt": "  "}, "prompt is empty"),
         ({"prompt": "rain", "takes": 9}, "takes must be a whole number from 1 to 8"),
-        ({"prompt": "rain", "duration": 60.0}, "longer than bundled can make"),
+        ({"prompt": "rain", "duration": 2000.0}, "over the 30-minute limit"),
+        ({"prompt": "rain", "duration": 0.5, "loop": True}, "a loop must be at least 1 s"),
         ({"prompt": "rain", "model": "no-such-model"}, "unknown model"),
         ({"prompt": "rain", "steps": 0}, "steps must be"),
     ],
@@ -169,7 +170,9 @@ def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path
         ({"random_seed": False, "seed": None}, {"seed": "Seed is blank"}),
         ({"random_seed": False, "seed": -3}, {"seed": "Seed must be a whole number from 0"}),
         ({"random_seed": True, "seed": None}, {}),
-        ({"duration": 11}, {"duration": "Duration must be from 0.1 to 10 s (bundled's longest clip)"}),
+        ({"duration": 1801}, {"duration": "Duration must be a number from 0.1 to 1800"}),
+        ({"duration": 0.5, "loop": True}, {"duration": "Duration: a loop must be at least 1 s long"}),
+        ({"loop": True, "trim": True}, {"loop": "Loop: a loop has no head to trim"}),
         ({"model": "audioldm2"}, {"model": "Model: model 'audioldm2' is not served here"}),
     ],
 )

@@ -71,7 +71,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--model", default="bundled", help="alias (see `foleykit models`), hub id or local directory"
     )
     gen.add_argument("--negative", default=None, help="what the sound should not be")
-    gen.add_argument("--duration", type=float, default=4.0, help="seconds (default 4)")
+    gen.add_argument(
+        "--duration",
+        type=float,
+        default=4.0,
+        help="seconds (default 4; up to 1800: past the model's window, made window by window)",
+    )
     gen.add_argument("--takes", type=int, default=1, help="number of variations (default 1)")
     gen.add_argument(
         "--seed", type=int, default=None, help="seed of take 1; take k uses seed+k-1 (default random)"
@@ -93,6 +98,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--trim",
         action="store_true",
         help="cut the lead-in before the first transient; the end is extended to keep the length",
+    )
+    gen.add_argument(
+        "--loop",
+        action="store_true",
+        help="a seamless loop (end runs on into start), loop points in the WAV's smpl chunk",
     )
     gen.add_argument(
         "--batch-size",
@@ -300,6 +310,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         loudness=args.loudness,
         name=args.name,
         trim=args.trim,
+        loop=args.loop,
     )
     result = generate(
         request=request,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from foleykit.audio.joins import fit_channels, splice
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE, PostReport, resample, to_delivery, true_peak
 from foleykit.backends import Speedups
 from foleykit.engine import (
@@ -34,12 +35,12 @@ from foleykit.engine import (
     get_engine,
 )
 from foleykit.errors import BadInputError
+from foleykit.longform import SPLICE_FADE_SECONDS, continue_sound, inpaint_window
 from foleykit.models import resolve_model
 from foleykit.request import SoundRequest
 
-CROSSFADE_SECONDS = 0.02
+CROSSFADE_SECONDS = SPLICE_FADE_SECONDS  # each side of a new part
 OPERATIONS = ("vary", "inpaint", "extend")
-MAX_SPLICE_GAIN_DB = 24.0  # a silent neighbourhood must not blow the new part up
 
 
 @dataclass(frozen=True)
@@ -91,53 +92,6 @@ def read_source(path: str | Path) -> SourceAudio:
             sidecar = None
     digest = hashlib.sha256(data).hexdigest()
     return SourceAudio(path, audio, digest, int(rate), sidecar if isinstance(sidecar, dict) else None)
-
-
-# ------------------------------------------------------------------------------------------- splicing
-def fit_channels(audio: np.ndarray, channels: int) -> np.ndarray:
-    """A mono model's audio on every channel of a stereo source; a stereo model's mid for a mono one."""
-    if audio.shape[0] == channels:
-        return audio
-    if audio.shape[0] == 1:
-        return np.repeat(audio, channels, axis=0)
-    return audio.mean(axis=0, keepdims=True)
-
-
-def splice(source: np.ndarray, new: np.ndarray, start: int, end: int, fade: int) -> tuple[np.ndarray, float]:
-    """`source` with samples [start, end) from `new` (both at one rate; `new` at least `end` long), linear
-    crossfades of `fade` samples just outside the region, the new part gain-matched (RMS) to the source
-    over those crossfades and kept under the source's peak or −1 dBFS, whichever is higher. Returns the result (as long as `end` or the source, whichever is longer) and
-    the gain in dB; outside [start − fade, end + fade] every sample is the source's."""
-    length = max(source.shape[1], end)
-    out = np.zeros((source.shape[0], length), dtype=np.float32)
-    out[:, : source.shape[1]] = source
-    before = slice(max(0, start - fade), start)
-    after = slice(end, min(end + fade, source.shape[1]))
-    zones = [z for z in (before, after) if z.stop > z.start]
-    gain = 1.0
-    if zones:
-        heard = np.concatenate([source[:, z] for z in zones], axis=1)
-        made = np.concatenate([new[:, z] for z in zones], axis=1)
-        heard_rms, made_rms = float(np.sqrt(np.mean(heard**2))), float(np.sqrt(np.mean(made**2)))
-        if heard_rms > 1e-6 and made_rms > 1e-6:
-            gain = float(
-                np.clip(heard_rms / made_rms, *(10 ** (np.array([-1, 1]) * MAX_SPLICE_GAIN_DB / 20)))
-            )
-    # never louder than the source's own peak or −1 dBFS, whichever is higher: no clipping comes in
-    ceiling = max(float(np.abs(source).max(initial=0.0)), 10 ** (-1 / 20))
-    new_peak = float(np.abs(new[:, max(0, start - fade) : end + fade]).max(initial=0.0)) * gain
-    if new_peak > ceiling:
-        gain *= ceiling / new_peak
-    scaled = new[:, :length].astype(np.float32) * np.float32(gain)
-    out[:, start:end] = scaled[:, start:end]
-    for zone, rising in ((before, True), (after, False)):
-        n = zone.stop - zone.start
-        if n <= 0:
-            continue
-        ramp = (np.arange(1, n + 1, dtype=np.float32) / (n + 1))[None]
-        weight = ramp if rising else ramp[:, ::-1]
-        out[:, zone] = source[:, zone] * (1 - weight) + scaled[:, zone] * weight
-    return out, 20 * math.log10(gain)
 
 
 def parse_region(value: Any) -> tuple[float, float]:
@@ -206,37 +160,6 @@ def _native(engine: Engine, audio: np.ndarray) -> np.ndarray:
     return fit_channels(resample(audio, DELIVERY_SAMPLE_RATE, info.sample_rate), info.channels)
 
 
-def _inpaint_window(
-    engine: Engine,
-    canvas: np.ndarray,
-    start: float,
-    end: float,
-    seeds: list[int],
-    prompt: str,
-    steps: int,
-    guidance: float,
-) -> list[np.ndarray]:
-    """Make [start, end) s of `canvas` (48 kHz) again, with as much context around it as the model's window
-    holds; returns each seed's new audio over the whole canvas length at 48 kHz (zeros outside the window)."""
-    info = engine.backend.info
-    total = canvas.shape[1] / DELIVERY_SAMPLE_RATE
-    context = (info.max_duration - (end - start)) / 2
-    first = max(0.0, min(start - context, total - info.max_duration))
-    last = min(total, first + info.max_duration)
-    a, b = round(first * DELIVERY_SAMPLE_RATE), round(last * DELIVERY_SAMPLE_RATE)
-    window = _native(engine, canvas[:, a:b])
-    made = engine.backend.inpaint(
-        window, (start - first, end - first), [prompt] * len(seeds), seeds, steps, guidance
-    )
-    results = []
-    for native in made:
-        at_48k = resample(native, info.sample_rate)[:, : b - a]
-        full = np.zeros_like(canvas)
-        full[:, a : a + at_48k.shape[1]] = fit_channels(at_48k, canvas.shape[0])
-        results.append(full)
-    return results
-
-
 def _varied_takes(
     engine: Engine,
     source: SourceAudio,
@@ -280,25 +203,34 @@ def _spliced_takes(
     began = time.perf_counter()
     if operation.name == "inpaint":
         start, end = operation.region or (0.0, 0.0)
-        canvases = [source.audio] * len(seeds)
-        news = _inpaint_window(engine, source.audio, start, end, seeds, request.prompt, steps, guidance)
-        cuts = [(round(start * DELIVERY_SAMPLE_RATE), round(end * DELIVERY_SAMPLE_RATE))] * len(seeds)
-        made = [splice(c, n, s, e, fade) for c, n, (s, e) in zip(canvases, news, cuts, strict=True)]
-    else:  # extend: window by window, each keeping half the model's window of what is already there
+        news = inpaint_window(
+            engine.backend,
+            source.audio,
+            DELIVERY_SAMPLE_RATE,
+            start,
+            end,
+            seeds,
+            request.prompt,
+            steps,
+            guidance,
+        )
+        cut = (round(start * DELIVERY_SAMPLE_RATE), round(end * DELIVERY_SAMPLE_RATE))
+        made = [splice(source.audio, new, *cut, fade) for new in news]
+    else:  # extend: window by window, each continuing from the last few seconds made (foleykit.longform)
         target = round((operation.to or 0) * DELIVERY_SAMPLE_RATE)
         made = []
         for seed in seeds:
-            current, gains = source.audio, []
-            while current.shape[1] < target:
-                have = current.shape[1] / DELIVERY_SAMPLE_RATE
-                step = min(target / DELIVERY_SAMPLE_RATE - have, engine.backend.info.max_duration / 2)
-                canvas = np.pad(current, ((0, 0), (0, round(step * DELIVERY_SAMPLE_RATE))))
-                (new,) = _inpaint_window(
-                    engine, canvas, have, have + step, [seed], request.prompt, steps, guidance
-                )
-                current, gain = splice(current, new, current.shape[1], canvas.shape[1], fade)
-                gains.append(gain)
-            made.append((current[:, :target], float(np.mean(gains))))
+            audio, windows = continue_sound(
+                engine.backend,
+                source.audio,
+                DELIVERY_SAMPLE_RATE,
+                target,
+                seed,
+                request.prompt,
+                steps,
+                guidance,
+            )
+            made.append((audio, float(np.mean([w.gain_db for w in windows]))))
     elapsed = time.perf_counter() - began
     takes = []
     for number, (seed, (audio, gain)) in enumerate(zip(seeds, made, strict=True), start=1):
@@ -415,5 +347,4 @@ __all__ = [
     "parse_region",
     "read_source",
     "render_derived",
-    "splice",
 ]

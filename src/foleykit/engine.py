@@ -23,9 +23,16 @@ import numpy as np
 from foleykit import __version__
 from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
 from foleykit.audio.io import ensure_writable_dir, write_json
-from foleykit.audio.post import DELIVERY_SAMPLE_RATE, TRIM_MARGIN_SECONDS, PostReport, to_delivery
+from foleykit.audio.post import (
+    DELIVERY_SAMPLE_RATE,
+    TRIM_MARGIN_SECONDS,
+    PostReport,
+    loop_overrun,
+    to_delivery,
+)
 from foleykit.backends import BACKENDS, Backend, Speedups
 from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.longform import Window, WindowCallback, count_windows, render_long
 from foleykit.models import ModelSource, resolve_model
 from foleykit.request import SoundRequest
 
@@ -46,6 +53,7 @@ class Take:
     render_seconds: float  # wall time of the pipeline call this take was part of
     batch_seeds: tuple[int, ...]  # the takes generated in that call: batch composition affects the bits
     sample_rate: int = DELIVERY_SAMPLE_RATE
+    windows: tuple[Window, ...] = ()  # a take longer than the model's window: the calls that made it
 
 
 @dataclass(frozen=True)
@@ -198,11 +206,28 @@ class Engine:
             guidance if guidance is not None else info.default_guidance,
         )
 
-    def generation_seconds(self, duration: float, trim: bool) -> float:
-        """What the model is asked for: a trimmed take needs audio past its end to keep its length."""
+    def generation_seconds(self, duration: float, trim: bool, loop: bool = False) -> float:
+        """What the model is asked for: a trimmed take needs audio past its end to keep its length (as much
+        as one call can add), a loop the overrun folded into its head."""
+        if loop:
+            return duration + loop_overrun(duration)
         if not trim:
             return duration
-        return max(duration, min(duration + TRIM_MARGIN_SECONDS, self.backend.info.max_duration))
+        longest = self.backend.info.max_duration
+        return (
+            duration + TRIM_MARGIN_SECONDS
+            if duration > longest
+            else min(duration + TRIM_MARGIN_SECONDS, max(duration, longest))
+        )
+
+    def windows_needed(self, seconds: float) -> int:
+        """Model calls per take for `seconds` of audio: 1 within the window, more past it."""
+        info = self.backend.info
+        return (
+            1
+            if seconds <= info.max_duration + 1e-9
+            else count_windows(self.backend, info.max_duration, 0, seconds)
+        )
 
     def _batches(
         self,
@@ -232,19 +257,26 @@ class Engine:
             yield start, seeds[chunk], audio, time.perf_counter() - began
 
     def render(
-        self, request: SoundRequest, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True
+        self,
+        request: SoundRequest,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: bool = True,
+        on_window: WindowCallback | None = None,
     ) -> list[Take]:
-        """Generate every take of `request` (several per pipeline call) and post-process it for delivery."""
+        """Generate every take of `request` (several per pipeline call) and post-process it for delivery;
+        past the model's window, each take window by window (foleykit.longform), `on_window` told of each."""
         from foleykit.progress import progress_bar
 
-        check_duration(request.duration, self.source)
         request = request.with_seeds()
         seeds = list(request.take_seeds())
         steps, guidance = self.settings(request.steps, request.guidance)
+        seconds = self.generation_seconds(request.duration, request.trim, request.loop)
+        if self.windows_needed(seconds) > 1:
+            return self._render_long(request, seconds, steps, guidance, progress, on_window)
         prompts, negatives = [request.prompt] * len(seeds), [request.negative_prompt or ""] * len(seeds)
         takes: list[Take] = []
         with progress_bar(total=len(seeds), desc="takes", unit="take", disable=not progress) as bar:
-            seconds = self.generation_seconds(request.duration, request.trim)
             for start, batch, audio, elapsed in self._batches(
                 prompts, negatives, seeds, seconds, steps, guidance, batch_size, progress
             ):
@@ -255,9 +287,51 @@ class Engine:
                         request.duration,
                         request.loudness,
                         trim=request.trim,
+                        loop=request.loop,
                     )
                     takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, tuple(batch)))
                 bar.update(len(batch))
+        return takes
+
+    def _render_long(
+        self,
+        request: SoundRequest,
+        seconds: float,
+        steps: int,
+        guidance: float,
+        progress: bool,
+        on_window: WindowCallback | None,
+    ) -> list[Take]:
+        """Takes past the model's window: one at a time, window by window, one progress step per window."""
+        from foleykit.progress import progress_bar
+
+        seeds = list(request.take_seeds())
+        per_take = self.windows_needed(seconds)
+        takes: list[Take] = []
+        with progress_bar(
+            total=per_take * len(seeds), desc="windows", unit="window", disable=not progress
+        ) as bar:
+            for number, seed in enumerate(seeds, start=1):
+                done_before = (number - 1) * per_take
+
+                def tell(done: int, planned: int, before: int = done_before) -> None:
+                    bar.update(before + done - bar.n)
+                    if on_window:
+                        on_window(before + done, per_take * len(seeds))
+
+                began = time.perf_counter()
+                with self.lock:
+                    native, windows = render_long(
+                        self.backend, request.prompt, request.negative_prompt or "", seconds, seed, steps,
+                        guidance, on_window=tell,
+                    )  # fmt: skip
+                delivered, report = to_delivery(
+                    native, self.backend.info.sample_rate, request.duration, request.loudness,
+                    trim=request.trim, loop=request.loop,
+                )  # fmt: skip
+                del native
+                elapsed = time.perf_counter() - began
+                takes.append(Take(number, seed, delivered, report, elapsed, (seed,), windows=tuple(windows)))
         return takes
 
     def render_prompts(
@@ -393,6 +467,8 @@ class Engine:
             command += ["--loudness", f"{request.loudness:g}"]
         if request.trim:
             command += ["--trim"]
+        if request.loop:
+            command += ["--loop"]
         return {
             "file": file_name,
             "generator": f"foleykit {__version__}",
@@ -413,6 +489,8 @@ class Engine:
             "bit_depth": 24,
             "loudness_target_lufs": request.loudness,
             "trim": request.trim,
+            "loop": {"start_sample": 0, "end_sample": int(take.audio.shape[1]) - 1} if request.loop else None,
+            "windows": [w.to_dict() for w in take.windows] or None,
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),
@@ -460,7 +538,7 @@ class Engine:
                 coding_history=coding_history(take.audio, take.sample_rate),
                 created=datetime.fromisoformat(sidecar["created"]).astimezone(),
             )
-            write_bwf(wav, take.audio, take.sample_rate, bext, info=info, force=force)
+            write_bwf(wav, take.audio, take.sample_rate, bext, info=info, loop=request.loop, force=force)
             write_json(wav.with_suffix(".json"), sidecar, force=force)
             files.append(GeneratedFile(take.take, take.seed, wav, wav.with_suffix(".json")))
         return files
@@ -541,7 +619,6 @@ def generate(
         raise BadInputError(f"batch size must be a whole number ≥ 1, got {batch_size!r}")
 
     source = resolve_model(request.model)
-    check_duration(request.duration, source)
     out = check_outputs(request, source, out_dir, force=force, speedups=speedups)
 
     checked = time.perf_counter()

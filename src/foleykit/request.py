@@ -16,6 +16,8 @@ MAX_TAKES = 256
 MAX_STEPS = 1000
 MAX_PROMPT_CHARS = 2000
 SLUG_MAX_CHARS = 48
+MAX_DURATION_SECONDS = 1800.0  # 30 minutes, past any model's window: made window by window (foleykit.longform)
+MIN_LOOP_SECONDS = 1.0
 DEFAULT_MODEL = "bundled"
 
 
@@ -42,7 +44,9 @@ class SoundRequest:
     Take k (counted from 1) uses seed `seed + k - 1`, so take 1 uses the seed you gave; pass `seeds`
     to choose every take's seed yourself. `steps` and `guidance` left as None take the model's defaults.
     `loudness` (LUFS, BS.1770) replaces the default peak normalisation to -1 dBTP. `trim` cuts the lead-in
-    before the first transient and keeps the length by generating past the end.
+    before the first transient and keeps the length by generating past the end. `loop` makes a file that
+    plays seamlessly from its end back to its start (made past its end, the overrun folded into the head).
+    Any duration up to 30 minutes: past the model's window the take is made window by window.
     """
 
     prompt: str
@@ -57,6 +61,7 @@ class SoundRequest:
     loudness: float | None = None
     name: str | None = None
     trim: bool = False
+    loop: bool = False
 
     def __post_init__(self) -> None:
         self._validate()
@@ -99,8 +104,18 @@ class SoundRequest:
             not _is_number(self.loudness) or not math.isfinite(self.loudness) or not -70 <= self.loudness <= 0
         ):
             raise BadInputError(f"loudness must be a LUFS target from -70 to 0, got {self.loudness!r}")
+        if self.duration > MAX_DURATION_SECONDS:
+            raise BadInputError(
+                f"duration {self.duration:g} s is over the {MAX_DURATION_SECONDS / 60:g}-minute limit"
+            )
         if not isinstance(self.trim, bool):
             raise BadInputError(f"trim must be true or false, got {self.trim!r}")
+        if not isinstance(self.loop, bool):
+            raise BadInputError(f"loop must be true or false, got {self.loop!r}")
+        if self.loop and self.duration < MIN_LOOP_SECONDS:
+            raise BadInputError(f"a loop must be at least {MIN_LOOP_SECONDS:g} s long, got {self.duration:g} s")
+        if self.loop and self.trim:
+            raise BadInputError("a loop has no head to trim: give loop or trim, not both")
         if not isinstance(self.model, str) or not self.model.strip():
             raise BadInputError("model name is empty")
 

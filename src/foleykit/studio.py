@@ -25,7 +25,7 @@ from typing import Any
 from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
 from foleykit.errors import BadInputError, FoleykitError
 from foleykit.framesync.timecode import rate_label
-from foleykit.request import MAX_STEPS, SoundRequest, slugify
+from foleykit.request import MAX_DURATION_SECONDS, MAX_STEPS, MIN_LOOP_SECONDS, SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
 MAX_UI_TAKES = 8  # side by side on one screen
@@ -42,6 +42,7 @@ GENERATE_FIELDS = (
     "steps",
     "guidance",
     "trim",
+    "loop",
 )
 CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
 RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
@@ -419,19 +420,13 @@ class Studio:
         prompt, model = form.get("prompt"), form.get("model")
         if not isinstance(prompt, str) or not prompt.strip():
             errors["prompt"] = "Prompt is empty: describe the sound, e.g. 'footsteps on gravel, slow'"
-        longest = None
         try:
-            longest = self.model_defaults(str(model))["max_duration"]
+            self.model_defaults(str(model))  # a model that is not served here is named on its field
         except BadInputError as error:
             errors["model"] = f"Model: {error}"
 
         def duration() -> float:
-            seconds = form_number(form.get("duration"), "Duration", 0.1, 3600, blank=None) or 4.0
-            if longest is not None and seconds > longest + 1e-9:
-                raise BadInputError(
-                    f"Duration must be from 0.1 to {longest:g} s ({model}'s longest clip); got {seconds:g}"
-                )
-            return seconds
+            return form_number(form.get("duration"), "Duration", 0.1, MAX_DURATION_SECONDS, blank=None) or 4.0
 
         def seed() -> int | None:
             value = form.get("seed")
@@ -452,8 +447,20 @@ class Studio:
         read("steps", lambda: form_number(form.get("steps"), "Steps", 1, MAX_STEPS, whole=True))
         read("guidance", lambda: form_number(form.get("guidance"), "Guidance", 0, 100))
         values.update(
-            prompt=prompt, negative=form.get("negative") or None, model=model, trim=bool(form.get("trim"))
+            prompt=prompt,
+            negative=form.get("negative") or None,
+            model=model,
+            trim=bool(form.get("trim")),
+            loop=bool(form.get("loop")),
         )
+        if values["loop"] and values["trim"]:
+            errors["loop"] = "Loop: a loop has no head to trim; untick Trim or Loop"
+        if (
+            values["loop"]
+            and isinstance(values.get("duration"), float)
+            and values["duration"] < MIN_LOOP_SECONDS
+        ):
+            errors["duration"] = f"Duration: a loop must be at least {MIN_LOOP_SECONDS:g} s long"
         return values, errors
 
     def models(self) -> list[str]:
@@ -485,14 +492,16 @@ class Studio:
         steps: int | None = None,
         guidance: float | None = None,
         trim: bool = False,
+        loop: bool = False,
         progress: Progress = _no_progress,
     ) -> Iterator[Generation]:
-        """Make `takes` takes of `prompt`; yields the Generation after each pipeline call.
+        """Make `takes` takes of `prompt`; yields the Generation after each pipeline call (past the
+        model's window, each take is made window by window, and `progress` hears of every window).
 
         Take 1 is rendered alone and shown first; the rest share one batched call. Each take's sidecar
         command reproduces it bit for bit (it records the batch the take was made in).
         """
-        from foleykit.engine import check_duration, take_warnings
+        from foleykit.engine import take_warnings
 
         began = time.perf_counter()
         if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
@@ -507,11 +516,11 @@ class Studio:
             guidance=guidance,
             model=model,
             trim=trim,
+            loop=loop,
         )
         request = request.with_seeds()
         progress(0.0, "loading model")
         engine = self.engine(model)
-        check_duration(duration, engine.source)
         steps_used, guidance_used = engine.settings(steps, guidance)
         job_id, folder = self._job_folder("generate", prompt)
         generation = Generation(
@@ -527,6 +536,7 @@ class Studio:
                 "steps": steps_used,
                 "guidance": guidance_used,
                 "trim": trim,
+                "loop": loop,
             },
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
@@ -535,9 +545,18 @@ class Studio:
         record = folder / "request.json"
         write_json(record, generation.to_dict(), force=True)  # in the history from the start
         for offset, part_seeds in parts:
-            progress(offset / takes, f"rendering take {offset + 1}" + (f"–{takes}" if offset else ""))
+            what = f"take {offset + 1}" + (f"–{takes}" if offset else "")
+            progress(offset / takes, f"rendering {what}")
+
+            def window_done(
+                done: int, planned: int, start: float = offset / takes, share: float = len(part_seeds) / takes,
+                what: str = what,
+            ) -> None:  # fmt: skip
+                progress(start + share * done / planned, f"rendering {what}: window {done} of {planned}")
+
             part = replace(request, takes=len(part_seeds), seeds=part_seeds)
-            rendered = [replace(t, take=t.take + offset) for t in engine.render(part, progress=False)]
+            made = engine.render(part, progress=False, on_window=window_done)
+            rendered = [replace(t, take=t.take + offset) for t in made]
             generation.warnings += take_warnings(rendered, request.loudness)
             for take, written in zip(rendered, engine.write(request, rendered, folder), strict=True):
                 generation.takes.append(

@@ -89,6 +89,29 @@ def info_chunk(info: dict[str, str]) -> bytes:
     return _chunk(b"LIST", body)
 
 
+def loop_chunks(samples: int, sample_rate: int) -> bytes:
+    """A `cue ` point at the first sample and a `smpl` chunk with one forward loop over the whole file
+    (start 0, end `samples − 1`: the smpl end is the last sample played), played for ever: what Wwise,
+    FMOD, Unity and samplers read as loop points."""
+    if not 0 < samples <= 2**32:
+        raise ValueError(f"a loop of {samples} samples does not fit a smpl chunk")
+    cue = struct.pack("<I", 1) + struct.pack("<II4sIII", 1, 0, b"data", 0, 0, 0)
+    header = struct.pack(
+        "<9I",
+        0,  # manufacturer: none
+        0,  # product
+        round(1e9 / sample_rate),  # sample period, ns
+        60,  # MIDI unity note: middle C, played as recorded
+        0,  # pitch fraction
+        0,  # SMPTE format: none
+        0,  # SMPTE offset
+        1,  # one loop
+        0,  # no sampler-specific data
+    )
+    loop = struct.pack("<6I", 1, 0, 0, samples - 1, 0, 0)  # cue id 1, forward, start, end, fraction, for ever
+    return _chunk(b"cue ", cue) + _chunk(b"smpl", header + loop)
+
+
 def coding_history(audio: np.ndarray, sample_rate: int) -> str:
     """bext CodingHistory (EBU R 98) of a file foleykit wrote: PCM, its rate, 24-bit, mono or stereo."""
     mode = "stereo" if np.asarray(audio).ndim > 1 and audio.shape[0] == 2 else "mono"
@@ -117,10 +140,11 @@ def write_bwf(
     bext: BextInfo,
     *,
     info: dict[str, str] | None = None,
+    loop: bool = False,
     force: bool = False,
 ) -> Path:
-    """Write `audio` (channels, samples) as a 24-bit BWF with `bext` (and `info` as LIST/INFO) before
-    `data`, atomically."""
+    """Write `audio` (channels, samples) as a 24-bit BWF with `bext` (and `info` as LIST/INFO, and with
+    `loop` a cue point and a smpl loop over the whole file) before `data`, atomically."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None]
@@ -132,6 +156,8 @@ def write_bwf(
     )
     data_bytes = audio.shape[1] * block_align
     head = b"WAVE" + fmt + bext_chunk(bext) + (info_chunk(info) if info else b"")
+    if loop:
+        head += loop_chunks(audio.shape[1], sample_rate)
     riff_size = len(head) + 8 + data_bytes + (data_bytes % 2)
     if riff_size > MAX_RIFF_BYTES:
         raise ValueError(f"{path}: {riff_size} bytes is over the 4 GiB WAV limit (RF64 is not supported)")

@@ -22,6 +22,8 @@ FADE_OUT_SECONDS = 0.010
 MIN_FADE_IN_SAMPLES = 12  # 0.25 ms at 48 kHz: removes a DC step, too short to blunt a transient
 TRANSIENT_FRACTION = 0.25  # the first sample this close to the peak counts as the first transient
 TRUE_PEAK_OVERSAMPLING = 4
+TRUE_PEAK_BLOCK_SECONDS = 60
+LOOP_OVERRUN_SECONDS = 2.0  # a loop is made this much longer (at most a quarter of it) and folded
 BS1770_BLOCK_SECONDS = 0.4
 TRIM_PRE_ROLL_SECONDS = 0.005  # what `trim` keeps before the first transient
 TRIM_MARGIN_SECONDS = 0.5  # generated past the requested length so a trimmed take still fills it
@@ -147,11 +149,23 @@ def _fade_out_ramp(samples: int) -> np.ndarray:
 
 
 def true_peak(audio: np.ndarray, sample_rate: int) -> float:
-    """Linear true peak (ITU-R BS.1770 style) from 4× oversampling."""
+    """Linear true peak (ITU-R BS.1770 style) from 4× oversampling; a long file is oversampled a minute at
+    a time through one soxr stream (the same filter, without a copy four times its size)."""
     if audio.size == 0:
         return 0.0
-    oversampled = resample(audio, sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING)
-    return float(max(np.abs(oversampled).max(initial=0.0), np.abs(audio).max(initial=0.0)))
+    peak = float(np.abs(audio).max(initial=0.0))
+    block = TRUE_PEAK_BLOCK_SECONDS * sample_rate
+    if audio.shape[1] <= block:
+        oversampled = resample(audio, sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING)
+        return max(peak, float(np.abs(oversampled).max(initial=0.0)))
+    stream = soxr.ResampleStream(
+        sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING, audio.shape[0], dtype="float32", quality="VHQ"
+    )
+    for start in range(0, audio.shape[1], block):
+        chunk = np.ascontiguousarray(audio[:, start : start + block].T, dtype=np.float32)
+        out = stream.resample_chunk(chunk, last=start + block >= audio.shape[1])
+        peak = max(peak, float(np.abs(out).max(initial=0.0)))
+    return peak
 
 
 def _db(value: float) -> float:
@@ -209,21 +223,47 @@ def to_delivery(
     loudness_target: float | None = None,
     *,
     trim: bool = False,
+    loop: bool = False,
 ) -> tuple[np.ndarray, PostReport]:
     """Model output → delivery audio: 48 kHz, lead-in trimmed (`trim`: the model was asked for
-    TRIM_MARGIN_SECONDS more), exactly `duration`, faded, normalised. Returns audio and report."""
+    TRIM_MARGIN_SECONDS more), exactly `duration`, faded, normalised. Returns audio and report.
+
+    A `loop` (the model was asked for `loop_overrun(duration)` more) has that overrun folded into its head
+    (foleykit.audio.joins.fold_loop) and no fades: its last sample runs on into its first."""
+    from foleykit.audio.joins import fold_loop
+
     audio = np.asarray(audio, dtype=np.float32)
     if not np.isfinite(audio).all():
         raise FoleykitError("the model produced NaN/infinite samples; try --dtype fp32")
     samples = round(duration * DELIVERY_SAMPLE_RATE)
     audio = resample(audio, source_rate)
     trimmed = None
-    if trim:
-        audio, trimmed = trim_lead_in(audio, samples, DELIVERY_SAMPLE_RATE)
+    note = None
+    if loop:
+        overrun = round(loop_overrun(duration) * DELIVERY_SAMPLE_RATE)
+        audio = fold_loop(fit_length(audio, samples + overrun), samples)
+        fade_in = fade_out = 0
+        note = f"loop: {overrun / DELIVERY_SAMPLE_RATE:g} s made past the end, crossfaded into the head; no fades"
     else:
-        audio = fit_length(audio, samples)
-    audio, fade_in, fade_out = apply_fades(audio, DELIVERY_SAMPLE_RATE)
+        if trim:
+            audio, trimmed = trim_lead_in(audio, samples, DELIVERY_SAMPLE_RATE)
+        else:
+            audio = fit_length(audio, samples)
+        audio, fade_in, fade_out = apply_fades(audio, DELIVERY_SAMPLE_RATE)
     audio, report = normalise(audio, DELIVERY_SAMPLE_RATE, loudness_target)
+    if note:
+        note = f"{note}; {report.note}" if report.note else note
     return audio, PostReport(
-        **{**report.__dict__, "fade_in_samples": fade_in, "fade_out_samples": fade_out, "trim": trimmed}
+        **{
+            **report.__dict__,
+            "fade_in_samples": fade_in,
+            "fade_out_samples": fade_out,
+            "trim": trimmed,
+            "note": note or report.note,
+        }
     )
+
+
+def loop_overrun(duration: float) -> float:
+    """Seconds made past a loop's end to fold into its head: 2 s, or a quarter of a short loop."""
+    return min(LOOP_OVERRUN_SECONDS, duration / 4)

@@ -87,6 +87,8 @@ class Backend(ABC):
     default_guidance: ClassVar[float]
     enforces_max_duration: ClassVar[bool] = True  # the pipeline itself refuses a longer request
     has_fixed_window: ClassVar[bool] = False  # the stock pipeline always denoises its whole window
+    can_vary: ClassVar[bool] = False  # `from_source(strength=…)` works: variations of a sound
+    can_inpaint: ClassVar[bool] = False  # `from_source(region=…)` works: a region made again, a continuation
 
     def __init__(self, pipe: Any, info: ModelInfo, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe = pipe
@@ -238,8 +240,13 @@ class Backend(ABC):
     ) -> np.ndarray:
         """The one pipeline call behind `vary` (`strength`) and `inpaint` (`region`), for the backends
         whose pipelines can start from audio; the others say they cannot."""
-        what = "make variations" if strength is not None else "inpaint or extend"
-        raise BadInputError(f"{self.name} models cannot {what} here; use bundled or stable-audio-3")
+        if strength is not None:
+            raise BadInputError(
+                f"{self.name} models cannot make variations here; use bundled, stable-audio or stable-audio-3"
+            )
+        raise BadInputError(
+            f"{self.name} models cannot inpaint or extend here; use bundled or stable-audio-3"
+        )
 
     @staticmethod
     def generators(seeds: list[int]) -> list[torch.Generator]:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from foleykit.backends.base import Backend, ConfigReader, ModelInfo
+from foleykit.errors import BadInputError
 
 
 class _MelVocoderBackend(Backend):
@@ -67,6 +68,7 @@ class StableAudioBackend(Backend):
         )
 
     has_fixed_window = True
+    can_vary = True
     window_quantum_frames = 64  # cropped windows come in steps of 64 latent frames (≈3 s): few shapes to
     # compile, little waste
 
@@ -94,6 +96,68 @@ class StableAudioBackend(Backend):
         noise = torch.cat([torch.randn(shape, generator=g, dtype=self.dtype) for g in generators])
         return {"latents": noise[:, :, : self.window_frames(seconds)].to(self.device)}
 
+    def from_source(
+        self,
+        audio: np.ndarray,
+        prompts: list[str],
+        seeds: list[int],
+        steps: int,
+        guidance: float,
+        *,
+        strength: float | None = None,
+        region: tuple[float, float] | None = None,
+    ) -> np.ndarray:
+        """Variations through the stock pipeline's `initial_audio_waveforms`, with a strength it lacks.
+
+        The stock call adds noise at the schedule's `sigma_max` (500) to the encoded source, which
+        drowns it: every variation is a new take. Here the same scheduler class starts lower, at the
+        sigma `strength` of the way up its own schedule (SDEdit), the noise is scaled so that the source
+        gets exactly that sigma (the pipeline multiplies by `sqrt(sigma_max² + 1)`), and, as diffusers'
+        img2img pipelines do, `steps × strength` steps are run. At strength 1 this is the stock call (but
+        for noise of sigma_max, not sqrt(sigma_max² + 1), a 2e-6 difference).
+        """
+        if region is not None or strength is None:
+            return super().from_source(
+                audio, prompts, seeds, steps, guidance, strength=strength, region=region
+            )
+        if self.speedups.crop_window:
+            raise BadInputError(
+                "--crop-window does not apply to Stable Audio Open variations: its pipeline encodes the "
+                "source over the whole window"
+            )
+        import torch
+
+        scheduler = self.pipe.scheduler
+        if "sigma_max" not in scheduler.config:
+            raise BadInputError(
+                f"this Stable Audio model's scheduler ({type(scheduler).__name__}) has no sigma range to "
+                "start a variation part-way"
+            )
+        schedule = type(scheduler).from_config(scheduler.config)
+        schedule.set_timesteps(1001)  # its own schedule, finely: position (1 - strength) gives the sigma
+        sigma = float(schedule.sigmas[round((1 - strength) * 1000)])
+        started = type(scheduler).from_config(scheduler.config, sigma_max=sigma)
+        pipe = type(self.pipe).from_pipe(self.pipe, scheduler=started)
+        pipe.set_progress_bar_config(disable=True)
+
+        generators = self.generators(seeds)
+        shape = (1, self.pipe.transformer.config.in_channels, self.pipe.transformer.config.sample_size)
+        noise = torch.cat([torch.randn(shape, generator=g, dtype=self.dtype) for g in generators])
+        noise = noise * (sigma / math.sqrt(sigma**2 + 1))  # the pipeline scales by sqrt(sigma² + 1)
+        source = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
+        output = pipe(
+            prompt=prompts,
+            num_inference_steps=max(1, round(steps * strength)),
+            guidance_scale=guidance,
+            generator=generators,
+            output_type="np",
+            latents=noise.to(self.device),
+            initial_audio_waveforms=source.repeat(len(prompts), 1, 1).to(self.device, self.dtype),
+            initial_audio_sampling_rate=self.info.sample_rate,
+            **self.call_kwargs(audio.shape[-1] / self.info.sample_rate),
+        )
+        return self._as_batch(output.audios)
+
 
 class StableAudio3Backend(Backend):
     """Stable Audio 3: a DiT over a SAME latent, stereo, any length up to its limit; distilled checkpoints
@@ -103,6 +167,7 @@ class StableAudio3Backend(Backend):
     pipeline_class = "diffusers:StableAudio3Pipeline"
     default_steps = 8
     default_guidance = 1.0
+    can_vary = can_inpaint = True
     longest_seconds = 120.0  # Stable Audio 3's published limit; the duration embedder clamps later still
 
     @classmethod
@@ -169,6 +234,7 @@ class BundledBackend(Backend):
 
     name = "bundled"
     pipeline_class = "foleykit.pipelines.foley:FoleyPipeline"
+    can_vary = can_inpaint = True
     default_steps = 25
     default_guidance = 3.0
 

@@ -21,12 +21,12 @@ from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
 from foleykit.tables import csv_rows, read_text, table_array, toml_document
 
-DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim")
+DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim", "loop")
 SOURCE_KEYS = ("source", "strength", "region", "to")  # made from a file: varied, a region again, longer
 SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS, *SOURCE_KEYS)
 _INTS = ("takes", "steps", "seed")
 _FLOATS = ("duration", "guidance", "strength", "to")
-_BOOLS = ("trim",)
+_BOOLS = ("trim", "loop")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
 
@@ -178,6 +178,7 @@ def load_prompt_file(path: str | Path) -> PromptFile:
                 model=fields.get("model", "bundled"),
                 name=name,
                 trim=fields.get("trim", False),
+                loop=fields.get("loop", False),
             ).with_seeds()
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None

@@ -50,16 +50,16 @@ class TakeJob:
         return self.wav.with_suffix(".json")
 
     @property
-    def group(self) -> tuple[str, float, int | None, float | None, bool | str]:
-        """Takes that can share a pipeline call: same model, length, steps, guidance and trim; a sound made
-        from a file shares its calls with no other sound."""
+    def group(self) -> tuple[str, float, int | None, float | None, tuple[bool, bool] | str]:
+        """Takes that can share a pipeline call: same model, length, steps, guidance, trim and loop; a sound
+        made from a file shares its calls with no other sound."""
         r = self.sound.request
         return (
             r.model,
             r.duration,
             r.steps,
             r.guidance,
-            r.trim if self.sound.source is None else self.sound.folder,
+            (r.trim, r.loop) if self.sound.source is None else self.sound.folder,
         )
 
 
@@ -182,6 +182,21 @@ def _derived(
     return len(group)
 
 
+def _one_by_one(
+    engine: Any, group: list[TakeJob], manifest: Path, out: Path, process: int, run_id: str, bar: Any
+) -> int:
+    """Loops and takes longer than the model's window: each made on its own (`Engine.render`), window by
+    window where it must be."""
+    for job in group:
+        request = replace(job.sound.request, takes=1, seed=None, seeds=(job.seed,))
+        (take,) = engine.render(request, progress=False)
+        job.wav.parent.mkdir(parents=True, exist_ok=True)
+        engine.write(job.sound.request, [replace(take, take=job.take)], job.wav.parent, force=True)
+        _append(manifest, _manifest_line(job, out, take.render_seconds, process, run_id))
+        bar.update(1)
+    return len(group)
+
+
 def _append(path: Path, entry: dict[str, Any]) -> None:
     """One `write` on an O_APPEND descriptor: whole lines, even with several processes appending."""
     data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
@@ -230,16 +245,17 @@ def read_runs(path: Path) -> list[dict[str, Any]]:
 
 
 def _check_models(prompts: PromptFile) -> dict[str, Any]:
-    from foleykit.engine import check_duration
+    from foleykit.derive import check_fits
     from foleykit.models import resolve_model
 
     sources: dict[str, Any] = {}
-    for sound in prompts.sounds:
-        model = sound.request.model
+    for sound in prompts.sounds:  # any length is made (window by window past the model's); a file's
+        model = sound.request.model  # variation or region must fit the model at once
         try:
             if model not in sources:
                 sources[model] = resolve_model(model)
-            check_duration(sound.request.duration, sources[model])
+            if sound.operation is not None:
+                check_fits(sound.operation, sound.request.duration, sources[model])
         except BadInputError as err:
             raise BadInputError(f"{sound.where}: {err}") from None
     return sources
@@ -315,7 +331,7 @@ def run_batch(
             disable=not progress,
         )
         try:
-            for (model, duration, steps, guidance, trim), group in groups.items():
+            for (model, duration, steps, guidance, shape), group in groups.items():
                 engine = get_engine(
                     sources[model],
                     device=device,
@@ -325,6 +341,10 @@ def run_batch(
                 )
                 if group[0].sound.source is not None:
                     generated += _derived(engine, group, manifest, out, state.process_index, run_id, bar)
+                    continue
+                trim, loop = shape
+                if loop or engine.windows_needed(engine.generation_seconds(duration, trim)) > 1:
+                    generated += _one_by_one(engine, group, manifest, out, state.process_index, run_id, bar)
                     continue
                 batches = engine.render_batches(
                     [j.sound.request.prompt for j in group],
