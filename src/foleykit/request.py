@@ -16,7 +16,7 @@ MAX_TAKES = 256
 MAX_STEPS = 1000
 MAX_PROMPT_CHARS = 2000
 SLUG_MAX_CHARS = 48
-MAX_DURATION_SECONDS = 1800.0  # 30 minutes, past any model's window: made window by window (foleykit.longform)
+MAX_DURATION_SECONDS = 1800.0  # 30 min: past a model's window, made window by window (foleykit.longform)
 MIN_LOOP_SECONDS = 1.0
 DEFAULT_MODEL = "bundled"
 
@@ -113,7 +113,9 @@ class SoundRequest:
         if not isinstance(self.loop, bool):
             raise BadInputError(f"loop must be true or false, got {self.loop!r}")
         if self.loop and self.duration < MIN_LOOP_SECONDS:
-            raise BadInputError(f"a loop must be at least {MIN_LOOP_SECONDS:g} s long, got {self.duration:g} s")
+            raise BadInputError(
+                f"a loop must be at least {MIN_LOOP_SECONDS:g} s long, got {self.duration:g} s"
+            )
         if self.loop and self.trim:
             raise BadInputError("a loop has no head to trim: give loop or trim, not both")
         if not isinstance(self.model, str) or not self.model.strip():
