@@ -132,6 +132,21 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     parent = next(i for i, text in enumerate(labels) if "footsteps on gravel, slow" in text)
     assert "↳ vary of take 2" in labels[parent + 1], labels[: parent + 3]
     assert "↳ inpaint of take 1" in labels[parent + 2], labels[: parent + 3]
+    page.keyboard.press("Escape")
+
+    # Issue 17: a loop take's player repeats, so the seam can be auditioned
+    page.fill("#prompt textarea", "wind through trees")
+    _type(page, "duration", "2")
+    _type(page, "takes", "1")
+    page.locator("#loop input").check()
+    page.click("#generate-btn")
+    _wait_text(page, "#generate-status", "1 take(s) in")
+    _wait_text(page, "#take-1-title", "· loop")
+    page.wait_for_function(
+        "document.querySelector('#take-1-audio audio') && document.querySelector('#take-1-audio audio').loop"
+    )
+    looped = page.evaluate(PLAYABLE, "take-1-audio")
+    assert looped["error"] is None and looped["duration"] == pytest.approx(2.0, abs=0.01)
 
 
 def _field(page, elem_id: str):

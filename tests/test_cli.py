@@ -111,7 +111,10 @@ def test_warnings_reach_stderr_not_only_the_sidecar(tiny_bundled_dir: Path, tmp_
     assert len(held) == 1 and "takes 1, 2: 0 LUFS would clip" in held[0], warnings
     # the tiny random model is far below full scale: the gain it needs is reported too
     assert any("very quiet" in w and "dB" in w for w in warnings), warnings
+    # --json: stdout is one JSON document, the progress bars are on stderr (one process, both checks)
     doc = json.loads(run.stdout)
+    assert len(doc["takes"]) == 2 and all(Path(t["path"]).is_file() for t in doc["takes"])
+    assert "takes" in run.stderr and "steps" in run.stderr, "progress bars go to stderr"
     assert doc["warnings"] == [w.removeprefix("foleykit: warning: ") for w in warnings]
     sidecar = json.loads(Path(doc["takes"][0]["sidecar"]).read_text())
     assert "ceiling" in sidecar["post"]["note"]
@@ -150,16 +153,3 @@ def test_existing_output_needs_force_and_is_left_untouched(tiny_bundled_dir: Pat
     assert made.path.read_bytes() != before, "--force regenerated it (with 3 steps instead of 2)"
     assert (tmp_path / "door_knock_t2_s10.wav").is_file()
     assert '"steps": 3' in made.sidecar.read_text()
-
-
-def test_json_mode_prints_only_json_on_stdout_and_progress_on_stderr(
-    tiny_bundled_dir: Path, tmp_path: Path
-) -> None:
-    run = foleykit_cli(
-        "generate", "bird chirp", "--model", str(tiny_bundled_dir), "--duration", "0.4", "--takes", "2",
-        "--steps", "2", "--out", str(tmp_path), "--json",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    doc = json.loads(run.stdout)
-    assert len(doc["takes"]) == 2 and all(Path(t["path"]).is_file() for t in doc["takes"])
-    assert "takes" in run.stderr and "steps" in run.stderr, "progress bars go to stderr"

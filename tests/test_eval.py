@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,17 +66,18 @@ def test_prompt_files_are_validated_with_line_numbers(tmp_path: Path) -> None:
             read_prompt_file(bad)
 
 
-def test_eval_reports_every_metric_and_a_spectrogram_grid(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_eval_reports_every_metric_and_a_spectrogram_grid(
+    tiny_bundled_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from foleykit.cli import main
+
     prompts = tmp_path / "paraphrases.tsv"
     prompts.write_text("bell\ta church bell tolling\nrain\ta downpour on a tin roof\n")
     out = tmp_path / "report"
-    run = subprocess.run(
-        [sys.executable, "-m", "foleykit", "eval", "--model", str(tiny_bundled_dir), "--takes-per-class", "2",
-         "--steps", "2", "--prompts", str(prompts), "--out", str(out), "--json", *QUICK],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    metrics = json.loads(run.stdout)
+    # in this process (the CLI's own entry point): the tiny model is loaded once for the whole suite
+    argv = ["eval", "--model", str(tiny_bundled_dir), "--takes-per-class", "2", "--steps", "2"]
+    assert main([*argv, "--prompts", str(prompts), "--out", str(out), "--json", *QUICK]) == 0
+    metrics = json.loads(capsys.readouterr().out)
     for key in ("real_accuracy", "template_accuracy", "prompts_accuracy", "two_sample_accuracy"):
         assert 0.0 <= metrics[key] <= 1.0
     assert metrics["frechet"] >= 0 and metrics["frechet_real"] >= 0
@@ -88,23 +87,19 @@ def test_eval_reports_every_metric_and_a_spectrogram_grid(tiny_bundled_dir: Path
     assert grid.width > 500 and grid.height > 24 * 96
 
 
-def test_bad_prompt_file_is_exit_2_before_any_work(tmp_path: Path) -> None:
+def test_bad_prompt_file_is_exit_2_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from foleykit.cli import main
+
     bad = tmp_path / "bad.tsv"
     bad.write_text("no tab here\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "foleykit", "eval", "--prompts", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 2 and "bad.tsv:1" in run.stderr and len(run.stderr.strip().splitlines()) == 1
-    both = subprocess.run(
-        [sys.executable, "-m", "foleykit", "eval", "--prompts", str(bad), "--paraphrases"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert both.returncode == 2 and "not both" in both.stderr
+    assert main(["eval", "--prompts", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.tsv:1" in err and len(err.strip().splitlines()) == 1
+    try:
+        code = main(["eval", "--prompts", str(bad), "--paraphrases"])
+    except SystemExit as stop:  # argparse's own checks exit at once
+        code = stop.code
+    assert code == 2 and "not both" in capsys.readouterr().err
 
 
 def test_packaged_paraphrases_cover_every_class_in_words_no_template_uses() -> None:

@@ -99,6 +99,7 @@ def test_a_model_that_cannot_continue_joins_overlapping_windows(
     assert first.shape == (2, 5 * RATE) and np.isfinite(first).all() and np.abs(first).max() > 0
     assert {w["join"] for w in sidecar["windows"][1:]} == {"crossfaded"} and len(sidecar["windows"]) >= 3
     assert np.array_equal(first, again)
+    assert check_seams(first, RATE, joins_of(sidecar)).passed
 
 
 def test_stable_audio_3_continues_a_long_take_in_stereo(
@@ -132,9 +133,11 @@ def test_a_prompt_file_makes_loops_and_long_takes_and_resumes(tiny_bundled_dir: 
     assert run_batch(prompts, out, device="cpu").generated == 3
     loop_wav = next((out / "beds" / "hum").glob("*.wav"))
     assert wavinfo.WavInfoReader(str(loop_wav)).smpl.sample_loops[0].end == 2 * RATE - 1
+    assert check_loop_seam(read(loop_wav)[0], RATE).passed
     for wav in (out / "beds" / "long").glob("*.wav"):
         audio, sidecar = read(wav)
         assert audio.shape == (1, 12 * RATE) and len(sidecar["windows"]) >= 3
+        assert check_seams(audio, RATE, joins_of(sidecar)).passed
     again = run_batch(prompts, out, device="cpu")
     assert (again.generated, again.skipped) == (0, 3)
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from foleykit.audio.joins import fit_channels, splice
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE, PostReport, resample, to_delivery, true_peak
-from foleykit.backends import Speedups
+from foleykit.backends import BACKENDS, Speedups
 from foleykit.engine import (
     DEFAULT_OUT_DIR,
     NO_SPEEDUPS,
@@ -249,7 +249,9 @@ def _spliced_takes(
 
 
 def check_fits(operation: Operation, seconds: float, model: Any) -> None:
-    """What the model (a ModelSource) can make in one pass: a whole variation, a region with its crossfades."""
+    """What the model (a ModelSource) can do (before it is loaded) and make in one pass: a whole
+    variation, a region with its crossfades."""
+    BACKENDS[model.backend].check_can(operation.name)
     if operation.name == "inpaint" and operation.region is not None:
         start, end = operation.region
         if end - start + 2 * CROSSFADE_SECONDS > model.info.max_duration:

@@ -246,6 +246,8 @@ def continue_sound(
             if keep >= min(limit, round(MIN_USABLE_SECONDS * rate)):
                 break
         keep, seed_k, new, gain = best
+        # every window moves on by a second at least (or to the end), even if each attempt died away
+        keep = max(keep, min(limit, round(MIN_USABLE_SECONDS * rate)))
         new = new[:, : context + keep] * join_envelope(canvas[:, :context], new, context, keep, gain, rate)
         joined, _ = splice(
             canvas[:, :context],
@@ -342,6 +344,9 @@ def _crossfaded(
         begin = have - overlap_here
         length = min(window, total - begin)
         reference = reference_level(out[:, max(0, have - round(CONTEXT_SECONDS * rate)) : have], rate)
+        last = begin + length >= total
+        limit = length if last else length - round(tail_seconds(backend.info.max_duration) * rate)
+        least = min(limit, overlap_here + fade + round(MIN_USABLE_SECONDS * rate))
         best: tuple[int, int, np.ndarray, float] | None = None
         for attempt in range(MAX_ATTEMPTS):
             seed_k = window_seed(seed, index, attempt)
@@ -350,17 +355,15 @@ def _crossfaded(
             new = fit_channels(new[:, :length], out.shape[0])
             new = np.pad(new, ((0, 0), (0, length - new.shape[1])))
             gain, found = fit_level(new, reference, rate)
-            last = begin + length >= total
-            limit = length if last else length - round(tail_seconds(backend.info.max_duration) * rate)
             keep = min(found, limit)
             if best is None or keep > best[0]:
                 best = (keep, seed_k, new, gain)
             if on_window:
                 on_window(calls, max(planned, calls + (1 if begin + keep < total else 0)))
-            if keep >= min(length, overlap_here + fade + round(MIN_USABLE_SECONDS * rate)):
+            if keep >= least:
                 break
         keep, seed_k, new, gain = best
-        keep = max(keep, overlap_here + fade + 1) if length > overlap_here + fade else length
+        keep = max(keep, least)  # every window moves on by a second at least (or to the end)
         new = new[:, :keep] * np.float32(gain)
         centre = quietest_point(out[:, begin:have], new[:, :overlap_here], fade)
         cut = min(max(0, centre - fade // 2), max(0, overlap_here - fade))

@@ -240,13 +240,20 @@ class Backend(ABC):
     ) -> np.ndarray:
         """The one pipeline call behind `vary` (`strength`) and `inpaint` (`region`), for the backends
         whose pipelines can start from audio; the others say they cannot."""
-        if strength is not None:
+        self.check_can("vary" if strength is not None else "inpaint")
+        raise NotImplementedError(f"{type(self).__name__} says it can but has no from_source")
+
+    @classmethod
+    def check_can(cls, operation: str) -> None:
+        """One line saying this backend cannot `operation` (vary, inpaint, extend), before any loading."""
+        if operation == "vary" and not cls.can_vary:
             raise BadInputError(
-                f"{self.name} models cannot make variations here; use bundled, stable-audio or stable-audio-3"
+                f"{cls.name} models cannot make variations here; use bundled, stable-audio or stable-audio-3"
             )
-        raise BadInputError(
-            f"{self.name} models cannot inpaint or extend here; use bundled or stable-audio-3"
-        )
+        if operation in ("inpaint", "extend") and not cls.can_inpaint:
+            raise BadInputError(
+                f"{cls.name} models cannot inpaint or extend here; use bundled or stable-audio-3"
+            )
 
     @staticmethod
     def generators(seeds: list[int]) -> list[torch.Generator]:
