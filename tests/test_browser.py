@@ -147,6 +147,7 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     )
     looped = page.evaluate(PLAYABLE, "take-1-audio")
     assert looped["error"] is None and looped["duration"] == pytest.approx(2.0, abs=0.01)
+    _shot(page, "loop")
 
 
 def _field(page, elem_id: str):
