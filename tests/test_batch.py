@@ -155,7 +155,16 @@ def _batch_until(
     path = _prompt_file(tmp_path, model, takes=6, duration=2.0)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "1"]
-    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as in a terminal: a suite started in the background by a shell without job control
+    # inherits SIGINT ignored, and Python then never turns it into KeyboardInterrupt
+    proc = subprocess.Popen(
+        argv,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     manifest = out / "lib" / "manifest.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

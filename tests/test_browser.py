@@ -132,18 +132,22 @@ def test_generate_shows_playable_takes_and_reopens_them_from_history(page) -> No
     parent = next(i for i, text in enumerate(labels) if "footsteps on gravel, slow" in text)
     assert "↳ vary of take 2" in labels[parent + 1], labels[: parent + 3]
     assert "↳ inpaint of take 1" in labels[parent + 2], labels[: parent + 3]
-    page.keyboard.press("Escape")
+    page.click("#prompt textarea")  # closes the list without picking from it
 
     # Issue 17: a loop take's player repeats, so the seam can be auditioned
     page.fill("#prompt textarea", "wind through trees")
     _type(page, "duration", "2")
     _type(page, "takes", "1")
+    assert _field(page, "duration").input_value() == "2"
     page.locator("#loop input").check()
+    before = page.evaluate("document.querySelector('#take-1-audio audio').src")
     page.click("#generate-btn")
     _wait_text(page, "#generate-status", "1 take(s) in")
     _wait_text(page, "#take-1-title", "· loop")
-    page.wait_for_function(
-        "document.querySelector('#take-1-audio audio') && document.querySelector('#take-1-audio audio').loop"
+    page.wait_for_function(  # the new take's player, set to repeat
+        "(before) => { const a = document.querySelector('#take-1-audio audio'); "
+        "return a && a.src && a.src !== before && a.loop; }",
+        arg=before,
     )
     looped = page.evaluate(PLAYABLE, "take-1-audio")
     assert looped["error"] is None and looped["duration"] == pytest.approx(2.0, abs=0.01)

@@ -2,9 +2,11 @@
 
 A backend that can inpaint (the bundled model's latent masking, Stable Audio 3's inpaint pipeline)
 *continues* the sound: each window holds the last few seconds already made as context and makes the
-rest, which is spliced on after a 20 ms crossfade, its level matched to what came before. Any other backend
-makes independent windows that overlap by up to 2 s and are joined by an equal-power crossfade at the
-overlap's quietest point, again level-matched. Only one window is in the model at a time, so a 30-minute
+rest, which is spliced on through a crossfade (0.5 s, equal power, in a long take; 20 ms when `extend`
+must keep a file's own samples), its level matched to what came before. Any other backend makes
+independent windows that overlap by up to 2 s and are joined by an equal-power crossfade at the overlap's
+quietest point, again level-matched. Parts that die away, and each window's faded last second, are not
+kept (see `usable`, TAIL_SECONDS). Only one window is in the model at a time, so a 30-minute
 take never holds more than one window of latents; the audio itself is written into one array as it comes.
 
 Window k ≥ 1 draws its noise from `window_seed(seed, k)`, so a long take is as reproducible as a short one.
@@ -22,7 +24,6 @@ from foleykit.audio.joins import equal_power, fit_channels, quietest_point, spli
 from foleykit.audio.post import resample
 from foleykit.backends import Backend
 
-LONGEST_SECONDS = 1800.0  # 30 minutes: a long ambience bed, not an album
 CONTEXT_SECONDS = 3.0  # what a continued window hears of the sound so far (at most half the window)
 SPLICE_FADE_SECONDS = 0.02  # an extended file keeps all but its last 20 ms
 BOUNDARY_SECONDS = 0.25  # made again before the crossfade and not kept
@@ -380,7 +381,6 @@ def _crossfaded(
 
 
 __all__ = [
-    "LONGEST_SECONDS",
     "Window",
     "can_continue",
     "continue_sound",
