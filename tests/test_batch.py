@@ -37,6 +37,12 @@ def _manifest(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "lib" / "manifest.jsonl").read_text().splitlines()]
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal, in a child the tests interrupt: a suite started in the background by a
+    shell without job control inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env() -> dict[str, str]:
     src = str(Path(__file__).resolve().parents[1] / "src")
     return {
@@ -155,15 +161,13 @@ def _batch_until(
     path = _prompt_file(tmp_path, model, takes=6, duration=2.0)
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "foleykit", "batch", str(path), "--out", str(out), "--batch-size", "1"]
-    # Ctrl-C as in a terminal: a suite started in the background by a shell without job control
-    # inherits SIGINT ignored, and Python then never turns it into KeyboardInterrupt
     proc = subprocess.Popen(
         argv,
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_sigint,
     )
     manifest = out / "lib" / "manifest.jsonl"
     deadline = time.monotonic() + 120
@@ -234,7 +238,13 @@ def test_two_accelerate_processes_split_the_work_merge_one_manifest_and_stop_on_
     ]  # fmt: skip
     # Ctrl-C in a terminal reaches the launcher and both processes (one process group)
     first = subprocess.Popen(
-        argv, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        argv,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     manifest = out / "lib" / "manifest.jsonl"
     deadline = time.monotonic() + 180
