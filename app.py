@@ -568,7 +568,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             **heavy,
         ).then(refresh_history, generate_details, history, api_visibility="private", **light)
 
-        history.input(
+        # `select`, not `input`: a keypress in the list (Escape to close it) must not re-open a
+        # generation over what the user has typed since
+        history.select(
             on_open,
             history,
             [
