@@ -315,9 +315,10 @@ class Engine:
                 done_before = (number - 1) * per_take
 
                 def tell(done: int, planned: int, before: int = done_before) -> None:
-                    bar.update(before + done - bar.n)
+                    shown = before + min(done, per_take)  # a window made again does not pass the end
+                    bar.update(shown - bar.n)
                     if on_window:
-                        on_window(before + done, per_take * len(seeds))
+                        on_window(shown, per_take * len(seeds))
 
                 began = time.perf_counter()
                 with self.lock:
