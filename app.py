@@ -558,7 +558,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     show_progress_on=[generate_status],
                     api_visibility="private",
                     **heavy,
-                ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+                ).then(refresh_history, generate_details, history, api_visibility="private", **light).then(
+                    None, js=LOOP_PLAYERS_JS, api_visibility="private"
+                )
         inpaint_btn.click(
             derive_handler("inpaint"),
             derive_inputs,
@@ -566,7 +568,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             show_progress_on=[generate_status],
             api_name="inpaint",
             **heavy,
-        ).then(refresh_history, generate_details, history, api_visibility="private", **light)
+        ).then(refresh_history, generate_details, history, api_visibility="private", **light).then(
+            None, js=LOOP_PLAYERS_JS, api_visibility="private"
+        )
 
         # `select`, not `input`: a keypress in the list (Escape to close it) must not re-open a
         # generation over what the user has typed since
