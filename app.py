@@ -441,7 +441,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         @friendly
         def on_open(job_id: str | None) -> list[Any]:
             if not job_id:
-                return [gr.skip()] * (13 + len(slot_outputs))
+                return [gr.skip()] * (2 + len(generate_form) + len(slot_outputs))
             g = studio.open(job_id)
             s = g.settings
             return [
@@ -479,6 +479,20 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         model.change(on_model, model, [steps, guidance, duration], api_visibility="private", **light)
 
         slot_outputs = [component for slot in slots for component in slot]
+        # the Generate form in GENERATE_FIELDS order: what a request reads and a re-opened one fills
+        generate_form = [
+            prompt,
+            negative,
+            model,
+            duration,
+            takes,
+            random_seed,
+            seed,
+            steps,
+            guidance,
+            trim,
+            loop,
+        ]
         for trigger, api in (
             (generate_btn.click, {"api_name": "generate"}),
             (prompt.submit, {"api_visibility": "private"}),
@@ -488,7 +502,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             # never marks it.
             trigger(
                 on_generate,
-                [prompt, negative, model, duration, takes, random_seed, seed, steps, guidance, trim, loop],
+                generate_form,
                 [generate_status, generate_details, seed, *slot_outputs],
                 validator=check_generate,
                 # the raw values: every field is checked by check_generate, which names the field at
@@ -577,22 +591,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
         history.select(
             on_open,
             history,
-            [
-                generate_status,
-                generate_details,
-                prompt,
-                negative,
-                model,
-                duration,
-                takes,
-                random_seed,
-                seed,
-                steps,
-                guidance,
-                trim,
-                loop,
-                *slot_outputs,
-            ],
+            [generate_status, generate_details, *generate_form, *slot_outputs],
             api_name="open",
             **light,
         ).then(None, js=LOOP_PLAYERS_JS, api_visibility="private")

@@ -170,12 +170,17 @@ def _batch_until(
         preexec_fn=_default_sigint,
     )
     manifest = out / "lib" / "manifest.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if manifest.exists() and len(manifest.read_text().splitlines()) >= takes_done:
-            break
-        time.sleep(0.05)
+    _wait_for_takes(proc, manifest, takes_done, 120)
     return argv, out, manifest, proc
+
+
+def _wait_for_takes(proc: subprocess.Popen, manifest: Path, count: int, seconds: float) -> None:
+    """Until `count` takes are in the manifest, the process ends, or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= count:
+            return
+        time.sleep(0.05)
 
 
 def test_a_killed_run_loses_no_finished_take_and_resumes(tmp_path: Path, tiny_bundled_dir: Path) -> None:
@@ -247,11 +252,7 @@ def test_two_accelerate_processes_split_the_work_merge_one_manifest_and_stop_on_
         preexec_fn=_default_sigint,
     )
     manifest = out / "lib" / "manifest.jsonl"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and first.poll() is None:
-        if manifest.exists() and len(manifest.read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.05)
+    _wait_for_takes(first, manifest, 2, 180)
     os.killpg(first.pid, signal.SIGINT)
     _, stderr = first.communicate(timeout=120)
     said = [line for line in stderr.splitlines() if line.startswith("foleykit: interrupted")]

@@ -35,7 +35,7 @@ from foleykit.engine import (
     get_engine,
 )
 from foleykit.errors import BadInputError
-from foleykit.longform import SPLICE_FADE_SECONDS, continue_sound, inpaint_window
+from foleykit.longform import SPLICE_FADE_SECONDS, continue_sound, inpaint_window, to_model
 from foleykit.models import resolve_model
 from foleykit.request import SoundRequest
 
@@ -154,12 +154,6 @@ class Operation:
         return ["--to", f"{self.to:g}"]
 
 
-def _native(engine: Engine, audio: np.ndarray) -> np.ndarray:
-    """Delivery-rate audio at the model's own rate and channel count."""
-    info = engine.backend.info
-    return fit_channels(resample(audio, DELIVERY_SAMPLE_RATE, info.sample_rate), info.channels)
-
-
 def _varied_takes(
     engine: Engine,
     source: SourceAudio,
@@ -173,7 +167,9 @@ def _varied_takes(
     rate = engine.backend.info.sample_rate
     wanted = round(request.duration * DELIVERY_SAMPLE_RATE)
     audio = source.audio[:, :wanted]
-    native = _native(engine, np.pad(audio, ((0, 0), (0, wanted - audio.shape[1]))))
+    native = to_model(
+        engine.backend, np.pad(audio, ((0, 0), (0, wanted - audio.shape[1]))), DELIVERY_SAMPLE_RATE
+    )
     seeds = list(request.take_seeds())
     began = time.perf_counter()
     made = engine.backend.vary(

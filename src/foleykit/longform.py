@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from foleykit.audio.joins import equal_power, fit_channels, quietest_point, splice
+from foleykit.audio.joins import block_levels, equal_power, fit_channels, quietest_point, splice
 from foleykit.audio.post import resample
 from foleykit.backends import Backend
 
@@ -92,20 +92,10 @@ def count_windows(backend: type[Backend] | Backend, window: float, have: float, 
 
 
 # ------------------------------------------------------------------------------------------- levels
-def block_levels(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Level (dB RMS) of each whole LEVEL_BLOCK_SECONDS block."""
-    width = max(1, round(LEVEL_BLOCK_SECONDS * rate))
-    count = audio.shape[1] // width
-    if count == 0:
-        return np.array([10 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-12)])
-    blocks = audio[:, : count * width].reshape(audio.shape[0], count, width)
-    return 10 * np.log10(np.mean(np.square(blocks, dtype=np.float64), axis=(0, 2)) + 1e-12)
-
-
 def reference_level(audio: np.ndarray, rate: int) -> float:
     """A part's level as a listener hears it go on: the 75th percentile of its block levels (a faded end or
     the gaps between footsteps do not pull it down)."""
-    return float(np.percentile(block_levels(audio, rate), 75))
+    return float(np.percentile(block_levels(audio, rate, LEVEL_BLOCK_SECONDS), 75))
 
 
 def usable(part: np.ndarray, reference: float, rate: int) -> int:
@@ -114,7 +104,7 @@ def usable(part: np.ndarray, reference: float, rate: int) -> int:
     then silence; that silence is never kept as part of a bed."""
     if reference < SILENCE_DB:
         return part.shape[1]
-    quiet = block_levels(part, rate) < reference - GAP_DB
+    quiet = block_levels(part, rate, LEVEL_BLOCK_SECONDS) < reference - GAP_DB
     width = round(LEVEL_BLOCK_SECONDS * rate)
     for block in range(len(quiet) - 1):
         if quiet[block] and quiet[block + 1]:
@@ -151,6 +141,11 @@ def join_envelope(
 
 
 # ------------------------------------------------------------------------------------------- continuing
+def to_model(backend: Backend, audio: np.ndarray, rate: int) -> np.ndarray:
+    """`audio` at `rate` as the model takes it: its own rate and channel count."""
+    return fit_channels(resample(audio, rate, backend.info.sample_rate), backend.info.channels)
+
+
 def inpaint_window(
     backend: Backend,
     canvas: np.ndarray,
@@ -170,7 +165,7 @@ def inpaint_window(
     first = max(0.0, min(start - context, total - info.max_duration))
     last = min(total, first + info.max_duration)
     a, b = round(first * rate), round(last * rate)
-    window = fit_channels(resample(canvas[:, a:b], rate, info.sample_rate), info.channels)
+    window = to_model(backend, canvas[:, a:b], rate)
     made = backend.inpaint(
         window, (start - first, end - first), [prompt] * len(seeds), seeds, steps, guidance
     )
@@ -388,6 +383,7 @@ __all__ = [
     "inpaint_window",
     "reference_level",
     "render_long",
+    "to_model",
     "usable",
     "window_seed",
 ]

@@ -250,15 +250,22 @@ def check_loop_seam(audio: np.ndarray, rate: int) -> SeamReport:
     return check_seams(np.roll(audio, half, axis=1), rate, [half])
 
 
+def block_levels(audio: np.ndarray, rate: int, block: float) -> np.ndarray:
+    """Level (dB RMS, all channels) of each whole `block`-second block; of the whole, if shorter."""
+    width = max(1, round(block * rate))
+    count = audio.shape[1] // width
+    if count == 0:
+        return np.array([10 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-12)])
+    blocks = audio[:, : count * width].reshape(audio.shape[0], count, width)
+    return 10 * np.log10(np.mean(np.square(blocks, dtype=np.float64), axis=(0, 2)) + 1e-12)
+
+
 def level_range_db(audio: np.ndarray, rate: int, block: float = 1.0) -> tuple[float, float]:
     """(loudest − median, median − quietest) block RMS in dB, over `block`-second blocks: a bed whose
     level stays even has both small; a gap shows as a large second figure."""
-    width = round(block * rate)
-    count = audio.shape[1] // width
-    if count < 2:
+    levels = block_levels(audio, rate, block)
+    if len(levels) < 2:
         return 0.0, 0.0
-    blocks = audio[:, : count * width].reshape(audio.shape[0], count, width)
-    levels = 10 * np.log10(np.mean(np.square(blocks, dtype=np.float64), axis=(0, 2)) + 1e-12)
     median = float(np.median(levels))
     return float(levels.max()) - median, median - float(levels.min())
 
@@ -294,6 +301,7 @@ __all__ = [
     "SeamMeter",
     "SeamReport",
     "SeamScore",
+    "block_levels",
     "check_level",
     "check_loop_seam",
     "check_seams",

@@ -14,6 +14,7 @@ import numpy as np
 import soxr
 
 from foleykit.audio import DELIVERY_SAMPLE_RATE
+from foleykit.audio.joins import fold_loop
 from foleykit.errors import FoleykitError
 
 PEAK_CEILING_DBFS = -1.0
@@ -230,8 +231,6 @@ def to_delivery(
 
     A `loop` (the model was asked for `loop_overrun(duration)` more) has that overrun folded into its head
     (foleykit.audio.joins.fold_loop) and no fades: its last sample runs on into its first."""
-    from foleykit.audio.joins import fold_loop
-
     audio = np.asarray(audio, dtype=np.float32)
     if not np.isfinite(audio).all():
         raise FoleykitError("the model produced NaN/infinite samples; try --dtype fp32")

@@ -90,11 +90,15 @@ class StableAudioBackend(Backend):
         stock call bit for bit and a shorter crop starts from the same noise."""
         if not self.speedups.crop_window:
             return {}
+        noise = self.window_noise(generators)
+        return {"latents": noise[:, :, : self.window_frames(seconds)].to(self.device)}
+
+    def window_noise(self, generators: list[Any]) -> Any:
+        """The whole window's initial noise per seed, drawn as the stock pipeline's `randn_tensor` draws it."""
         import torch
 
         shape = (1, self.pipe.transformer.config.in_channels, self.pipe.transformer.config.sample_size)
-        noise = torch.cat([torch.randn(shape, generator=g, dtype=self.dtype) for g in generators])
-        return {"latents": noise[:, :, : self.window_frames(seconds)].to(self.device)}
+        return torch.cat([torch.randn(shape, generator=g, dtype=self.dtype) for g in generators])
 
     def from_source(
         self,
@@ -141,9 +145,9 @@ class StableAudioBackend(Backend):
         pipe.set_progress_bar_config(disable=True)
 
         generators = self.generators(seeds)
-        shape = (1, self.pipe.transformer.config.in_channels, self.pipe.transformer.config.sample_size)
-        noise = torch.cat([torch.randn(shape, generator=g, dtype=self.dtype) for g in generators])
-        noise = noise * (sigma / math.sqrt(sigma**2 + 1))  # the pipeline scales by sqrt(sigma² + 1)
+        noise = self.window_noise(generators) * (
+            sigma / math.sqrt(sigma**2 + 1)
+        )  # the pipeline scales by sqrt(sigma² + 1)
         source = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
         output = pipe(
             prompt=prompts,
