@@ -33,7 +33,15 @@ from foleykit import __version__
 from foleykit.cli import OneLineErrorParser
 from foleykit.errors import BadInputError, FoleykitError
 from foleykit.request import MAX_DURATION_SECONDS, MAX_STEPS
-from foleykit.studio import CUE_COLUMNS, GENERATE_FIELDS, MAX_UI_TAKES, RESULT_COLUMNS, Generation, Studio
+from foleykit.studio import (
+    CUE_COLUMNS,
+    CUE_FILE_TYPES,
+    GENERATE_FIELDS,
+    MAX_UI_TAKES,
+    RESULT_COLUMNS,
+    Generation,
+    Studio,
+)
 
 HERE = Path(__file__).resolve().parent
 LOG = logging.getLogger("foleykit.app")
@@ -295,6 +303,12 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                             0.5, 10, value=2, step=0.5, label="Cue duration (s)", elem_id="cue-duration"
                         )
                         spot_btn = gr.Button("Spot events", elem_id="spot-btn")
+                        cue_file = gr.File(
+                            file_types=list(CUE_FILE_TYPES),
+                            label="…or load cues: a cue sheet or your editor's markers "
+                            "(Resolve/Avid EDL, FCP 7/Premiere XML, OTIO, Premiere CSV, TIMECODE text)",
+                            elem_id="cue-file",
+                        )
                 cues = gr.Dataframe(
                     headers=list(CUE_COLUMNS),
                     datatype="str",  # text cells keep a blank a blank (a number cell turns it into 0)
@@ -319,7 +333,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 sync_table = gr.Dataframe(
                     headers=list(RESULT_COLUMNS), type="array", interactive=False, label="Placed cues"
                 )
-                bundle = gr.File(label="Export bundle (BWF, mix, OTIO/EDL/FCP XML/AAF, spotting list)")
+                bundle = gr.File(
+                    label="Export bundle (BWF, mix, OTIO/EDL/FCP XML/AAF, markers, spotting list)"
+                )
                 with gr.Accordion("Details (JSON)", open=False):
                     sync_details = gr.JSON()
 
@@ -632,6 +648,19 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             )
             return [rows, message]
 
+        @friendly
+        def on_cue_file(video: str | None, sheet: str | None, start_tc: str) -> list[Any]:
+            if not sheet:
+                return [gr.skip(), gr.skip()]
+            if not video:
+                raise gr.Error(
+                    "Upload the video first: markers are placed by its timecode.", print_exception=False
+                )
+            rows = studio.cues_from_file(
+                _upload(video, "video"), _upload(sheet, "cue file"), start_tc=start_tc
+            )
+            return [rows, f"Loaded {len(rows)} cue(s) from {Path(sheet).name}. Check the prompts, then sync."]
+
         def check_video(video: str | None, start_tc: str, *rest: Any) -> list[Any]:
             errors = studio.video_form_errors(video, start_tc)
             return _checked(errors, ["video", "start_tc"]) + [gr.validate(True, "")] * len(rest)
@@ -702,6 +731,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             validator=check_video,
             show_progress_on=[sync_status],
             **heavy,
+        )
+        cue_file.upload(
+            on_cue_file, [video, cue_file, start_tc], [cues, sync_status], api_name="load_cues", **light
         )
         add_cue_btn.click(
             on_add_cue, [cues, video, start_tc, cue_prompt, cue_duration], cues, api_name="add_cue", **light

@@ -4,7 +4,7 @@
    with a known transient (a click after 0–200 ms of room tone or silence, then a 50 ms noise ring). After
    placement and rendering, the true transient sample in the mix is compared with the mark: target ≤ 1 ms
    (48 samples) for every cue. The mix re-measurement that `sync` reports is checked too.
-2. Speed: 500 audio cues on a 10-minute 25 fps programme through `foleykit.framesync.api.sync` (cue sheet
+2. Speed: 500 audio cues on a 10-minute 25 fps programme through `foleykit.syncing.sync` (cue sheet
    parsing, reading and resampling the files, placement, the mix, re-measurement, every export: BWF mix and
    cue files, OTIO, EDLs, FCP XML, AAF, spotting list; no video, so no preview), with and without the
    AAF. Target ≤ 10 s on 2 cores.
@@ -68,7 +68,7 @@ def accuracy(rate: Fraction, cues: int, seed: int) -> dict:
 
 
 def speed(cues: int, seed: int, aaf: bool = True) -> dict:
-    from foleykit.framesync.api import sync
+    from foleykit.syncing import sync
 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:

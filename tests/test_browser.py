@@ -248,6 +248,19 @@ def test_upload_a_video_spot_it_and_sync_sounds_to_it(page, tmp_path: Path) -> N
     _field(page, "start-tc").press("Enter")
     _wait_text(page, "#start-tc", "Start timecode:", timeout=20_000)
     _field(page, "start-tc").fill("")
+    markers = tmp_path / "Timeline 1.edl"  # Resolve's "Timeline Markers to EDL"
+    markers.write_text(
+        "TITLE: Timeline 1\nFCM: NON-DROP FRAME\n\n"
+        "001  001      V     C        01:00:01:05 01:00:01:06 01:00:01:05 01:00:01:06  \n"
+        " |C:ResolveColorBlue |M:a door slams |D:1\n\n"
+        "002  001      V     C        01:00:02:00 01:00:02:01 01:00:02:00 01:00:02:01  \n"
+        "glass breaks |C:ResolveColorRed |M:Marker 2 |D:1\n"
+    )
+    page.set_input_files("#cue-file input[type=file]", str(markers))
+    _wait_text(page, "#sync-status", "Loaded 2 cue(s)")
+    table = page.inner_text("#cues")
+    assert "a door slams" in table and "glass breaks" in table and "01:00:02:00" in table
+    _shot(page, "markers-loaded")
     page.get_by_label("Prompt for spotted cues").fill("a wooden block hits the floor")
     page.click("#spot-btn")
     _wait_text(page, "#sync-status", "Spotted")

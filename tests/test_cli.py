@@ -136,20 +136,26 @@ def test_progress_in_a_log_is_plain_lines(tiny_bundled_dir: Path, tmp_path: Path
     assert run.stdout.splitlines() == [str(tmp_path / f"rain_t{k}_s{seed + k - 1}.wav") for k in (1, 2, 3)]
 
 
-def test_existing_output_needs_force_and_is_left_untouched(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_existing_output_needs_force_and_is_left_untouched(
+    tiny_bundled_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from foleykit.cli import main
+
     made = foleykit.generate(
         "door knock", model=str(tiny_bundled_dir), duration=0.5, seed=9, steps=2, out_dir=tmp_path
     ).files[0]
     before = made.path.read_bytes()
     args = ["generate", "door knock", "--model", str(tiny_bundled_dir), "--duration", "0.5", "--seed", "9"]
     args += ["--steps", "3", "--out", str(tmp_path), "--takes", "2"]
-    run = foleykit_cli(*args)
-    assert_one_line_error(run, "door_knock_t1_s9.wav exists; pass --force")
+    # in this process (the CLI's entry point; the tiny model loads once for the suite)
+    assert main(args) == 2
+    refused = capsys.readouterr()
+    assert refused.out == "" and len(refused.err.strip().splitlines()) == 1
+    assert "door_knock_t1_s9.wav exists; pass --force" in refused.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["door_knock_t1_s9.json", "door_knock_t1_s9.wav"]
     assert made.path.read_bytes() == before, "nothing was generated, nothing overwritten"
 
-    forced = foleykit_cli(*args, "--force")
-    assert forced.returncode == 0, forced.stderr
+    assert main([*args, "--force"]) == 0
     assert made.path.read_bytes() != before, "--force regenerated it (with 3 steps instead of 2)"
     assert (tmp_path / "door_knock_t2_s10.wav").is_file()
     assert '"steps": 3' in made.sidecar.read_text()

@@ -17,7 +17,8 @@ from foleykit.evaluation.classifier import (
     real_clips,
     train_classifier,
 )
-from foleykit.evaluation.evaluate import frechet_distance, read_prompt_file, two_sample_accuracy
+from foleykit.evaluation.distances import frechet_distance, two_sample_accuracy
+from foleykit.evaluation.evaluate import read_prompt_file
 from foleykit.synth import CLASSES
 
 QUICK = ["--classifier-clips", "2", "--classifier-epochs", "1"]

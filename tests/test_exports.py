@@ -23,8 +23,9 @@ import wavinfo
 from foleykit.audio.bwf import BextInfo, write_bwf
 from foleykit.errors import BadInputError, OutputExistsError
 from foleykit.exports.preview import write_preview
-from foleykit.exports.timeline import build_timeline, write_timelines
+from foleykit.exports.writer import write_timelines
 from foleykit.framesync.cues import Cue
+from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, place
 from foleykit.framesync.timecode import SAMPLE_RATE, Timecode, frame_to_sample, sample_to_frame
 from foleykit.framesync.video import Programme, probe_video
@@ -137,8 +138,7 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     if frames > 1800:
         marks.append(1795)
     placed, files = place_cues(programme, marks, out)
-    timeline = build_timeline(placed, programme, files)
-    result = write_timelines(timeline, out, force=False)
+    result = write_timelines(PlacedProgramme.of(placed, programme, files), out, force=False)
     return Written(programme, placed, files, out, result)
 
 
@@ -352,7 +352,7 @@ def test_aaf_clip_positions_and_timecode(written: Written) -> None:
 def test_timelines_refuse_to_overwrite_without_force(tmp_path: Path) -> None:
     programme = Programme(rate=Fraction(25), frame_count=100, start_frame=90000)
     placed, files = place_cues(programme, [10, 12, 50], tmp_path)
-    timeline = build_timeline(placed, programme, files)
+    timeline = PlacedProgramme.of(placed, programme, files)
     first = write_timelines(timeline, tmp_path)
     before = (tmp_path / "timeline.edl").read_text()
     with pytest.raises(OutputExistsError):
@@ -367,7 +367,7 @@ def test_timelines_refuse_to_overwrite_without_force(tmp_path: Path) -> None:
 def test_aaf_is_skipped_with_its_reason_when_the_adapter_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import foleykit.exports.timeline as module
+    import foleykit.exports.aaf as module
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise otio.exceptions.NotSupportedError("no AAF for this one")
@@ -375,22 +375,22 @@ def test_aaf_is_skipped_with_its_reason_when_the_adapter_fails(
     monkeypatch.setattr(module.otio.adapters, "write_to_file", refuse)
     programme = Programme(rate=Fraction(25), frame_count=50)
     placed, files = place_cues(programme, [10], tmp_path)
-    result = write_timelines(build_timeline(placed, programme, files), tmp_path)
+    result = write_timelines(PlacedProgramme.of(placed, programme, files), tmp_path)
     assert result["aaf"] is None and "no AAF for this one" in result["aaf_skipped"]
     assert not (tmp_path / "timeline.aaf").exists() and not list(tmp_path.glob(".*.tmp"))
     assert (tmp_path / "timeline.xml").is_file() and (tmp_path / "timeline.edl").is_file()
 
 
-def test_build_timeline_needs_lanes_and_files(tmp_path: Path) -> None:
+def test_the_model_needs_lanes_and_files(tmp_path: Path) -> None:
     programme = Programme(rate=Fraction(24), frame_count=100)
     placed, files = place_cues(programme, [10, 12], tmp_path)
     unassigned = [
         place(CueSound(p.cue, burst(1000)), programme) for p in placed
     ]  # all on lane 0, overlapping
     with pytest.raises(ValueError, match="overlaps"):
-        build_timeline(unassigned, programme, files)
+        PlacedProgramme.of(unassigned, programme, files)
     with pytest.raises(ValueError, match="no cue file"):
-        build_timeline(placed, programme, {})
+        PlacedProgramme.of(placed, programme, {})
 
 
 # -- preview.mp4 ----------------------------------------------------------------------------------------

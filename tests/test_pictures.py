@@ -63,7 +63,7 @@ def test_a_low_tone_sits_low_and_a_high_tone_high(tmp_path: Path) -> None:
 def test_sync_plot_has_a_panel_per_cue_and_names_that_fit(
     tmp_path: Path, cues: int, grid: tuple[int, int]
 ) -> None:
-    from foleykit.exports.sync_plot import PANEL_H, PANEL_W, _fit, write_sync_plot
+    from foleykit.exports.sync_plot import PANEL_H, PANEL_W, _fit, draw_panels
     from foleykit.framesync.cues import Cue
     from foleykit.framesync.placement import CueSound, place, render_mix
     from foleykit.framesync.video import programme_from_rate
@@ -83,9 +83,8 @@ def test_sync_plot_has_a_panel_per_cue_and_names_that_fit(
         )
         placed.append(place(CueSound(cue, audio, {"audio": "x.wav"}), programme))
     mix = render_mix(placed, programme)
-    path = write_sync_plot(tmp_path / "sync.png", mix, placed, [3] * cues, programme)
-    with Image.open(path) as image:
-        assert image.size == (grid[0] * PANEL_W, grid[1] * PANEL_H)  # at most one empty slot per row
+    image = draw_panels(mix, placed, [3] * cues, programme)
+    assert image.size == (grid[0] * PANEL_W, grid[1] * PANEL_H)  # at most one empty slot per row
     font = pytest.importorskip("PIL.ImageFont").load_default(size=11)
     fitted = _fit("1  00:00:01:00  transient +0.06 ms glass_shatter_on_a_very_long_name" * 2, font, 200)
     assert fitted.endswith("…") and font.getlength(fitted) <= 200

@@ -19,7 +19,8 @@ import pytest
 from videos import RATES, SyntheticVideo, event_reel, still_scene
 
 from foleykit.errors import BadInputError, OutputExistsError
-from foleykit.framesync.spot import KINDS, SpotResult, spot_events, write_spot_sheet
+from foleykit.exports.spots import write_spot_sheet
+from foleykit.framesync.spot import KINDS, SpotResult, spot_events
 
 RATE_IDS = ["24", "25", "29.97"]
 

@@ -251,3 +251,17 @@ def test_a_server_serves_only_the_models_it_names(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="'stable-audio' is not served here"):
         studio.batch(prompts)
     assert not (tmp_path / "ui" / "batch").exists() or not any((tmp_path / "ui" / "batch").iterdir())
+
+
+def test_editor_markers_fill_the_cue_table(studio: Studio, tmp_path: Path) -> None:
+    """The Sync tab's upload: an editor's markers become cue-table rows on the video's frames."""
+    video = event_reel(tmp_path / "reel.mp4", Fraction(25), seed=1, start_tc="01:00:00:00")
+    (tmp_path / "spots.txt").write_text("01:00:01:05 a door slams\n01:00:00:10\tglass breaks\n")
+    rows = studio.cues_from_file(video.path, tmp_path / "spots.txt")
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (10, "01:00:00:10", "glass breaks"),
+        (30, "01:00:01:05", "a door slams"),
+    ]
+    (tmp_path / "late.txt").write_text("02:00:00:00 thunder\n")
+    with pytest.raises(BadInputError, match=r"late\.txt, line 1: .*after the programme end"):
+        studio.cues_from_file(video.path, tmp_path / "late.txt")

@@ -163,10 +163,15 @@ def _build_parser() -> argparse.ArgumentParser:
     bat.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     bat.set_defaults(run=_run_batch)
 
-    spot = commands.add_parser("spot", help="find visual events in a video and write a cue sheet for sync")
+    spot = commands.add_parser(
+        "spot", help="find visual events in a video: a cue sheet for sync, or markers for the editor"
+    )
     spot.add_argument("video", type=Path, help="the picture (any format FFmpeg reads)")
     spot.add_argument(
-        "--out", type=Path, default=None, help="cue sheet to write (default outputs/<video>_cues.csv)"
+        "--out",
+        type=Path,
+        default=None,
+        help="cue sheet (.csv, default outputs/<video>_cues.csv) or editor markers (.edl, .otio, .xml, .txt)",
     )
     spot.add_argument(
         "--sensitivity", type=float, default=0.5, help="0–1: higher finds more (and weaker) events"
@@ -184,7 +189,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     syn = commands.add_parser("sync", help="place sounds on their frames and export for editors")
     syn.add_argument("video", type=Path, nargs="?", default=None, help="the picture (or --fps and --length)")
-    syn.add_argument("--cues", type=Path, required=True, help="cue sheet, .csv or .toml")
+    syn.add_argument(
+        "--cues",
+        type=Path,
+        required=True,
+        help="cue sheet (.csv, .toml) or editor markers (.edl, .xml, .otio, .otioz, .txt, Premiere's .csv)",
+    )
     syn.add_argument("--fps", default=None, help="frame rate without a video: 24, 25, 24000/1001, 29.97 …")
     syn.add_argument(
         "--length", type=float, default=None, metavar="S", help="programme length without a video"
@@ -452,12 +462,17 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 def _run_spot(args: argparse.Namespace) -> int:
     from foleykit.audio.io import ensure_writable_dir
-    from foleykit.framesync.spot import spot_events, write_spot_sheet
+    from foleykit.exports.spots import check_suffix, write_spot_sheet
+    from foleykit.framesync.video import probe_video
 
     out = args.out or Path("outputs") / f"{args.video.stem}_cues.csv"
+    check_suffix(out)
     if out.exists() and not args.force:
         raise BadInputError(f"{out} exists; pass --force to overwrite it")
     ensure_writable_dir(out.parent)  # before minutes of analysis, not after
+    probe_video(args.video, args.start_tc)  # a bad video is refused before the detectors (scipy) load
+    from foleykit.framesync.spot import spot_events
+
     result = spot_events(
         args.video,
         sensitivity=args.sensitivity,
@@ -479,7 +494,7 @@ def _run_spot(args: argparse.Namespace) -> int:
 
 
 def _run_sync(args: argparse.Namespace) -> int:
-    from foleykit.framesync.api import sync
+    from foleykit.syncing import sync
 
     result = sync(
         args.cues,

@@ -47,6 +47,7 @@ GENERATE_FIELDS = (
 CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
 RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
 PROMPT_SUFFIXES = (".toml", ".csv", ".jsonl")
+CUE_FILE_TYPES = (".csv", ".toml", ".edl", ".xml", ".otio", ".otioz", ".txt")  # cue sheets and editor markers
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_-]{0,24}-[0-9a-f]{4}$")
 _STORED = {".wav", ".mp4", ".mov", ".png", ".zip"}  # already dense: zip stores them, deflates the rest
 
@@ -734,6 +735,27 @@ class Studio:
             for event in result.events
         ]
 
+    def cues_from_file(
+        self, video: str | Path, sheet: str | Path, *, start_tc: str | None = None
+    ) -> list[list[Any]]:
+        """A cue sheet or an editor's marker file as cue-table rows (CUE_COLUMNS), marks on `video`'s frames."""
+        from foleykit.framesync.cues import load_cue_sheet
+        from foleykit.framesync.video import probe_video
+
+        programme = probe_video(video, start_tc=start_tc or None)
+        loaded = load_cue_sheet(sheet, programme)
+        rows = []
+        for cue in loaded.cues:
+            if cue.prompt is None:
+                raise BadInputError(
+                    f"{Path(sheet).name}, {cue.where}: names a sound file; the cue table takes prompts "
+                    "(place sound files with `foleykit sync`)"
+                )
+            seed = "" if cue.seed is None else cue.seed
+            timecode = programme.timecode_of(cue.mark_frame)
+            rows.append([cue.mark_frame, timecode, cue.prompt, cue.duration, cue.sync, cue.name, seed])
+        return rows
+
     def add_cue(
         self,
         rows: Sequence[Sequence[Any]],
@@ -778,7 +800,7 @@ class Studio:
 
         `trim` (on by default here, unlike `foleykit sync`): cue files start just before their hit.
         """
-        from foleykit.framesync.api import sync
+        from foleykit.syncing import sync
 
         if not video:
             raise BadInputError("upload a video first")

@@ -10,6 +10,7 @@ RF64 and are refused.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,6 +146,21 @@ def write_bwf(
 ) -> Path:
     """Write `audio` (channels, samples) as a 24-bit BWF with `bext` (and `info` as LIST/INFO, and with
     `loop` a cue point and a smpl loop over the whole file) before `data`, atomically."""
+    writer = bwf_writer(audio, sample_rate, bext, info=info, loop=loop, name=str(path))
+    return write_atomic(Path(path), writer, force=force)
+
+
+def bwf_writer(
+    audio: np.ndarray,
+    sample_rate: int,
+    bext: BextInfo,
+    *,
+    info: dict[str, str] | None = None,
+    loop: bool = False,
+    name: str = "the file",
+) -> Callable[[Path], None]:
+    """A function that writes `write_bwf`'s file to the path it is given (not atomically: the caller
+    commits it). Sizes are checked here, before anything is written."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None]
@@ -160,10 +176,10 @@ def write_bwf(
         head += loop_chunks(audio.shape[1], sample_rate)
     riff_size = len(head) + 8 + data_bytes + (data_bytes % 2)
     if riff_size > MAX_RIFF_BYTES:
-        raise ValueError(f"{path}: {riff_size} bytes is over the 4 GiB WAV limit (RF64 is not supported)")
+        raise ValueError(f"{name}: {riff_size} bytes is over the 4 GiB WAV limit (RF64 is not supported)")
 
     def writer(tmp: Path) -> None:
-        with tmp.open("wb") as fh:
+        with Path(tmp).open("wb") as fh:
             fh.write(b"RIFF" + struct.pack("<I", riff_size) + head)
             fh.write(b"data" + struct.pack("<I", data_bytes))
             step = max(1, (8 << 20) // block_align)  # 8 MB at a time: a 10-minute mix needs no big copy
@@ -172,4 +188,4 @@ def write_bwf(
             if data_bytes % 2:
                 fh.write(b"\0")
 
-    return write_atomic(Path(path), writer, force=force)
+    return writer

@@ -20,8 +20,8 @@ from foleykit.audio import pictures
 from foleykit.audio.io import write_atomic
 
 if TYPE_CHECKING:
+    from foleykit.batch.jobs import TakeJob
     from foleykit.batch.prompt_file import PromptFile
-    from foleykit.batch.runner import TakeJob
 
 SPECTRO_W, SPECTRO_H = 360, 90
 

@@ -30,37 +30,13 @@ from typing import Any
 from foleykit.audio.io import ensure_writable_dir, write_atomic
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE
 from foleykit.backends.base import Speedups
-from foleykit.batch.prompt_file import BatchSound, PromptFile, load_prompt_file
+from foleykit.batch.jobs import TakeJob
+from foleykit.batch.prompt_file import PromptFile, load_prompt_file
 from foleykit.errors import BadInputError
 
 MANIFEST = "manifest.jsonl"
 REPORT = "report.html"
 RUNS = "runs.jsonl"
-
-
-@dataclass(frozen=True)
-class TakeJob:
-    sound: BatchSound
-    take: int
-    seed: int
-    wav: Path
-
-    @property
-    def sidecar(self) -> Path:
-        return self.wav.with_suffix(".json")
-
-    @property
-    def group(self) -> tuple[str, float, int | None, float | None, tuple[bool, bool] | str]:
-        """Takes that can share a pipeline call: same model, length, steps, guidance, trim and loop; a sound
-        made from a file shares its calls with no other sound."""
-        r = self.sound.request
-        return (
-            r.model,
-            r.duration,
-            r.steps,
-            r.guidance,
-            (r.trim, r.loop) if self.sound.source is None else self.sound.folder,
-        )
 
 
 @dataclass

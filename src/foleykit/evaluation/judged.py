@@ -106,7 +106,7 @@ def real_reference(corpus_dir: str | Path, judge: Any, rate: int) -> RealReferen
 
 def frechet_reduced(a: np.ndarray, b: np.ndarray, basis_rows: np.ndarray, dims: int = FRECHET_DIMS) -> float:
     """Fréchet distance between two embedding sets on the `dims` main axes of `basis_rows`."""
-    from foleykit.evaluation.evaluate import frechet_distance
+    from foleykit.evaluation.distances import frechet_distance
 
     centre = basis_rows.mean(axis=0)
     _, _, axes = np.linalg.svd(basis_rows - centre, full_matrices=False)

@@ -31,6 +31,7 @@ import numpy as np
 
 from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
+from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme
 
@@ -65,23 +66,14 @@ def _audio_frames(mix: np.ndarray) -> Iterator[Any]:
         yield frame
 
 
-def write_preview(
-    video: Path, mix: np.ndarray, programme: Programme, path: Path, *, force: bool = False
-) -> Path:
-    """Write `path` (MP4; `.mov` for codecs MP4 cannot hold): `video`'s picture copied, `mix` as AAC.
-
-    `mix` is float32 (channels, samples) at 48 kHz, mono or stereo, sample 0 at the video's first frame
-    (`render_mix`'s output). Returns the path written. Without `force` an existing file raises
-    OutputExistsError.
-    """
+def target(programme: Programme, path: Path) -> Path:
+    """Where the preview goes: `path` (MP4), or `.mov` beside it for codecs MP4 cannot hold; a codec
+    neither holds, or a file that is no video, is refused (BadInputError) before any work."""
     import av
 
-    mix = np.asarray(mix, dtype=np.float32)
-    if mix.ndim == 1:
-        mix = mix[None]
-    if mix.ndim != 2 or mix.shape[0] not in LAYOUTS:
-        raise ValueError(f"the mix must be (channels, samples) with 1 or 2 channels, got shape {mix.shape}")
-    video, path = Path(video), Path(path)
+    if programme.video is None:
+        raise ValueError("a programme without picture has no preview")
+    video = Path(programme.video)
     try:
         with av.open(str(video)) as source:
             if not source.streams.video:
@@ -91,9 +83,38 @@ def write_preview(
         raise BadInputError(
             f"{video} is not a readable video ({err.strerror or type(err).__name__})"
         ) from None
-    target, fmt = _container_for(codec, path)
+    return _container_for(codec, Path(path))[0]
 
-    def writer(tmp: Path) -> None:
+
+def write_to_file(model: PlacedProgramme, path: Path) -> None:
+    """The preview of the model's mix against its picture, written to `path` (from `target`)."""
+    assert model.programme.video is not None
+    _mux(Path(model.programme.video), model.mix, model.programme, Path(path))
+
+
+def write_preview(
+    video: Path, mix: np.ndarray, programme: Programme, path: Path, *, force: bool = False
+) -> Path:
+    """Write the preview of any `mix` (float32 (channels, samples) at 48 kHz, mono or stereo, sample 0 at
+    the video's first frame) against `video`, atomically. Returns the path written (`target`'s)."""
+    from dataclasses import replace
+
+    picture = replace(programme, video=Path(video))
+    chosen = target(picture, Path(path))
+    return write_atomic(chosen, lambda tmp: _mux(Path(video), mix, picture, tmp), force=force)
+
+
+def _mux(video: Path, mix: np.ndarray, programme: Programme, tmp: Path) -> None:
+    """`video`'s picture copied, `mix` as AAC, into `tmp` (its container from `target`'s suffix)."""
+    import av
+
+    mix = np.asarray(mix, dtype=np.float32)
+    if mix.ndim == 1:
+        mix = mix[None]
+    if mix.ndim != 2 or mix.shape[0] not in LAYOUTS:
+        raise ValueError(f"the mix must be (channels, samples) with 1 or 2 channels, got shape {mix.shape}")
+    fmt = "mov" if Path(tmp).name.removesuffix(".tmp").endswith(".mov") else "mp4"  # target()'s choice
+    try:
         with av.open(str(video)) as source, av.open(str(tmp), "w", format=fmt) as output:
             in_video = source.streams.video[0]
             out_video = output.add_stream_from_template(in_video)
@@ -128,13 +149,10 @@ def write_preview(
                 output.mux(packet)
             audio_until(float("inf"))
             output.mux(out_audio.encode(None))
-
-    try:
-        return write_atomic(target, writer, force=force)
     except av.error.FFmpegError as err:
         raise BadInputError(
-            f"cannot write the preview {target} from {video} ({err.strerror or type(err).__name__})"
+            f"cannot write the preview from {video} ({err.strerror or type(err).__name__})"
         ) from None
 
 
-__all__ = ["write_preview"]
+__all__ = ["target", "write_preview", "write_to_file"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from foleykit.audio.io import write_atomic
+from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.placement import PlacedCue
 from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme
@@ -40,16 +41,21 @@ def _fit(text: str, font: object, width: int) -> str:
     return text + "…"
 
 
-def write_sync_plot(
-    path: Path,
+def write_to_file(model: PlacedProgramme, path: Path, *, tolerance: int = 48) -> None:
+    """sync.png: a panel per cue (the first MAX_PANELS), the mix around its mark and where its hit is."""
+    draw_panels(model.mix, model.cues, model.errors, model.programme, tolerance=tolerance).save(
+        path, format="PNG"
+    )
+
+
+def draw_panels(
     mix: np.ndarray,
     placed: Sequence[PlacedCue],
     errors: Sequence[int | None],
     programme: Programme,
     *,
-    force: bool = False,
     tolerance: int = 48,
-) -> Path:
+) -> Any:
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=11)
@@ -99,8 +105,4 @@ def write_sync_plot(
         draw.text((x0 + 2, y0 + 3), _fit(first, font, plot_w - 4), fill=TEXT if ok else BAD, font=font)
         draw.text((x0 + 2, y0 + 16), _fit(item.cue.name, font, plot_w - 4), fill=AXIS, font=font)
         draw.rectangle([x0 - 4, y0, x0 - 4 + PANEL_W - 1, y0 + PANEL_H - 1], outline=FRAME)
-
-    def writer(tmp: Path) -> None:
-        image.save(tmp, format="PNG")
-
-    return write_atomic(path, writer, force=force)
+    return image

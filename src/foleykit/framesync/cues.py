@@ -64,7 +64,9 @@ def _read_rows(path: Path) -> Rows:
         document = toml_document(path, text, "cue sheet", {"cue"}, "cues are [[cue]] tables")
         return table_array(path, document, "cue", "cue sheet", "cue ")
     if path.suffix.lower() != ".csv":
-        raise BadInputError(f"cue sheet {path} must be .csv or .toml")
+        raise BadInputError(
+            f"cue sheet {path} must be .csv or .toml, or editor markers (.edl, .xml, .otio, .otioz, .txt)"
+        )
     return csv_rows(path, text, "cue sheet", KNOWN_KEYS, comments=True)
 
 
@@ -177,10 +179,37 @@ def _cue(number: int, where: str, row: dict[str, Any], programme: Programme, bas
     return Cue(number=number, where=where, mark_frame=frame, mark_sample=sample, name=name, **fields)
 
 
+def _marker_rows(path: Path, programme: Programme) -> Rows:
+    """An editor's markers as cue rows: each marker's text (its name, else its comment) is the prompt, or
+    `audio: FILE` a sound file; the marker's frame is the mark."""
+    from foleykit.markers import read_markers, sound_text
+
+    rows: Rows = []
+    for where, marker in read_markers(path, programme):
+        text = sound_text(marker.name, marker.comment)
+        shown = programme.timecode_of(marker.frame)
+        if not text:
+            raise BadInputError(
+                f"{path}, {where}: the marker at {shown} has no text: name it with the sound to make "
+                "(or `audio: FILE`)"
+            )
+        row: dict[str, Any] = {"frame": marker.frame, "name": text}
+        if text.lower().startswith("audio:"):
+            row["audio"] = text[len("audio:") :].strip()
+            row["name"] = Path(row["audio"]).stem or text
+        else:
+            row["prompt"] = text
+        rows.append((f"{where} ({shown})", row))
+    return rows
+
+
 def load_cue_sheet(path: str | Path, programme: Programme) -> CueSheet:
-    """Parse and validate every row against the programme; the first bad row raises a one-line error."""
+    """Parse and validate every row (or editor marker) against the programme; the first bad one raises a
+    one-line error naming it."""
+    from foleykit.markers import is_marker_file
+
     path = Path(path)
-    rows = _read_rows(path)
+    rows = _marker_rows(path, programme) if is_marker_file(path) else _read_rows(path)
     if not rows:
         raise BadInputError(f"cue sheet {path} has no cues")
     cues = []

@@ -51,8 +51,6 @@ appearance is not a motion start, their exit not an impact).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -63,13 +61,11 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
 from foleykit.framesync.video import Programme, probe_video
 
 KINDS = ("impact", "motion_start", "cut", "flash")
 ANALYSIS_WIDTH = 160  # px: enough to see a hand or a ball, small enough that analysis costs nothing
-SHEET_COLUMNS = ("frame", "timecode", "seconds", "kind", "strength", "prompt")
 
 # Detector constants, on the 0..255 grey scale of the analysis picture and in analysis pixels.
 _NOISE_FLOOR = 6.0  # a pixel "changed" if its difference exceeds this and 4.5 x the frame's noise
@@ -729,31 +725,11 @@ def spot_events(
     )
 
 
-def spot_sheet_text(result: SpotResult, prompt: str = "") -> str:
-    """The cue sheet as CSV text (DESIGN §4): frame, timecode and seconds name the same frame."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SHEET_COLUMNS)
-    for event in result.events:
-        timecode = result.programme.timecode_of(event.frame)
-        seconds = result.seconds_of(event.frame)
-        writer.writerow([event.frame, timecode, seconds, event.kind, f"{event.strength:.3f}", prompt])
-    return buffer.getvalue()
-
-
-def write_spot_sheet(result: SpotResult, path: Path, *, force: bool = False, prompt: str = "") -> Path:
-    """Write the cue sheet atomically; an existing file is kept unless `force` (OutputExistsError)."""
-    text = spot_sheet_text(result, prompt)
-    return write_atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
-
-
 __all__ = [
     "KINDS",
     "SpotResult",
     "SpottedEvent",
     "analysis_size",
     "spot_events",
-    "spot_sheet_text",
     "strength_threshold",
-    "write_spot_sheet",
 ]

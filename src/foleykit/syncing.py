@@ -1,14 +1,13 @@
-"""`foleykit.sync(...)`: cue sheet + programme → sounds on their frames, a mix and the editor's exports.
+"""`foleykit.sync(...)`: cue sheet or editor markers + programme → sounds on their frames, exported.
 
-Order of work (nothing is generated until everything that can be checked has been): programme → whole
-cue sheet → audio files readable → models resolvable → outputs free (or `force`) → generate → place →
-mix → re-measure every transient in the mix → write files.
+The sync stage's orchestrator, as `engine.py` is generation's. Order of work (nothing is generated until
+everything that can be checked has been): programme → whole cue sheet → audio files readable → models
+resolvable → outputs free (or `force`) → generate → place → the one model (`PlacedProgramme`: mix and
+re-measured transients) → every export (`exports.writer`) → sync.json.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,48 +17,44 @@ from typing import Any
 import numpy as np
 
 from foleykit import __version__
-from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
+from foleykit.audio.io import ensure_writable_dir, write_json
 from foleykit.audio.post import resample
-from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.errors import BadInputError
 from foleykit.framesync.cues import Cue, CueSheet, load_cue_sheet
-from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, measure_errors, place, render_mix
-from foleykit.framesync.timecode import SAMPLE_RATE, rate_label
+from foleykit.framesync.placed import PlacedProgramme
+from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, place
+from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme, probe_video, programme_from_rate
 
 MAX_WAV_DATA_BYTES = 2**32 - 4096  # RIFF sizes are 32-bit; headers and bext need the rest
 MAX_ERROR_SAMPLES = 48  # 1 ms: the placement target (DESIGN §3)
-SPOTTING_COLUMNS = (
-    "cue",
-    "name",
-    "mark_frame",
-    "mark_timecode",
-    "mark_sample",
-    "file",
-    "file_start_timecode",
-    "transient_offset_samples",
-    "prompt",
-    "seed",
-    "model",
-    "audio",
-    "track",
-    "sync",
-    "measured_error_samples",
-)
 
 
 @dataclass
 class SyncResult:
-    programme: Programme
-    cues: list[PlacedCue]
-    errors: list[int | None]  # re-measured transient − mark, samples, per cue
+    """What `sync` made: the one model (`placed`), the files written and how long each step took."""
+
+    placed: PlacedProgramme
     files: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def programme(self) -> Programme:
+        return self.placed.programme
+
+    @property
+    def cues(self) -> tuple[PlacedCue, ...]:
+        return self.placed.cues
+
+    @property
+    def errors(self) -> tuple[int | None, ...]:
+        """Re-measured transient − mark, samples, per cue (None for `sync = start` cues)."""
+        return self.placed.errors
+
+    @property
     def max_error_ms(self) -> float | None:
-        measured = [abs(e) for e in self.errors if e is not None]
-        return 1000 * max(measured) / SAMPLE_RATE if measured else None
+        return self.placed.max_error_ms
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,20 +68,18 @@ class SyncResult:
                     "mark_sample": p.cue.mark_sample,
                     "sync": p.cue.sync,
                     "track": p.lane + 1,
-                    "file": str(self.files["cues"][i]),
+                    "file": str(path),
                     "file_start_sample": p.file_start_sample,
                     "transient_offset_samples": p.cue.mark_sample - p.file_start_sample,
                     "transient_rise_samples": p.transient.rise_samples,
                     "soft_attack": p.transient.soft,
-                    "measured_error_samples": self.errors[i],
-                    "measured_error_ms": None
-                    if self.errors[i] is None
-                    else 1000 * self.errors[i] / SAMPLE_RATE,
+                    "measured_error_samples": error,
+                    "measured_error_ms": None if error is None else 1000 * error / SAMPLE_RATE,
                     "source": p.source,
                 }
-                for i, p in enumerate(self.cues)
+                for p, path, error in zip(self.cues, self.placed.cue_files, self.errors, strict=True)
             ],
-            "tracks": 1 + max((p.lane for p in self.cues), default=0),
+            "tracks": self.placed.lanes,
             "max_error_ms": self.max_error_ms,
             "files": {k: ([str(x) for x in v] if isinstance(v, list) else v) for k, v in self.files.items()},
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -167,39 +160,6 @@ def _check_sources(sheet: CueSheet, default_model: str) -> dict[str, Any]:
     return sources
 
 
-def _preview_target(programme: Programme, out: Path) -> Path:
-    """preview.mp4, or .mov for codecs MP4 cannot hold; a codec neither holds is refused before any work."""
-    import av
-
-    from foleykit.exports.preview import _container_for
-
-    assert programme.video is not None
-    with av.open(str(programme.video)) as container:
-        codec = container.streams.video[0].codec_context.name
-    return _container_for(codec, out / "preview.mp4")[0]
-
-
-def _taken(path: Path) -> bool:
-    return any(path.iterdir()) if path.is_dir() else path.exists()
-
-
-def _planned(out: Path, sheet: CueSheet, preview: Path | None) -> list[Path]:
-    """Files (and take folders) this run would write; lane EDLs beyond A1 are globbed by the caller."""
-    names = [
-        "mix.wav",
-        "timeline.otio",
-        "timeline.edl",
-        "timeline.xml",
-        "timeline.aaf",
-        "spotting.csv",
-        "sync.json",
-        "sync.png",
-    ]
-    planned = [out / n for n in names] + [out / "cues" / f"{c.file_stem}.wav" for c in sheet.cues]
-    planned += [out / "takes" / c.file_stem for c in sheet.cues if c.prompt is not None]
-    return planned + ([preview] if preview else [])
-
-
 def _sounds(
     sheet: CueSheet,
     sources: dict[str, Any],
@@ -248,20 +208,6 @@ def _sounds(
     return sounds
 
 
-def _description(programme: Programme, text: str) -> str:
-    """bext Description: the Avid frame-rate line first (never truncated), then provenance."""
-    head = f"uFRAMERATE={rate_label(programme.rate)}\r\n"
-    return head + text[: 256 - len(head)]
-
-
-def _spotting_csv(result_rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, SPOTTING_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(result_rows)
-    return buffer.getvalue()
-
-
 def sync(
     cues: str | Path,
     video: str | Path | None = None,
@@ -281,14 +227,13 @@ def sync(
 ) -> SyncResult:
     """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export.
 
+    `cues` is a cue sheet (.csv, .toml) or an editor's marker file (.edl, .xml, .otio, .otioz, .txt, or
+    Premiere's marker .csv): each marker's name is its cue's prompt (or `audio: FILE`).
+
     `trim` cuts the lead-ins of generated `sync = onset` cues (their files then start a few ms before
     the hit and run the full cue duration after it); placement lands the transient on the mark either
     way. `sync = start` cues are placed by their first sample, so they are left as generated.
     """
-    from foleykit.audio.bwf import BextInfo, coding_history, write_bwf
-    from foleykit.exports.sync_plot import write_sync_plot
-    from foleykit.exports.timeline import AafJob, build_timeline, write_timelines
-
     began = time.perf_counter()
     programme = _programme(video, fps, length, start_tc)
     if programme.samples * 3 > MAX_WAV_DATA_BYTES:
@@ -296,132 +241,55 @@ def sync(
         raise BadInputError(f"the programme is {hours:.1f} h long; a 24-bit WAV mix holds at most 8.2 h mono")
     sheet = load_cue_sheet(cues, programme)
     sources = _check_sources(sheet, model)
+    from foleykit.exports import preview as preview_adapter  # OTIO loads once the input is known good
+    from foleykit.exports import writer
+
     out = ensure_writable_dir(Path(out_dir))
-    preview_path = _preview_target(programme, out) if preview and programme.video is not None else None
-    existing = [p for p in _planned(out, sheet, preview_path) if _taken(p)] + sorted(
-        out.glob("timeline_A*.edl")
+    preview_path = (
+        preview_adapter.target(programme, out / "preview.mp4") if preview and programme.video else None
     )
-    if existing and not force:
-        raise OutputExistsError(f"{existing[0]} exists; pass --force to overwrite it (nothing was generated)")
+    planned = [*writer.planned(out, [c.file_stem for c in sheet.cues], preview_path), out / "sync.json"]
+    planned += [out / "takes" / c.file_stem for c in sheet.cues if c.prompt is not None]
+    writer.refuse_taken(planned, out, force=force, note=" (nothing was generated)")
     checked = time.perf_counter()
 
     sounds = _sounds(sheet, sources, model, out, force, device, dtype, progress, trim)
     generated = time.perf_counter()
-    placed = assign_lanes([place(sound, programme) for sound in sounds])
-    mix = render_mix(placed, programme)
-    errors = measure_errors(mix, placed)
+    cue_files = [writer.cue_path(out, c.file_stem) for c in sheet.cues]
+    placed = PlacedProgramme.of(
+        assign_lanes([place(sound, programme) for sound in sounds]),
+        programme,
+        cue_files,
+        title=f"foleykit sync of {sheet.path.name}",
+        source=sheet.path.name,
+    )
+    if placed.mix.size * 3 > MAX_WAV_DATA_BYTES:
+        raise BadInputError("a stereo mix this long would pass the 4 GiB WAV limit (RF64 is not supported)")
+    errors = placed.errors
     rendered = time.perf_counter()
 
-    if mix.size * 3 > MAX_WAV_DATA_BYTES:
-        raise BadInputError("a stereo mix this long would pass the 4 GiB WAV limit (RF64 is not supported)")
     warnings = []
-    peak = float(np.abs(mix).max(initial=0.0))
+    peak = float(np.abs(placed.mix).max(initial=0.0))
     if peak > 1.0:
         warnings.append(
             f"the mix peaks at {20 * np.log10(peak):+.1f} dBFS and clips: lower some cues' gain_db"
         )
-    late = [
-        (p.cue, e)
-        for p, e in zip(placed, errors, strict=True)
-        if e is not None and abs(e) > MAX_ERROR_SAMPLES
-    ]
-    for cue, error in late:
-        warnings.append(
-            f"cue {cue.number} ({cue.name}): transient re-measured {1000 * error / SAMPLE_RATE:+.2f} ms from its mark "
-            "in the mix (overlapping sounds or a soft attack)"
-        )
-
-    created = datetime.now()
-    cue_dir = ensure_writable_dir(out / "cues")
-    cue_files = [cue_dir / f"{item.cue.file_stem}.wav" for item in placed]
-    timeline = build_timeline(
-        placed, programme, {p.cue.number: f for p, f in zip(placed, cue_files, strict=True)}
-    )
-    aaf_job = AafJob(timeline, out) if aaf else None  # on the other core while the files below are written
-    try:
-        for item, path in zip(placed, cue_files, strict=True):
-            src = item.source
-            what = (
-                f"prompt={src['prompt']} model={src['model']} seed={src['seed']}"
-                if "prompt" in src
-                else f"file={Path(src['audio']).name}"
+    for item, error in zip(placed.cues, errors, strict=True):
+        if error is not None and abs(error) > MAX_ERROR_SAMPLES:
+            warnings.append(
+                f"cue {item.cue.number} ({item.cue.name}): transient re-measured "
+                f"{1000 * error / SAMPLE_RATE:+.2f} ms from its mark in the mix (overlapping sounds or a soft attack)"
             )
-            write_bwf(
-                path,
-                item.file_audio(),
-                SAMPLE_RATE,
-                BextInfo(
-                    time_reference=programme.time_reference(item.file_start_frame),
-                    description=_description(
-                        programme, f"foleykit cue {item.cue.number} {item.cue.name}; {what}"
-                    ),
-                    originator_reference=f"foleykit-cue-{item.cue.number:03d}",
-                    coding_history=coding_history(item.audio, SAMPLE_RATE),
-                    created=created,
-                ),
-                force=force,
-            )
-        mix_path = write_bwf(
-            out / "mix.wav",
-            mix,
-            SAMPLE_RATE,
-            BextInfo(
-                time_reference=programme.start_sample_since_midnight,
-                description=_description(
-                    programme, f"foleykit sync mix of {sheet.path.name}, {len(placed)} cues"
-                ),
-                originator_reference="foleykit-mix",
-                coding_history=coding_history(mix, SAMPLE_RATE),
-                created=created,
-            ),
-            force=force,
-        )
-        timelines = write_timelines(timeline, out, force=force, aaf=aaf_job or False)
-    except BaseException:
-        if aaf_job is not None:
-            aaf_job.cancel()
-        raise
 
-    rows = []
-    for item, path, error in zip(placed, cue_files, errors, strict=True):
-        src = item.source
-        rows.append(
-            {
-                "cue": item.cue.number,
-                "name": item.cue.name,
-                "mark_frame": item.cue.mark_frame,
-                "mark_timecode": programme.timecode_of(item.cue.mark_frame),
-                "mark_sample": item.cue.mark_sample,
-                "file": path.relative_to(out).as_posix(),
-                "file_start_timecode": programme.timecode_of(item.file_start_frame),
-                "transient_offset_samples": item.cue.mark_sample - item.file_start_sample,
-                "prompt": src.get("prompt", ""),
-                "seed": src.get("seed", ""),
-                "model": src.get("model", ""),
-                "audio": src.get("audio", ""),
-                "track": item.lane + 1,
-                "sync": item.cue.sync,
-                "measured_error_samples": "" if error is None else error,
-            }
-        )
-    text = _spotting_csv(rows)
-    spotting = write_atomic(
-        out / "spotting.csv", lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force
-    )
-    files: dict[str, Any] = {"mix": str(mix_path), "cues": cue_files, "spotting": str(spotting)}
-    for key, value in timelines.items():
-        files[key] = [str(v) for v in value] if isinstance(value, list) else (str(value) if value else value)
-    files["plot"] = str(write_sync_plot(out / "sync.png", mix, placed, errors, programme, force=force))
-    if preview_path is not None:
-        from foleykit.exports.preview import write_preview
-
-        assert programme.video is not None
-        files["preview"] = str(write_preview(programme.video, mix, programme, preview_path, force=force))
+    written = writer.export(placed, out, force=force, aaf=aaf, preview_path=preview_path)
+    files = {
+        k: ([str(v) for v in value] if isinstance(value, list) else (str(value) if value else value))
+        for k, value in written.items()
+    }
+    files["cues"] = cue_files
     done = time.perf_counter()
     result = SyncResult(
-        programme,
         placed,
-        errors,
         files,
         {
             "check_s": checked - began,

@@ -1,0 +1,109 @@
+"""AAF of a `PlacedProgramme`: OTIO's AAF adapter, then its timecodes and rates made exact with pyaaf2.
+
+Adapter limits worked around here (otio-aaf-adapter 2.0; read back with pyaaf2 and the adapter's reader):
+every item must have the timeline's one rate, so it is written from the frame timeline. The writer turns
+float rates into int32 fractions (29.97002997… is not 30000/1001), always writes the composition timecode
+non-drop, flags tape timecode drop-frame for any non-integer rate (23.976 too), leaves video sequences at
+length 0, describes every picture as 1920x1080 unless told, writes no markers and needs mob ids
+(`use_empty_mob_ids`: fresh ones per write). So the programme's size and the cue files' PCM format go in
+as `AAF` metadata, and pyaaf2 patches the written file: exact edit and sample rates, the programme's drop
+flag on every timecode, sequence lengths.
+
+The adapter is pure Python (~10 ms a clip); the export orchestrator runs it in a child process.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from foleykit.exports.otio_timeline import BIT_DEPTH, NAMESPACE, to_otio
+from foleykit.framesync.placed import PlacedProgramme
+from foleykit.framesync.timecode import SAMPLE_RATE
+from foleykit.framesync.video import Programme
+
+
+def to_aaf_timeline(model: PlacedProgramme) -> otio.schema.Timeline:
+    """The frame timeline with the essence descriptions the AAF writer reads."""
+    programme = model.programme
+    timeline = to_otio(model, frames=True)
+    for clip in timeline.find_clips():
+        reference = clip.media_reference
+        info = reference.metadata.get(NAMESPACE)
+        if info is None:  # the picture
+            if programme.width and programme.height:  # else the adapter says 1920x1080
+                reference.metadata["AAF"] = {
+                    "EssenceDescription": {
+                        "StoredWidth": programme.width,
+                        "StoredHeight": programme.height,
+                        "ImageAspectRatio": f"{programme.width}/{programme.height}",
+                    }
+                }
+            continue
+        channels = int(info["channels"])
+        block_align = channels * BIT_DEPTH // 8
+        reference.metadata["AAF"] = {
+            "EssenceDescription": {
+                "Channels": channels,
+                "QuantizationBits": BIT_DEPTH,
+                "BlockAlign": block_align,
+                "AverageBPS": SAMPLE_RATE * block_align,
+                "AudioSamplingRate": SAMPLE_RATE,
+                "SampleRate": SAMPLE_RATE,
+                "Length": int(info["file_samples"]),
+            }
+        }
+    return timeline
+
+
+def write_to_file(model: PlacedProgramme, path: Path) -> None:
+    write_timeline(to_aaf_timeline(model), model.programme, Path(path))
+
+
+def write_timeline(timeline: otio.schema.Timeline, programme: Programme, path: Path) -> None:
+    """`to_aaf_timeline`'s output as AAF, made exact: the part a child process can do (no audio needed)."""
+    otio.adapters.write_to_file(timeline, str(path), adapter_name="AAF", use_empty_mob_ids=True)
+    _make_exact(Path(path), programme)
+
+
+def write_from_json(otio_json: str, programme: Programme, path: str) -> None:
+    """`write_timeline` for a child process: the timeline comes over as OTIO JSON."""
+    write_timeline(otio.adapters.read_from_string(otio_json, adapter_name="otio_json"), programme, Path(path))
+
+
+def _make_exact(path: Path, programme: Programme) -> None:
+    import aaf2
+
+    exact = programme.rate
+    fps = programme.timecode.fps
+
+    def close(rate: Any) -> bool:
+        try:
+            return abs(Fraction(rate) - exact) < Fraction(1, 1000)
+        except (TypeError, ValueError, ZeroDivisionError):
+            return False
+
+    with aaf2.open(str(path), "rw") as f:
+        for mob in f.content.mobs:
+            for slot in mob.slots:
+                if "EditRate" in slot and close(slot["EditRate"].value):
+                    slot["EditRate"].value = exact
+                segment = slot.segment
+                if isinstance(segment, aaf2.components.Sequence) and segment.components:
+                    segment.length = sum(c.length for c in segment.components)  # left 0 for video tracks
+                if isinstance(segment, aaf2.components.Timecode):
+                    segment["FPS"].value = fps
+                    segment["Drop"].value = programme.drop_frame
+            descriptor = getattr(mob, "descriptor", None)
+            if (
+                descriptor is not None
+                and "SampleRate" in descriptor
+                and close(descriptor["SampleRate"].value)
+            ):
+                descriptor["SampleRate"].value = exact
+
+
+__all__ = ["to_aaf_timeline", "write_from_json", "write_timeline", "write_to_file"]
