@@ -94,46 +94,54 @@ def test_usage_errors_start_like_every_other_error(args: list[str], help_of: str
     assert run.stderr.startswith("foleykit: error: ") and run.stderr.strip().endswith(f"(see {help_of})")
 
 
-def test_warnings_reach_stderr_not_only_the_sidecar(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_warnings_reach_stderr_not_only_the_sidecar(
+    tiny_bundled_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """A loudness target held at the true-peak ceiling says so on stderr, one line, naming the takes."""
+    from foleykit.cli import main
+
     # The tiny model decoded by its random HiFi-GAN (not Griffin-Lim) is far below full scale.
     quiet_model = tmp_path / "quiet_model"
     shutil.copytree(tiny_bundled_dir, quiet_model)
     index = json.loads((quiet_model / "model_index.json").read_text())
     (quiet_model / "model_index.json").write_text(json.dumps({**index, "decoder": "vocoder"}))
-    run = foleykit_cli(
+    code = main([
         "generate", "rain", "--model", str(quiet_model), "--duration", "1", "--takes", "2",
         "--seed", "3", "--steps", "2", "--loudness", "0", "--out", str(tmp_path / "takes"), "--json",
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    warnings = [line for line in run.stderr.splitlines() if line.startswith("foleykit: warning: ")]
+    ])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    warnings = [line for line in captured.err.splitlines() if line.startswith("foleykit: warning: ")]
     held = [w for w in warnings if "held at the -1 dBTP ceiling" in w]
     assert len(held) == 1 and "takes 1, 2: 0 LUFS would clip" in held[0], warnings
     # the tiny random model is far below full scale: the gain it needs is reported too
     assert any("very quiet" in w and "dB" in w for w in warnings), warnings
     # --json: stdout is one JSON document, the progress bars are on stderr (one process, both checks)
-    doc = json.loads(run.stdout)
+    doc = json.loads(captured.out)
     assert len(doc["takes"]) == 2 and all(Path(t["path"]).is_file() for t in doc["takes"])
-    assert "takes" in run.stderr and "steps" in run.stderr, "progress bars go to stderr"
+    assert "takes" in captured.err and "steps" in captured.err, "progress bars go to stderr"
     assert doc["warnings"] == [w.removeprefix("foleykit: warning: ") for w in warnings]
     sidecar = json.loads(Path(doc["takes"][0]["sidecar"]).read_text())
     assert "ceiling" in sidecar["post"]["note"]
 
 
-def test_progress_in_a_log_is_plain_lines(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_progress_in_a_log_is_plain_lines(
+    tiny_bundled_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """stderr redirected (CI, a log file): whole lines, no carriage returns, no cursor movement."""
-    run = foleykit_cli(
-        "generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "0.5", "--takes", "3",
-        "--batch-size", "2", "--steps", "3", "--out", str(tmp_path),
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    assert "\x1b[" not in run.stderr and "\r" not in run.stderr, repr(run.stderr[:300])
-    assert "takes: 3/3 take" in run.stderr  # the bar's last state, as a line
-    assert all(line.strip() for line in run.stderr.splitlines()), "no blank lines"
-    # plain mode prints the paths and nothing else on stdout (one process serves both checks: each
-    # costs ~10 s of start-up and model loading on 2 cores)
+    from foleykit.cli import main
+
+    # in this process, whose stderr is pytest's capture (not a terminal, as a log is); the tiny model
+    # loads once for the suite
+    argv = ["generate", "rain", "--model", str(tiny_bundled_dir), "--duration", "0.5", "--takes", "3"]
+    assert main([*argv, "--batch-size", "2", "--steps", "3", "--out", str(tmp_path)]) == 0
+    run = capsys.readouterr()
+    assert "\x1b[" not in run.err and "\r" not in run.err, repr(run.err[:300])
+    assert "takes: 3/3 take" in run.err  # the bar's last state, as a line
+    assert all(line.strip() for line in run.err.splitlines()), "no blank lines"
+    # plain mode prints the paths and nothing else on stdout
     seed = json.loads(next(tmp_path.glob("rain_t1_s*.json")).read_text())["seed"]
-    assert run.stdout.splitlines() == [str(tmp_path / f"rain_t{k}_s{seed + k - 1}.wav") for k in (1, 2, 3)]
+    assert run.out.splitlines() == [str(tmp_path / f"rain_t{k}_s{seed + k - 1}.wav") for k in (1, 2, 3)]
 
 
 def test_existing_output_needs_force_and_is_left_untouched(

@@ -222,6 +222,9 @@ def test_other_rates_and_counting_modes_convert_exactly_or_are_refused(tmp_path:
     assert df.start_frame == ndf.start_frame
     resolve_edl(df, [1800], tmp_path / "df.edl")
     assert load_cue_sheet(tmp_path / "df.edl", ndf).cues[0].mark_frame == 1800
+    colons = (tmp_path / "df.edl").read_text().replace(";", ":")  # FCM: DROP FRAME says how to count them
+    (tmp_path / "colons.edl").write_text(colons)
+    assert load_cue_sheet(tmp_path / "colons.edl", df).cues[0].mark_frame == 1800
     # A drop-frame label at 25 fps names nothing.
     (tmp_path / "pal.txt").write_text("10:00:01;05 slam\n", encoding="utf-8")
     with pytest.raises(BadInputError, match=r"pal\.txt, line 1: .*drop-frame"):

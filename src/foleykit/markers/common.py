@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from foleykit.errors import BadInputError
-from foleykit.framesync.timecode import SAMPLE_RATE, Timecode, rate_label, snap_rate
+from foleykit.framesync.timecode import SAMPLE_RATE, Timecode, drop_frame_allowed, rate_label, snap_rate
 from foleykit.framesync.video import Programme
 
 _BOMS = (
@@ -61,12 +61,13 @@ def is_drop_label(text: str) -> bool:
 
 
 def frame_of_timecode(text: str, programme: Programme, *, drop: bool | None = None) -> int:
-    """The programme frame (from its first frame) a timecode label names; `drop` forces the counting mode
-    (an EDL's FCM line), else the label's separator says it."""
+    """The programme frame (from its first frame) a timecode label names. A `;` (or `.`/`,`) before the
+    frames says drop-frame; `drop=True` (an EDL's FCM line) makes an all-colon label drop-frame too, at
+    the rates that have it."""
     label = text.strip()
-    is_drop = is_drop_label(label) if drop is None else drop
-    if is_drop and not is_drop_label(label):
-        label = label[:-3] + ";" + label[-2:]  # FCM: DROP FRAME with colons throughout
+    is_drop = is_drop_label(label)
+    if drop and not is_drop and drop_frame_allowed(programme.rate):
+        is_drop, label = True, label[:-3] + ";" + label[-2:]
     absolute = Timecode(programme.rate, is_drop).to_frame(label)
     return _in_programme(absolute, programme, f"timecode {text.strip()}")
 
