@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -138,3 +142,46 @@ def test_models_command_prints_json(tiny_bundled_dir: Path) -> None:
     assert run.returncode == 0, run.stderr
     names = [row["name"] for row in json.loads(run.stdout)["models"]]
     assert names[0] == "bundled" and "stable-audio" in names
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """Answers anything: as a hub endpoint (404 to `/`, as a real one may) or as a forward proxy."""
+
+    seen: ClassVar[list[str]] = []
+
+    def _reply(self) -> None:
+        _Answer.seen.append(self.path)
+        self.send_response(404 if self.path.endswith("/") and "://" not in self.path else 200)
+        self.end_headers()
+
+    do_HEAD = do_GET = _reply
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def answering_server() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def test_hub_probe_goes_through_the_proxy_the_environment_names(
+    answering_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine that reaches the hub only through a proxy is online; without the proxy it is not."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{answering_server}")
+    assert hub_reachable(timeout=2), "a direct endpoint that answers (even 404) is reachable"
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")  # no name lookup can succeed: only a proxy helps
+    assert not hub_reachable(timeout=2)
+    _Answer.seen.clear()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{answering_server}")
+    assert hub_reachable(timeout=2)
+    assert _Answer.seen == ["http://hub.invalid/"], "the request went to the proxy, for the hub"
+    monkeypatch.setenv("no_proxy", "hub.invalid")  # the proxy is not for this host: direct, and unreachable
+    assert not hub_reachable(timeout=2)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from foleykit.backends import BACKEND_BY_PIPELINE, BACKENDS, ModelInfo
 from foleykit.backends.base import read_json
@@ -152,19 +150,25 @@ def hub_offline() -> bool:
 
 
 def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
-    """A TCP connect to the hub endpoint, bounded in time even if name lookup hangs."""
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    host, port = (
-        endpoint.hostname or "huggingface.co",
-        endpoint.port or (443 if endpoint.scheme == "https" else 80),
-    )
+    """Whether the hub endpoint answers an HTTP HEAD, the way the hub client would reach it: through the
+    proxy the environment names (`HTTPS_PROXY`/`HTTP_PROXY`, `NO_PROXY`; urllib reads them as requests
+    and httpx do), bounded in time even if name lookup hangs. Any HTTP answer counts but a proxy's
+    502/504 (it could not reach the hub).
+    """
+    import urllib.error
+    import urllib.request
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/") + "/"
     result: list[bool] = []
 
     def probe() -> None:
         try:
-            socket.create_connection((host, port), timeout=timeout).close()
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler())  # the environment's proxies
+            opener.open(urllib.request.Request(endpoint, method="HEAD"), timeout=timeout).close()
             result.append(True)
-        except OSError:
+        except urllib.error.HTTPError as answer:  # the server answered; a gateway error is a proxy's "no"
+            result.append(answer.code not in (502, 504))
+        except (OSError, ValueError):
             result.append(False)
 
     thread = threading.Thread(target=probe, daemon=True)
