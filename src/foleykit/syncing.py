@@ -26,7 +26,6 @@ from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, plac
 from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme, probe_video, programme_from_rate
 
-MAX_WAV_DATA_BYTES = 2**32 - 4096  # RIFF sizes are 32-bit; headers and bext need the rest
 MAX_ERROR_SAMPLES = 48  # 1 ms: the placement target (DESIGN §3)
 
 
@@ -235,10 +234,7 @@ def sync(
     way. `sync = start` cues are placed by their first sample, so they are left as generated.
     """
     began = time.perf_counter()
-    programme = _programme(video, fps, length, start_tc)
-    if programme.samples * 3 > MAX_WAV_DATA_BYTES:
-        hours = float(programme.duration) / 3600
-        raise BadInputError(f"the programme is {hours:.1f} h long; a 24-bit WAV mix holds at most 8.2 h mono")
+    programme = _programme(video, fps, length, start_tc)  # up to 24 h; a mix past 4 GiB is written as RF64
     sheet = load_cue_sheet(cues, programme)
     sources = _check_sources(sheet, model)
     from foleykit.exports import preview as preview_adapter  # OTIO loads once the input is known good
@@ -263,8 +259,6 @@ def sync(
         title=f"foleykit sync of {sheet.path.name}",
         source=sheet.path.name,
     )
-    if placed.mix.size * 3 > MAX_WAV_DATA_BYTES:
-        raise BadInputError("a stereo mix this long would pass the 4 GiB WAV limit (RF64 is not supported)")
     errors = placed.errors
     rendered = time.perf_counter()
 

@@ -3,8 +3,9 @@ and provenance, and a LIST/INFO chunk for the players and libraries that read on
 
 Every WAV foleykit delivers is one of these: generated takes (TimeReference 0) and sync's cue files and mix
 (TimeReference = their place on the programme). python-soundfile cannot write `bext`, so the RIFF chunks are
-packed here with `struct` (DESIGN §3); `wavinfo` reads them back in the tests. Files over 4 GiB would need
-RF64 and are refused.
+packed here with `struct` (DESIGN §3); `wavinfo` reads them back in the tests. A file over 4 GiB (a long
+programme's mix) is written as RF64 (EBU Tech 3306): `RF64` instead of `RIFF`, a `ds64` chunk first with
+the 64-bit sizes, the 32-bit size fields set to 0xFFFFFFFF, the `bext` chunk as in any BWF.
 """
 
 from __future__ import annotations
@@ -175,17 +176,28 @@ def bwf_writer(
     if loop:
         head += loop_chunks(audio.shape[1], sample_rate)
     riff_size = len(head) + 8 + data_bytes + (data_bytes % 2)
-    if riff_size > MAX_RIFF_BYTES:
-        raise ValueError(f"{name}: {riff_size} bytes is over the 4 GiB WAV limit (RF64 is not supported)")
+    if riff_size > MAX_RIFF_BYTES:  # RF64: the sizes move to a ds64 chunk right after WAVE
+        ds64 = _chunk(b"ds64", struct.pack("<QQQI", 0, data_bytes, audio.shape[1], 0))
+        riff_size += len(ds64)
+        head = b"WAVE" + ds64 + head[4:]
+        head = head[:12] + struct.pack("<Q", riff_size) + head[20:]  # ds64's riffSize, now it is known
+        riff_id, riff_field, data_field = b"RF64", 0xFFFFFFFF, 0xFFFFFFFF
+    else:
+        riff_id, riff_field, data_field = b"RIFF", riff_size, data_bytes
 
     def writer(tmp: Path) -> None:
         with Path(tmp).open("wb") as fh:
-            fh.write(b"RIFF" + struct.pack("<I", riff_size) + head)
-            fh.write(b"data" + struct.pack("<I", data_bytes))
+            fh.write(riff_id + struct.pack("<I", riff_field) + head)
+            fh.write(b"data" + struct.pack("<I", data_field))
             step = max(1, (8 << 20) // block_align)  # 8 MB at a time: a 10-minute mix needs no big copy
             for start in range(0, audio.shape[1], step):
-                fh.write(pcm24(audio[:, start : start + step]))
+                block = audio[:, start : start + step]
+                if block.any():
+                    fh.write(pcm24(block))
+                else:  # silence is zero bytes: a hole in the file where the filesystem allows (sparse)
+                    fh.seek(block.shape[1] * block_align, 1)
             if data_bytes % 2:
                 fh.write(b"\0")
+            fh.truncate()  # a file ending in silence ends where its data does
 
     return writer
