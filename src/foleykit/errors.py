@@ -9,6 +9,11 @@ class FoleykitError(Exception):
     exit_code = 1
 
 
+class DiskFullError(FoleykitError):
+    """A write was refused for lack of space (a full disk, a quota, a file-size limit). What was being
+    written was removed; what was finished before it is kept. Exit code 1."""
+
+
 class BadInputError(FoleykitError, ValueError):
     """The request, a file or an option is wrong: the user can fix it. Exit code 2."""
 

@@ -8,6 +8,7 @@ truncated WAV. Without `force`, the final step is a hard link that fails if the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.errors import BadInputError, DiskFullError, OutputExistsError
 
 WAV_SUBTYPE = "PCM_24"
 
@@ -34,9 +35,23 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # disk full, quota, file-size limit
+
+
+def disk_full(err: OSError, path: Path) -> DiskFullError:
+    """The one-line error for a write refused for lack of space, naming the folder."""
+    return DiskFullError(
+        f"no space left in {Path(path).parent} ({err.strerror or 'disk full'}): {Path(path).name} was not "
+        "written; what was finished before it is kept. Free some space (or write elsewhere) and run it again"
+    )
+
+
 @contextlib.contextmanager
 def _atomic_path(path: Path, force: bool) -> Iterator[Path]:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{path.suffix}.tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{path.suffix}.tmp", dir=path.parent)
+    except OSError as err:
+        raise disk_full(err, path) if err.errno in NO_SPACE else err from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -48,6 +63,10 @@ def _atomic_path(path: Path, force: bool) -> Iterator[Path]:
             os.replace(tmp, path)
         else:
             _move_without_clobbering(tmp, path)
+    except OSError as err:
+        if err.errno in NO_SPACE:
+            raise disk_full(err, path) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

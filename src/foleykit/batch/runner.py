@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from foleykit.audio.io import ensure_writable_dir, write_atomic
+from foleykit.audio.io import NO_SPACE, disk_full, ensure_writable_dir, write_atomic
 from foleykit.audio.post import DELIVERY_SAMPLE_RATE
 from foleykit.backends.base import Speedups
 from foleykit.batch.jobs import TakeJob
@@ -176,12 +176,15 @@ def _one_by_one(
 def _append(path: Path, entry: dict[str, Any]) -> None:
     """One `write` on an O_APPEND descriptor: whole lines, even with several processes appending."""
     data = (json.dumps(entry, ensure_ascii=False) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:  # the take itself is written: the next run lists it (_merge_manifest)
+        raise disk_full(err, path) if err.errno in NO_SPACE else err from None
 
 
 def _merge_manifest(path: Path, jobs: list[TakeJob], out_dir: Path) -> list[dict[str, Any]]:

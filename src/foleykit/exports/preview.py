@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from foleykit.audio.io import write_atomic
+from foleykit.audio.io import NO_SPACE, write_atomic
 from foleykit.errors import BadInputError
 from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.timecode import SAMPLE_RATE
@@ -150,6 +150,8 @@ def _mux(video: Path, mix: np.ndarray, programme: Programme, tmp: Path) -> None:
             audio_until(float("inf"))
             output.mux(out_audio.encode(None))
     except av.error.FFmpegError as err:
+        if isinstance(err, OSError) and err.errno in NO_SPACE:
+            raise  # the commit turns it into DiskFullError, naming the folder
         raise BadInputError(
             f"cannot write the preview from {video} ({err.strerror or type(err).__name__})"
         ) from None
