@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,16 @@ def _default_hint(value: float | int) -> str:
 
 
 # --------------------------------------------------------------------------------------------- app
-def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: int = 1) -> gr.Blocks:
+def build_app(
+    studio: Studio, *, default_model: str = "bundled", concurrency: int = 1, signed_in: bool = False
+) -> gr.Blocks:
+    """The page over `studio`. `signed_in` (the server has --auth): each user's jobs are their own
+    (`Studio.for_user`), and no history is put in the page as it is built (it is the same for everyone)."""
+
+    def mine(request: gr.Request | None) -> Studio:
+        """The studio of whoever sent `request`: theirs when users sign in, else the one."""
+        return studio.for_user(getattr(request, "username", None)) if signed_in else studio
+
     models = list(studio.allowed_models or studio.models() or [default_model])
     if default_model not in models:
         models.insert(0, default_model)
@@ -207,7 +217,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                         generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
                     with gr.Column(scale=2):
                         history = gr.Dropdown(
-                            [(g.label(), g.id) for g in studio.history()],
+                            [] if signed_in else [(g.label(), g.id) for g in studio.history()],
                             value=None,
                             allow_custom_value=True,  # ids made after start-up; Studio.open checks them
                             label="History (pick one to re-open it)",
@@ -395,8 +405,8 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     updates += [gr.Column(visible=False), "", None, None, gr.DownloadButton(value=None)]
             return updates
 
-        def history_choices(selected: str | None = None) -> gr.Dropdown:
-            return gr.Dropdown(choices=[(g.label(), g.id) for g in studio.history()], value=selected)
+        def history_choices(selected: str | None = None, request: gr.Request = None) -> gr.Dropdown:
+            return gr.Dropdown(choices=[(g.label(), g.id) for g in mine(request).history()], value=selected)
 
         def check_generate(*values: Any) -> list[Any]:
             _, errors = studio.read_generate_form(dict(zip(GENERATE_FIELDS, values, strict=True)))
@@ -416,6 +426,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             trim: bool,
             loop: bool = False,
             progress: gr.Progress = GENERATE_PROGRESS,
+            request: gr.Request = None,
         ) -> Any:
             values = (
                 prompt,
@@ -434,7 +445,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             if errors:  # the validator has said so on the fields; an API caller gets the first here
                 raise BadInputError(next(iter(errors.values())))
             prompt_text = fields.pop("prompt")
-            run = studio.generate(
+            run = mine(request).generate(
                 prompt_text, **fields, progress=lambda fraction, text: progress(fraction, desc=text)
             )
             generation = None
@@ -455,10 +466,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 ]
 
         @friendly
-        def on_open(job_id: str | None) -> list[Any]:
+        def on_open(job_id: str | None, request: gr.Request = None) -> list[Any]:
             if not job_id:
                 return [gr.skip()] * (2 + len(generate_form) + len(slot_outputs))
-            g = studio.open(job_id)
+            g = mine(request).open(job_id)
             s = g.settings
             return [
                 f"Re-opened {g.created.replace('T', ' ')[:19]} · {len(g.takes)} take(s) · {g.folder}",
@@ -477,8 +488,8 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 *show(g, live=False),
             ]
 
-        def refresh_history(details: dict | None) -> gr.Dropdown:
-            return history_choices((details or {}).get("id"))
+        def refresh_history(details: dict | None, request: gr.Request = None) -> gr.Dropdown:
+            return history_choices((details or {}).get("id"), request)
 
         def on_model(model: str) -> list[Any]:
             """The sampling fields' hints and the duration range follow the chosen model."""
@@ -544,6 +555,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 start: float | None,
                 end: float | None,
                 progress: gr.Progress = GENERATE_PROGRESS,
+                request: gr.Request = None,
             ) -> list[Any]:
                 from foleykit.derive import Operation
 
@@ -565,7 +577,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                     if start is None or end is None:
                         raise BadInputError("give the region's start and end in seconds")
                     op = Operation("inpaint", region=(float(start), float(end)))
-                g = studio.derive(
+                g = mine(request).derive(
                     job, int(take), op, progress=lambda fraction, text: progress(fraction, desc=text)
                 )
                 status = (
@@ -691,8 +703,9 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
             aaf: bool,
             trim: bool,
             progress: gr.Progress = SYNC_PROGRESS,
+            request: gr.Request = None,
         ) -> list[Any]:
-            job = studio.sync(
+            job = mine(request).sync(
                 video or "", rows or [], model=model, start_tc=start_tc, aaf=aaf, trim=trim, progress=True
             )
             return [
@@ -750,7 +763,10 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
 
         @friendly
         def on_batch(
-            pick: str | None, uploaded: str | None, progress: gr.Progress = BATCH_PROGRESS
+            pick: str | None,
+            uploaded: str | None,
+            progress: gr.Progress = BATCH_PROGRESS,
+            request: gr.Request = None,
         ) -> list[Any]:
             if uploaded:
                 source = Path(_upload(uploaded, "prompt file"))
@@ -761,7 +777,7 @@ def build_app(studio: Studio, *, default_model: str = "bundled", concurrency: in
                 source = matches[0]
             else:
                 raise gr.Error("Pick a prompt file from the library or upload one.", print_exception=False)
-            job = studio.batch(source, progress=True)
+            job = mine(request).batch(source, progress=True)
             report = job.result.report
             return [job.summary(), job.rows, str(job.bundle), str(report) if report else None]
 
@@ -803,6 +819,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-warm-up", action="store_true", help="load the model on the first request instead"
     )
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="sign-in for a shared server (repeat for each user); each user sees only their own jobs",
+    )
+    parser.add_argument(
+        "--auth-file", type=Path, default=None, help="a file of USER:PASSWORD lines (# comments), as --auth"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.port <= 65535:
         parser.error(f"--port must be 1–65535, got {args.port}")
@@ -810,13 +836,57 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
     if not re.fullmatch(r"[0-9]+\s*(b|kb|mb|gb|tb)", args.max_upload.strip().lower()):
         parser.error(f"--max-upload must be a whole number with a unit (500mb, 2gb), got {args.max_upload!r}")
+    args.users = [_credential(entry, "--auth", parser) for entry in args.auth]
+    if args.auth_file is not None:
+        try:
+            lines = args.auth_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(
+                f"--auth-file {args.auth_file} cannot be read: {getattr(err, 'strerror', None) or err}"
+            )
+        for number, line in enumerate(lines, start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                args.users.append(
+                    _credential(line.strip(), f"--auth-file {args.auth_file}, line {number}", parser)
+                )
+    names = [user for user, _ in args.users]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        parser.error(f"user {twice[0]!r} is given twice (--auth / --auth-file)")
     return args
+
+
+def _credential(entry: str, where: str, parser: argparse.ArgumentParser) -> tuple[str, str]:
+    user, colon, password = entry.partition(":")
+    if not colon or not user.strip() or not password or user != user.strip():
+        parser.error(f"{where} must be USER:PASSWORD (a user name and a password, neither empty)")
+    return user, password
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own start-up probes
+    signed_in = bool(args.users)
+    if not signed_in and args.host not in LOOPBACK:
+        print(
+            f"app.py: warning: serving on {args.host} without --auth: anyone who reaches port {args.port} can "
+            "use this server and see every job",
+            file=sys.stderr,
+        )
+    out = args.out.resolve()
+    if signed_in and not any(
+        out.is_relative_to(p) for p in (Path.cwd().resolve(), Path(tempfile.gettempdir()).resolve())
+    ):
+        print(
+            f"app.py: error: with --auth, --out must be inside the folder app.py runs in ({Path.cwd()}): each "
+            "user's files are then handed out only through Gradio's cache, to the user who made them",
+            file=sys.stderr,
+        )
+        return 2
     studio = Studio(args.out, prompts_dir=HERE / "prompts", device=args.device, dtype=args.dtype)
     # the models this server serves: what runs offline here, and the one it was started with
     studio.allowed_models = list(dict.fromkeys([args.model, *studio.models()]))
@@ -824,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_warm_up:
             seconds = studio.warm_up(args.model)
             LOG.info("model %s loaded and warmed up in %.1f s", args.model, seconds)
-        demo = build_app(studio, default_model=args.model, concurrency=args.concurrency)
+        demo = build_app(studio, default_model=args.model, concurrency=args.concurrency, signed_in=signed_in)
     except FoleykitError as error:
         print(f"app.py: error: {error}", file=sys.stderr)
         return 2
@@ -836,7 +906,10 @@ def main(argv: list[str] | None = None) -> int:
             server_name=args.host,
             server_port=args.port,
             max_file_size=args.max_upload.strip().lower(),
-            allowed_paths=[str(args.out.resolve()), str(HERE / "prompts")],
+            # signed in: the jobs folder is not served by path; each result goes through Gradio's cache,
+            # under a hash of its content and a per-server secret, to the user whose request made it
+            allowed_paths=[str(HERE / "prompts")] if signed_in else [str(out), str(HERE / "prompts")],
+            auth=args.users or None,
             show_error=True,
             footer_links=[],
             css=CSS,

@@ -66,7 +66,13 @@ def test_bad_arguments_and_a_missing_model_stop_app_py_with_one_line(tmp_path: P
         (["--port", "70000"], "--port must be 1–65535"),
         (["--max-upload", "1.5gb"], "--max-upload must be a whole number with a unit"),
         (["--model", str(tmp_path / "nowhere")], "does not exist"),
+        (
+            ["--auth", "alice:ok", "--auth-file", str(tmp_path / "users.txt")],
+            "users.txt, line 3 must be USER:PASSWORD",
+        ),
+        (["--host", "0.0.0.0", "--model", str(tmp_path / "nowhere")], "does not exist"),  # a missing model
     )
+    (tmp_path / "users.txt").write_text("# the team\nbob:builder\ncarol\n")  # line 3: no password
     runs = [  # side by side: each spends its few seconds importing Gradio
         subprocess.Popen(
             [sys.executable, str(REPO / "app.py"), *argv],
@@ -77,11 +83,16 @@ def test_bad_arguments_and_a_missing_model_stop_app_py_with_one_line(tmp_path: P
         )
         for argv, _ in cases
     ]
-    for run, (_, message) in zip(runs, cases, strict=True):
+    for run, (argv, message) in zip(runs, cases, strict=True):
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 2, stderr
         assert message in stderr and "Traceback" not in stderr
-        assert len(stderr.strip().splitlines()) == 1
+        lines = stderr.strip().splitlines()
+        if "--host" in argv:  # open to the network with no sign-in: said first, in one line
+            warning = "app.py: warning: serving on 0.0.0.0 without --auth"
+            assert lines[0].startswith(warning) and "see every job" in lines[0], lines
+            lines = lines[1:]
+        assert len(lines) == 1, lines
 
 
 def test_generate_returns_playable_takes_that_are_the_files_on_disk(client: Client) -> None:

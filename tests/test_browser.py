@@ -303,3 +303,54 @@ def test_run_an_uploaded_prompt_file_in_the_batch_tab(page, tmp_path: Path) -> N
     assert page.locator("a[href$='browser_batch.zip']").count() >= 1
     assert page.locator("a[href$='report.html']").count() >= 1
     _shot(page, "batch")
+
+
+def test_signed_in_users_never_see_each_others_jobs(browser, tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    """`app.py --auth`: each user's history and files are their own, by the page, by job id and by path."""
+    from gradio_client import Client
+
+    from foleykit.studio import Studio
+    from tests.ui_server import start_app, stop_app
+
+    # alice's take, made where the server keeps her jobs (in this process: the tiny model is loaded here)
+    mine = Studio(tmp_path / "ui").for_user("alice")
+    made = list(
+        mine.generate("a heavy door knock", model=str(tiny_bundled_dir), duration=1.0, takes=1, steps=2)
+    )
+    job, wav = made[-1].folder, made[-1].takes[0].wav
+    assert job.parent.parent.parent == (tmp_path / "ui" / "users").resolve()
+
+    users = ["--auth", "alice:wonderland", "--auth", "bob:builder"]
+    server = start_app(tmp_path, *users, "--no-warm-up", "--model", str(tiny_bundled_dir))
+    try:
+        pages = {}
+        for user, password in (("alice", "wonderland"), ("bob", "builder")):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            assert context.request.post(
+                server.url + "login", form={"username": user, "password": password}
+            ).ok
+            pages[user] = context.new_page()
+            pages[user].set_default_timeout(60_000)
+            pages[user].goto(server.url)
+            pages[user].wait_for_selector("#prompt textarea")
+        alice, bob = pages["alice"], pages["bob"]
+        alice.click("#history input")
+        alice.get_by_role("option").filter(has_text="a heavy door knock").click()
+        alice.wait_for_selector("#take-1-audio audio[src]")
+        served = alice.evaluate("() => document.querySelector('#take-1-audio audio').currentSrc")
+        assert alice.request.get(served).ok  # alice gets her take back
+        bob.click("#history input")
+        assert bob.get_by_role("option").filter(has_text="a heavy door knock").count() == 0
+        _shot(bob, "signed-in-bob")
+
+        as_bob = Client(server.url, auth=("bob", "builder"), verbose=False)
+        with pytest.raises(Exception, match="no such generation"):  # her job id is unknown to him
+            as_bob.predict(job.name, api_name="/open")
+        by_path = bob.request.get(f"{server.url}gradio_api/file={wav}")  # the file itself, by its path
+        assert by_path.status in (403, 404), by_path.status
+        stranger = browser.new_context()  # not signed in: not even the copy served to alice
+        assert stranger.request.get(served).status in (401, 403)
+        stranger.close()
+    finally:
+        stop_app(server)
+    assert "Traceback" not in server.log_text()

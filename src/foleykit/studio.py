@@ -9,11 +9,13 @@ batch outputs, their zip). Job ids start with a UTC timestamp, so a folder listi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import secrets
 import shutil
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +30,7 @@ from foleykit.framesync.timecode import rate_label
 from foleykit.request import MAX_DURATION_SECONDS, MAX_STEPS, MIN_LOOP_SECONDS, SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
+USERS_FOLDER = "users"  # with sign-in, each user's jobs live in root/users/<name>
 MAX_UI_TAKES = 8  # side by side on one screen
 MAX_UI_SEED = 2**53 - 1  # a browser's number field holds whole numbers exactly up to here
 # The Generate tab's fields, in the order of its inputs (and of its API's parameters).
@@ -356,6 +359,27 @@ class Studio:
         self.prompts_dir = Path(prompts_dir) if prompts_dir else None
         self.device = device
         self.dtype = dtype
+        self._users: dict[str, Studio] = {}
+        self._users_lock = threading.Lock()
+
+    def for_user(self, user: str | None) -> Studio:
+        """The studio of one signed-in user: their own jobs, history and files under `root/users/<name>`
+        (another user's job id is unknown there); the models stay shared. `None` (no sign-in): this one."""
+        if user is None:
+            return self
+        folder = f"{slugify(user, 32)}-{hashlib.sha256(user.encode()).hexdigest()[:8]}"  # names never collide
+        with self._users_lock:
+            studio = self._users.get(folder)
+            if studio is None:
+                studio = Studio(
+                    self.root / USERS_FOLDER / folder,
+                    prompts_dir=self.prompts_dir,
+                    device=self.device,
+                    dtype=self.dtype,
+                    allowed_models=self.allowed_models,
+                )
+                self._users[folder] = studio
+            return studio
 
     # ----------------------------------------------------------------------------------------- shared
     def _job_folder(self, kind: str, label: str) -> tuple[str, Path]:
