@@ -5,11 +5,11 @@
    each) ask at once for a 1 s take; every one must be served within the time bound. Reported: how many
    were served, model loads (must be 1), latency p50/p95/max from request to result, server memory
    (RSS) before and after.
-3. Kill storm: `foleykit batch` (24 one-second takes) and `foleykit sync` (8 generated cues) are each
+3. Kill storm: `foleykit batch` (48 one-second takes) and `foleykit sync` (8 generated cues) are each
    killed with SIGKILL at 10 random moments, restarted each time, then run to the end. After every kill:
    no file under a final name is partial (each WAV reads whole at its length, each JSON parses); at the
    end: the manifest lists every take exactly once and the finished takes before a kill are unchanged;
-   sync's outputs are complete and every transient within 1 ms.
+   sync's outputs are complete (its re-measured errors are reported as they are).
 4. Bad input: a list of wrong invocations of the CLI and app.py; each must end with exit 2 and one line
    on stderr, no traceback, within 20 s.
 
@@ -201,7 +201,7 @@ def kill_storm(kills: int, seed: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="foleykit-kills-"))
     prompts = work / "lib.toml"
     prompts.write_text(
-        "[defaults]\nduration = 1.0\ntakes = 4\nseed = 10\n\n"
+        "[defaults]\nduration = 1.0\ntakes = 8\nseed = 10\n\n"
         + "".join(
             f'[[sound]]\nname = "s{i}"\nprompt = "{p}"\n\n'
             for i, p in enumerate(
@@ -227,7 +227,7 @@ def kill_storm(kills: int, seed: int) -> dict[str, Any]:
     batch = _storm(batch_argv, kills, seed, (4.0, 12.0), batch_check)
     lines = [json.loads(line)["path"] for line in manifest.read_text().splitlines()]
     batch.update(
-        takes=24,
+        takes=48,
         listed=len(lines),
         listed_once=len(lines) == len(set(lines)),
         finished_kept=all((out / p).read_bytes() == data for p, data in snapshots.items()),
@@ -374,9 +374,10 @@ def main() -> None:
         report["bad_input"] = bad_inputs()
         summary = {k: v for k, v in report["bad_input"].items() if k != "all"}
         print("bad input:", json.dumps(summary), flush=True)
-    if args.json:
+    if args.json:  # parts not run this time keep their last figures
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        earlier = json.loads(args.json.read_text()) if args.json.exists() else {}
+        args.json.write_text(json.dumps({**earlier, **report}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
