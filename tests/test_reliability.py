@@ -106,3 +106,21 @@ def test_sync_on_a_full_disk(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
     assert sorted(p.name for p in (out / "cues").iterdir()) == ["001_hit.wav", "002_hit.wav"]
     assert foleykit_main([*argv, "--no-aaf", "--force"]) == 0
     assert (out / "mix.wav").is_file() and (out / "spotting.csv").is_file()
+
+
+def test_the_ui_says_a_full_disk_in_one_line_and_keeps_serving(
+    tiny_bundled_dir: Path, tmp_path: Path
+) -> None:
+    """The UI's generate (Studio, under app.py's one-line `friendly` errors): refused, then served again."""
+    from foleykit.errors import DiskFullError, FoleykitError
+    from foleykit.studio import Studio
+
+    studio = Studio(tmp_path / "ui")
+    ask = {"model": str(tiny_bundled_dir), "duration": 2.0, "takes": 1, "steps": 2, "seed": 1}
+    with file_size_limit(100_000), pytest.raises(DiskFullError) as refused:
+        list(studio.generate("rain on a roof", **ask))
+    assert isinstance(refused.value, FoleykitError)  # what app.py's handlers turn into one line
+    assert "\n" not in str(refused.value) and f"no space left in {studio.root}" in str(refused.value)
+    assert not leftovers(studio.root)
+    made = list(studio.generate("rain on a roof", **ask))[-1]  # space again: the same studio serves
+    assert made.takes[0].wav.is_file()
