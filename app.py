@@ -137,8 +137,14 @@ def build_app(
     (`Studio.for_user`), and no history is put in the page as it is built (it is the same for everyone)."""
 
     def mine(request: gr.Request | None) -> Studio:
-        """The studio of whoever sent `request`: theirs when users sign in, else the one."""
-        return studio.for_user(getattr(request, "username", None)) if signed_in else studio
+        """The studio of whoever sent `request`: theirs when users sign in (none signed in: refused), else
+        the one."""
+        if not signed_in:
+            return studio
+        user = getattr(request, "username", None)
+        if not user:
+            raise gr.Error("Sign in first.", print_exception=False)
+        return studio.for_user(user)
 
     models = list(studio.allowed_models or studio.models() or [default_model])
     if default_model not in models:
@@ -883,7 +889,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(
             f"app.py: error: with --auth, --out must be inside the folder app.py runs in ({Path.cwd()}): each "
-            "user's files are then handed out only through Gradio's cache, to the user who made them",
+            "user's files are then handed out only as copies in Gradio's cache, under unguessable names",
             file=sys.stderr,
         )
         return 2
@@ -907,7 +913,8 @@ def main(argv: list[str] | None = None) -> int:
             server_port=args.port,
             max_file_size=args.max_upload.strip().lower(),
             # signed in: the jobs folder is not served by path; each result goes through Gradio's cache,
-            # under a hash of its content and a per-server secret, to the user whose request made it
+            # under a hash of its content and a per-server secret: a name only its own request learns
+            # (any signed-in user holding that URL could fetch it; nobody can guess it)
             allowed_paths=[str(HERE / "prompts")] if signed_in else [str(out), str(HERE / "prompts")],
             auth=args.users or None,
             show_error=True,

@@ -33,7 +33,7 @@ RATES = {
     "23.976": ("24000/1001", "01:00:00:00"),
     "25": ("25", "10:00:00:00"),
     "29.97DF": ("30000/1001", "01:00:00;00"),
-    "59.94DF": ("60000/1001", "00:59:00;04"),
+    "59.94DF": ("60000/1001", "01:00:00;00"),
 }
 
 
@@ -43,8 +43,11 @@ def programme_at(rate: str) -> Programme:
 
 
 def marks(programme: Programme) -> list[int]:
-    """Frames to mark: the first, odd ones, both sides of the first drop-frame minute, the last."""
-    minute = round(programme.rate * 60)
+    """Frames to mark: the first, odd ones, both sides of the first dropped minute (from a tenth minute,
+    the next minute starts at 60 timecode seconds: 01:01:00;02 at 29.97 DF), the last."""
+    minute = 60 * programme.timecode.fps
+    if programme.drop_frame:
+        assert programme.timecode_of(minute).endswith((";02", ";04")), "the first frame after a drop"
     return [0, 17, minute - 1, minute, minute + 1, programme.frame_count - 1]
 
 
@@ -185,6 +188,56 @@ PREMIERE_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+CLIP_MARKER_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE xmeml>
+<xmeml version="4">
+  <sequence id="sequence-1">
+    <name>Cut</name>
+    <duration>250</duration>
+    <rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>
+    <timecode><rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate><string>10:00:00:00</string>
+      <frame>900000</frame><displayformat>NDF</displayformat></timecode>
+    <media><video><track>
+      <clipitem id="clipitem-1">
+        <name>A001.mov</name><duration>500</duration>
+        <rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>
+        <start>20</start><end>120</end><in>5</in><out>105</out>
+        <file id="file-1">
+          <name>A001.mov</name><pathurl>file:///media/A001.mov</pathurl>
+          <rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate><duration>500</duration>
+          <timecode><rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate><string>01:00:00:00</string>
+            <frame>90000</frame><displayformat>NDF</displayformat></timecode>
+          <media><video/></media>
+        </file>
+        <marker><comment></comment><name>door slam</name><in>15</in><out>-1</out></marker>
+      </clipitem>
+    </track></video></media>
+  </sequence>
+</xmeml>
+"""
+
+
+def test_fcp_clip_markers_count_from_their_media_start(tmp_path: Path) -> None:
+    """A clip marker is 15 frames into media whose own timecode is 01:00:00:00; the clip shows the media
+    from frame 5 at sequence frame 20: the marker is at sequence frame 30, whatever the media timecode."""
+    path = tmp_path / "cut.xml"
+    path.write_text(CLIP_MARKER_XML, encoding="utf-8")
+    (cue,) = load_cue_sheet(path, programme_from_rate("25", 10, "10:00:00:00")).cues
+    assert (cue.mark_frame, cue.prompt) == (30, "door slam")
+
+
+def test_avid_locators_are_on_the_record_side(tmp_path: Path) -> None:
+    """An Avid EDL: source 14:22:10:00 is cut in at record 01:00:10:00; its LOC says record timecode."""
+    (tmp_path / "avid.edl").write_text(
+        "TITLE: REEL 1\nFCM: NON-DROP FRAME\n\n"
+        "001  A001     V     C        14:22:10:00 14:22:20:00 01:00:10:00 01:00:20:00\n"
+        "* FROM CLIP NAME:  A001.MOV\n"
+        "* LOC: 01:00:12:05 YELLOW  glass breaks\n"
+    )
+    (cue,) = load_cue_sheet(tmp_path / "avid.edl", programme_from_rate("25", 60, "01:00:00:00")).cues
+    assert (cue.mark_frame, cue.prompt) == (12 * 25 + 5, "glass breaks")
+
+
 def test_premiere_xml_sequence_markers_and_default_names(tmp_path: Path) -> None:
     """Premiere/FCP 7 sequence markers count from the sequence start; a default name gives way to the comment."""
     programme = programme_at("29.97DF")
@@ -264,6 +317,11 @@ def test_audio_markers_name_sound_files_beside_the_marker_file(tmp_path: Path) -
             r"blank\.edl, line 2: the marker at 00:00:01:00 has no text",
         ),
         ("junk.txt", "door slam at one second\n", r"junk\.txt, line 1: timecode 'door' is not"),
+        (
+            "default.edl",
+            "001  001  V  C  00:00:01:00 00:00:01:01 00:00:01:00 00:00:01:01\n |C:ResolveColorBlue |M:Marker 1 |D:1\n",
+            r"default\.edl, line 2: the marker at 00:00:01:00 has no text",
+        ),
         ("broken.otio", "{not json", r"broken\.otio is not a readable OpenTimelineIO file"),
     ],
 )
@@ -359,4 +417,9 @@ def test_sync_takes_resolve_markers_and_writes_markers_back(
     assert sorted(Path(p).name for p in report["files"]["markers"]) == ["markers.edl", "markers.otio"]
     back = otio.adapters.read_from_file(str(out / "markers.otio"))
     assert [m.marked_range.start_time.value for m in back.tracks.markers] == frames
-    assert [c.mark_frame for c in load_cue_sheet(out / "markers.edl", programme).cues] == frames
+    for written in ("markers.edl", "markers.otio"):  # read back, they ask for the same sounds
+        again = load_cue_sheet(out / written, programme).cues
+        assert [c.mark_frame for c in again] == frames
+        assert [c.audio.name for c in again] == ["knock.wav", "slam.wav", "knock.wav"]  # type: ignore[union-attr]
+    # the FCP 7 timeline's clip markers (frames from each cue file's media start) are on the marks too
+    assert [c.mark_frame for c in load_cue_sheet(out / "timeline.xml", programme).cues] == frames

@@ -42,9 +42,23 @@ def run_full(capsys: pytest.CaptureFixture, limit: int, *argv: str) -> tuple[int
 
 
 def assert_disk_full_line(code: int, err: str, folder: Path) -> None:
+    """The file-size limit's EFBIG is said as such (freeing space would not help); ENOSPC: below."""
     lines = [line for line in err.splitlines() if line.startswith("foleykit: error:")]
     assert code == 1 and len(lines) == 1 and "Traceback" not in err, err
-    assert f"no space left in {folder}" in lines[0] and "finished before it is kept" in lines[0], lines[0]
+    assert f"the file system of {folder} refuses a file this large" in lines[0], lines[0]
+    assert "finished before it is kept" in lines[0], lines[0]
+
+
+def test_a_full_disk_and_a_file_size_limit_are_told_apart(tmp_path: Path) -> None:
+    import errno
+
+    from foleykit.audio.io import disk_full
+
+    full = disk_full(OSError(errno.ENOSPC, "No space left on device"), tmp_path / "mix.wav")
+    assert str(full).startswith(f"no space left in {tmp_path} (No space left on device): mix.wav")
+    assert "Free some space" in str(full)
+    large = disk_full(OSError(errno.EFBIG, "File too large"), tmp_path / "mix.wav")
+    assert "refuses a file this large" in str(large) and "Free some space" not in str(large)
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -120,7 +134,7 @@ def test_the_ui_says_a_full_disk_in_one_line_and_keeps_serving(
     with file_size_limit(100_000), pytest.raises(DiskFullError) as refused:
         list(studio.generate("rain on a roof", **ask))
     assert isinstance(refused.value, FoleykitError)  # what app.py's handlers turn into one line
-    assert "\n" not in str(refused.value) and f"no space left in {studio.root}" in str(refused.value)
+    assert "\n" not in str(refused.value) and f"the file system of {studio.root}" in str(refused.value)
     assert not leftovers(studio.root)
     made = list(studio.generate("rain on a roof", **ask))[-1]  # space again: the same studio serves
     assert made.takes[0].wav.is_file()

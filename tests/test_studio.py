@@ -265,3 +265,21 @@ def test_editor_markers_fill_the_cue_table(studio: Studio, tmp_path: Path) -> No
     (tmp_path / "late.txt").write_text("02:00:00:00 thunder\n")
     with pytest.raises(BadInputError, match=r"late\.txt, line 1: .*after the programme end"):
         studio.cues_from_file(video.path, tmp_path / "late.txt")
+
+
+def test_files_sent_through_the_ui_reach_nothing_outside_their_folder(studio: Studio, tmp_path: Path) -> None:
+    """A prompt file's `source` or a cue's `audio` that leaves its own folder is refused before it is read
+    (with sign-in, another user's takes are a path away)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sf.write(elsewhere / "take.wav", np.zeros(4800, np.float32), 48000)
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    for source in ("../elsewhere/take.wav", str(elsewhere / "take.wav"), "../elsewhere/missing.wav"):
+        (upload / "lib.toml").write_text(f'[[sound]]\nname = "v"\nsource = "{source}"\nstrength = 0.5\n')
+        with pytest.raises(BadInputError, match="outside the folder of the file that names it"):
+            studio.batch(upload / "lib.toml")
+    video = event_reel(tmp_path / "reel.mp4", Fraction(25), seed=3)
+    (upload / "cues.csv").write_text(f"frame,audio\n10,{elsewhere / 'take.wav'}\n")
+    with pytest.raises(BadInputError, match="outside the folder of the file that names it"):
+        studio.cues_from_file(video.path, upload / "cues.csv")

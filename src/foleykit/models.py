@@ -155,6 +155,7 @@ def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
     and httpx do), bounded in time even if name lookup hangs. Any HTTP answer counts but a proxy's
     502/504 (it could not reach the hub).
     """
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -166,9 +167,9 @@ def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
             opener = urllib.request.build_opener(urllib.request.ProxyHandler())  # the environment's proxies
             opener.open(urllib.request.Request(endpoint, method="HEAD"), timeout=timeout).close()
             result.append(True)
-        except urllib.error.HTTPError as answer:  # the server answered; a gateway error is a proxy's "no"
-            result.append(answer.code not in (502, 504))
-        except (OSError, ValueError):
+        except urllib.error.HTTPError as answer:  # the server answered; a gateway error is a proxy's "no",
+            result.append(answer.code not in (407, 502, 504))  # and so is a proxy asking for credentials
+        except (OSError, ValueError, http.client.HTTPException):  # no answer, or not one in HTTP
             result.append(False)
 
     thread = threading.Thread(target=probe, daemon=True)

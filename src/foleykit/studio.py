@@ -767,7 +767,7 @@ class Studio:
         from foleykit.framesync.video import probe_video
 
         programme = probe_video(video, start_tc=start_tc or None)
-        loaded = load_cue_sheet(sheet, programme)
+        loaded = load_cue_sheet(sheet, programme, confine=True)
         rows = []
         for cue in loaded.cues:
             if cue.prompt is None:
@@ -884,7 +884,8 @@ class Studio:
             raise BadInputError("pick a prompt file from the library or upload one (.toml, .csv, .jsonl)")
         if source.suffix.lower() not in PROMPT_SUFFIXES:
             raise BadInputError(f"{source.name}: a prompt file must be .toml, .csv or .jsonl")
-        for sound in load_prompt_file(source).sounds:  # the whole file is valid before a job folder exists
+        # the whole file is valid before a job folder exists; it reaches no file outside its own folder
+        for sound in load_prompt_file(source, confine=True).sounds:
             self.check_model(sound.request.model)
         job_id, folder = self._job_folder("batch", source.stem)
         copy = write_atomic(folder / source.name, lambda tmp: shutil.copyfile(source, tmp))

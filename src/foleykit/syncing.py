@@ -8,6 +8,7 @@ re-measured transients) → every export (`exports.writer`) → sync.json.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -98,6 +99,23 @@ def _programme(
             "give a video, or --fps RATE and --length SECONDS for a programme without picture"
         )
     return programme_from_rate(fps, length, start_tc)
+
+
+def _check_memory(programme: Programme) -> None:
+    """The mix is held in memory (float32, up to stereo, and one copy while it is measured): a programme
+    that would not fit is refused before anything is generated, not after."""
+    need = programme.samples * 2 * 4 * 2
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        available = int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo).group(1)) * 1024  # type: ignore[union-attr]
+    except (OSError, AttributeError, ValueError):
+        return  # not Linux: nothing to measure against
+    if need > available:
+        hours = float(programme.duration) / 3600
+        raise BadInputError(
+            f"the programme is {hours:.1f} h long: its mix needs about {need / 2**30:.0f} GiB of memory and "
+            f"{available / 2**30:.0f} GiB is free here; sync it in shorter reels"
+        )
 
 
 def _read_audio(cue: Cue) -> tuple[np.ndarray, int]:
@@ -235,6 +253,7 @@ def sync(
     """
     began = time.perf_counter()
     programme = _programme(video, fps, length, start_tc)  # up to 24 h; a mix past 4 GiB is written as RF64
+    _check_memory(programme)
     sheet = load_cue_sheet(cues, programme)
     sources = _check_sources(sheet, model)
     from foleykit.exports import preview as preview_adapter  # OTIO loads once the input is known good
@@ -256,7 +275,7 @@ def sync(
         assign_lanes([place(sound, programme) for sound in sounds]),
         programme,
         cue_files,
-        title=f"foleykit sync of {sheet.path.name}",
+        title=f"foleykit sync of {re.sub(r'[^ -~]', '_', sheet.path.name)}",  # EDL titles are ASCII
         source=sheet.path.name,
     )
     errors = placed.errors

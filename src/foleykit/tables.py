@@ -24,6 +24,15 @@ else:  # pragma: no cover
 Rows = list[tuple[str, dict[str, Any]]]
 
 
+def beside(base: Path, name: str, what: str) -> Path:
+    """`name` (a path a user's file gives) resolved against `base`, refused if it leaves `base`: what the
+    UI runs must not reach files other than those sent with it (another user's takes, the server's)."""
+    resolved = (Path(base) / name).resolve()
+    if not resolved.is_relative_to(Path(base).resolve()):
+        raise BadInputError(f"{what} {name!r} is outside the folder of the file that names it")
+    return resolved
+
+
 def read_text(path: Path, what: str) -> str:
     """The file's text (a UTF-8 BOM, as spreadsheets write it, is dropped)."""
     try:

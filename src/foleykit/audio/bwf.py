@@ -147,7 +147,7 @@ def write_bwf(
 ) -> Path:
     """Write `audio` (channels, samples) as a 24-bit BWF with `bext` (and `info` as LIST/INFO, and with
     `loop` a cue point and a smpl loop over the whole file) before `data`, atomically."""
-    writer = bwf_writer(audio, sample_rate, bext, info=info, loop=loop, name=str(path))
+    writer = bwf_writer(audio, sample_rate, bext, info=info, loop=loop)
     return write_atomic(Path(path), writer, force=force)
 
 
@@ -158,7 +158,6 @@ def bwf_writer(
     *,
     info: dict[str, str] | None = None,
     loop: bool = False,
-    name: str = "the file",
 ) -> Callable[[Path], None]:
     """A function that writes `write_bwf`'s file to the path it is given (not atomically: the caller
     commits it). Sizes are checked here, before anything is written."""

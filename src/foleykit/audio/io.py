@@ -40,6 +40,12 @@ NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # disk full, qu
 
 def disk_full(err: OSError, path: Path) -> DiskFullError:
     """The one-line error for a write refused for lack of space, naming the folder."""
+    if err.errno == errno.EFBIG:  # a file-size limit (FAT32's 4 GiB, a quota on file size): space won't help
+        why = err.strerror or "file too large"
+        return DiskFullError(
+            f"the file system of {Path(path).parent} refuses a file this large ({why}): {Path(path).name} "
+            "was not written; what was finished before it is kept. Write to another file system (--out)"
+        )
     return DiskFullError(
         f"no space left in {Path(path).parent} ({err.strerror or 'disk full'}): {Path(path).name} was not "
         "written; what was finished before it is kept. Free some space (or write elsewhere) and run it again"

@@ -19,7 +19,7 @@ from typing import Any
 from foleykit.derive import Operation, SourceAudio, parse_region, read_source
 from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
-from foleykit.tables import csv_rows, read_text, table_array, toml_document
+from foleykit.tables import beside, csv_rows, read_text, table_array, toml_document
 
 DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim", "loop")
 SOURCE_KEYS = ("source", "strength", "region", "to")  # made from a file: varied, a region again, longer
@@ -100,7 +100,7 @@ def _rows(path: Path, text: str) -> tuple[dict[str, Any], list[tuple[str, dict[s
 
 
 def _derivation(
-    path: Path, fields: dict[str, Any], where: str
+    path: Path, fields: dict[str, Any], where: str, confine: bool = False
 ) -> tuple[SourceAudio | None, Operation | None]:
     """`source` (relative to the prompt file) with `strength` (variations), `region` (made again) or `to`
     (made longer)."""
@@ -114,7 +114,8 @@ def _derivation(
             f"{where}: a source needs one of strength (variations), region (made again) or to (longer)"
         )
     try:
-        source = read_source(path.parent / str(fields["source"]))
+        name = str(fields["source"])
+        source = read_source(beside(path.parent, name, "source") if confine else path.parent / name)
         if given[0] == "strength":
             return source, Operation("vary", strength=fields["strength"])
         if given[0] == "to":
@@ -124,8 +125,9 @@ def _derivation(
         raise BadInputError(f"{where}: {err}") from None
 
 
-def load_prompt_file(path: str | Path) -> PromptFile:
-    """Parse and validate every sound; the first bad one raises a one-line BadInputError."""
+def load_prompt_file(path: str | Path, *, confine: bool = False) -> PromptFile:
+    """Parse and validate every sound; the first bad one raises a one-line BadInputError. `confine`
+    (the UI): a `source` outside the file's own folder is refused before it is read."""
     path = Path(path)
     defaults, rows = _rows(path, read_text(path, "prompt file"))
     unknown = sorted(set(defaults) - set(DEFAULT_KEYS))
@@ -144,7 +146,7 @@ def load_prompt_file(path: str | Path) -> PromptFile:
         if unknown:
             raise BadInputError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(SOUND_KEYS)})")
         fields = {**defaults, **{k: _typed(k, v, where) for k, v in row.items()}}
-        source, operation = _derivation(path, fields, where)
+        source, operation = _derivation(path, fields, where, confine)
         if source is not None and not fields.get("prompt") and source.sidecar:
             fields["prompt"] = source.sidecar.get("prompt")  # the source's own, as `foleykit vary` does
         prompt = fields.get("prompt")

@@ -33,7 +33,7 @@ def write_cue(model: PlacedProgramme, index: int, path: Path, *, created: dateti
         coding_history=coding_history(item.audio, SAMPLE_RATE),
         created=created or datetime.now(),
     )
-    bwf_writer(item.file_audio(), SAMPLE_RATE, bext, name=str(path))(Path(path))
+    bwf_writer(item.file_audio(), SAMPLE_RATE, bext)(Path(path))
 
 
 def write_mix(model: PlacedProgramme, path: Path, *, created: datetime | None = None) -> None:
@@ -46,7 +46,7 @@ def write_mix(model: PlacedProgramme, path: Path, *, created: datetime | None = 
         coding_history=coding_history(model.mix, SAMPLE_RATE),
         created=created or datetime.now(),
     )
-    bwf_writer(model.mix, SAMPLE_RATE, bext, name=str(path))(Path(path))
+    bwf_writer(model.mix, SAMPLE_RATE, bext)(Path(path))
 
 
 __all__ = ["write_cue", "write_mix"]

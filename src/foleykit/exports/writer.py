@@ -21,9 +21,10 @@ from typing import Any
 
 import opentimelineio as otio
 
-from foleykit.audio.io import ensure_writable_dir, write_atomic
-from foleykit.errors import OutputExistsError
-from foleykit.exports import aaf, bwf_files, edl, fcp_xml, otio_timeline, preview, spotting, sync_plot
+from foleykit.audio.io import NO_SPACE, disk_full, ensure_writable_dir, write_atomic
+from foleykit.errors import DiskFullError, OutputExistsError
+from foleykit.exports import aaf as aaf_adapter
+from foleykit.exports import bwf_files, edl, fcp_xml, otio_timeline, preview, spotting, sync_plot
 from foleykit.framesync.placed import PlacedProgramme
 
 OTIO_NAME = "timeline.otio"
@@ -95,8 +96,12 @@ class ChildWrite:
         try:
             self._future.result()
             return write_atomic(self._final, lambda tmp: os.replace(self._part, tmp), force=force), None
-        except OutputExistsError:
+        except (OutputExistsError, DiskFullError):
             raise
+        except OSError as err:
+            if err.errno in NO_SPACE:  # a full disk is said as such, not as "no AAF"
+                raise disk_full(err, self._final) from None
+            return None, f"{type(err).__name__}: {err}".strip()
         except Exception as err:  # the AAF adapter's limits are many; an AAF is written only where it can be
             return None, f"{type(err).__name__}: {err}".strip()
         finally:
@@ -106,8 +111,8 @@ class ChildWrite:
 
 def start_aaf(model: PlacedProgramme, out: Path) -> ChildWrite:
     """timeline.aaf, begun in a child process (the timeline goes over as OTIO JSON, not the audio)."""
-    text = otio.adapters.write_to_string(aaf.to_aaf_timeline(model), adapter_name="otio_json")
-    return ChildWrite(Path(out), AAF_NAME, aaf.write_from_json, text, model.programme)
+    text = otio.adapters.write_to_string(aaf_adapter.to_aaf_timeline(model), adapter_name="otio_json")
+    return ChildWrite(Path(out), AAF_NAME, aaf_adapter.write_from_json, text, model.programme)
 
 
 def _text(text: str) -> Callable[[Path], None]:
@@ -147,10 +152,10 @@ def write_timelines(
     else:
         try:
             result["aaf"] = write_atomic(
-                out / AAF_NAME, lambda tmp: aaf.write_to_file(model, tmp), force=force
+                out / AAF_NAME, lambda tmp: aaf_adapter.write_to_file(model, tmp), force=force
             )
             result["aaf_skipped"] = None
-        except OutputExistsError:
+        except (OutputExistsError, DiskFullError):
             raise
         except Exception as err:  # the AAF adapter's limits are many; an AAF is written only where it can be
             result["aaf"], result["aaf_skipped"] = None, f"{type(err).__name__}: {err}".strip()

@@ -17,7 +17,7 @@ from foleykit.errors import BadInputError
 from foleykit.framesync.timecode import SAMPLE_RATE, frame_to_sample, sample_to_frame, seconds_to_sample
 from foleykit.framesync.video import Programme
 from foleykit.request import MAX_SEED, MAX_TAKES, slugify
-from foleykit.tables import Rows, csv_rows, read_text, table_array, toml_document
+from foleykit.tables import Rows, beside, csv_rows, read_text, table_array, toml_document
 
 MARK_KEYS = ("frame", "timecode", "seconds")
 SOUND_KEYS = ("prompt", "audio")
@@ -136,7 +136,9 @@ def _resolve_mark(row: dict[str, Any], programme: Programme) -> tuple[int, int]:
     return frame, sample
 
 
-def _cue(number: int, where: str, row: dict[str, Any], programme: Programme, base: Path) -> Cue:
+def _cue(
+    number: int, where: str, row: dict[str, Any], programme: Programme, base: Path, confine: bool = False
+) -> Cue:
     frame, sample = _resolve_mark(row, programme)
     sounds = [k for k in SOUND_KEYS if k in row and str(row[k]).strip()]
     if len(sounds) != 1:
@@ -149,7 +151,8 @@ def _cue(number: int, where: str, row: dict[str, Any], programme: Programme, bas
     if "prompt" in sounds:
         fields["prompt"] = _text(row["prompt"], "prompt")
     else:
-        audio = (base / _text(row["audio"], "audio")).resolve()
+        name = _text(row["audio"], "audio")
+        audio = beside(base, name, "audio file") if confine else (base / name).resolve()
         if not audio.is_file():
             raise _RowError(f"audio file {row['audio']} not found (looked in {audio.parent})")
         fields["audio"] = audio
@@ -203,9 +206,10 @@ def _marker_rows(path: Path, programme: Programme) -> Rows:
     return rows
 
 
-def load_cue_sheet(path: str | Path, programme: Programme) -> CueSheet:
+def load_cue_sheet(path: str | Path, programme: Programme, *, confine: bool = False) -> CueSheet:
     """Parse and validate every row (or editor marker) against the programme; the first bad one raises a
-    one-line error naming it."""
+    one-line error naming it. `confine` (the UI): an audio file outside the sheet's folder is refused
+    before anything looks for it."""
     from foleykit.markers import is_marker_file
 
     path = Path(path)
@@ -218,7 +222,7 @@ def load_cue_sheet(path: str | Path, programme: Programme) -> CueSheet:
         try:
             if unknown:
                 raise _RowError(f"unknown key {unknown[0]!r} (keys: {', '.join(KNOWN_KEYS)})")
-            cues.append(_cue(number, where, row, programme, path.parent))
+            cues.append(_cue(number, where, row, programme, path.parent, confine))
         except BadInputError as err:  # timecode errors come from the timecode module, unprefixed
             raise BadInputError(f"{path}, {where}: {err}") from None
     return CueSheet(path=path, cues=tuple(cues))

@@ -8,7 +8,7 @@ like OpenTimelineIO's schema: no file formats here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,6 @@ class PlacedProgramme:
     cue_files: tuple[Path, ...]
     title: str = "foleykit sync"
     source: str = ""  # what the cues came from (the cue sheet's or marker file's name), for descriptions
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.cue_files) != len(self.cues):
@@ -78,12 +77,13 @@ class PlacedProgramme:
 
     @property
     def markers(self) -> tuple[Marker, ...]:
-        """One marker per cue on its mark: named as the cue, its sound in the comment."""
+        """One marker per cue on its mark, named by its sound (the prompt, or `audio: PATH`), so a marker
+        file read back (`sync --cues markers.edl`) asks for the same sounds; the cue's name is the comment."""
         return tuple(
             Marker(
                 frame=p.cue.mark_frame,
-                name=p.cue.name,
-                comment=p.cue.prompt or (f"audio: {p.cue.audio.name}" if p.cue.audio else ""),
+                name=p.cue.prompt if p.cue.prompt is not None else f"audio: {p.cue.audio}",
+                comment=p.cue.name,
             )
             for p in self.cues
         )

@@ -30,17 +30,21 @@ def is_marker_file(path: Path) -> bool:
     if suffix == ".csv" and Path(path).is_file():
         from foleykit.markers.lists import is_premiere
 
-        head = Path(path).read_bytes()[:4096]
         try:
-            return is_premiere(decode_head(head))
-        except UnicodeDecodeError:
-            return False
+            with Path(path).open("rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            return False  # the cue sheet reader says why it cannot be read
+        return is_premiere(decode_head(head))
     return False
 
 
 def decode_head(data: bytes) -> str:
+    """The start of a text file, as `decode` would read it (UTF-16 with or without BOM, else UTF-8)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="ignore")
+    if len(data) >= 4 and data[1::2][:2] == b"\0\0":
+        return data.decode("utf-16-le", errors="ignore")
     return data.decode("utf-8-sig", errors="ignore")
 
 

@@ -51,9 +51,9 @@ def decode(path: Path, what: str = "marker file") -> str:
 def sound_text(name: str, comment: str) -> str:
     """What a marker asks for: its name, or its comment where the name is empty or a tool's default."""
     name, comment = " ".join(name.split()), " ".join(comment.split())
-    if name and not (_DEFAULT_NAME.match(name) and comment):
+    if name and not _DEFAULT_NAME.match(name):
         return name
-    return comment
+    return comment  # a default name alone asks for nothing: empty, refused by the caller
 
 
 def is_drop_label(text: str) -> bool:

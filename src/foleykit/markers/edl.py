@@ -47,16 +47,18 @@ def read_from_string(text: str, programme: Programme) -> list[tuple[str, Marker]
     drop: bool | None = None
     found: list[tuple[str, Marker]] = []
     record_in: str | None = None
+    in_event: list[Marker] = []
     for number, line in enumerate(text.splitlines(), start=1):
         where = f"line {number}"
         stripped = line.strip()
         try:
-            if stripped.upper().startswith("FCM:"):
+            if stripped.upper().startswith("FCM:") and record_in is None:  # the header's, not a note's
                 drop = "NON" not in stripped.upper()
                 continue
             event = _EVENT.match(line)
             if event:
                 record_in = event.group(7)
+                in_event = []  # markers under this event, for telling a LOC twin of a Resolve marker
                 continue
             loc = _LOC.match(stripped)
             if loc:
@@ -65,9 +67,12 @@ def read_from_string(text: str, programme: Programme) -> list[tuple[str, Marker]
                     loc.group(3).strip(),
                     color=(loc.group(2) or "RED").upper(),
                 )
-                earlier = [m for _, m in found if m.frame == marker.frame]
-                if not any(m.name == marker.name or m.comment == marker.name for m in earlier):
-                    found.append((where, marker))  # the same marker in Resolve's and Avid's words once
+                twins = [
+                    m for m in in_event if m.frame == marker.frame and marker.name in (m.name, m.comment)
+                ]
+                if not twins:  # the same marker in Resolve's and Avid's words under one event: once
+                    found.append((where, marker))
+                    in_event.append(marker)
                 continue
             resolve = _RESOLVE.search(stripped)
             if resolve and record_in is not None and not stripped.startswith("*"):
@@ -81,6 +86,7 @@ def read_from_string(text: str, programme: Programme) -> list[tuple[str, Marker]
                     color=color.group(1).upper() if color else "BLUE",
                 )
                 found.append((where, marker))
+                in_event.append(marker)
         except BadInputError as err:
             raise BadInputError(f"{where}: {err}") from None
     return found

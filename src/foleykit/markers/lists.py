@@ -31,7 +31,11 @@ def read_premiere(text: str, programme: Programme) -> list[tuple[str, Marker]]:
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first else ","
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as err:
+        raise BadInputError(f"not a readable marker list: {err}") from None
+    rows = iter(table)
     header = [h.strip().lower() for h in next(rows)]
     missing = [c for c in PREMIERE_COLUMNS if c not in header]
     if missing:

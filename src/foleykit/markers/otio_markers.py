@@ -51,28 +51,40 @@ def _comment(marker: otio.schema.Marker) -> str:
     return comment
 
 
-def _placed(timeline: otio.schema.Timeline) -> Iterator[tuple[Any, otio.schema.Marker, RationalTime]]:
-    """(owner, marker, time in the stack) for every marker of the timeline."""
+def _placed(
+    timeline: otio.schema.Timeline, from_media_start: bool
+) -> Iterator[tuple[Any, otio.schema.Marker, RationalTime]]:
+    """(owner, marker, time in the stack) for every marker of the timeline. `from_media_start` (FCP 7
+    XML): a clip marker counts from its media's first frame, while the fcp_xml reader puts the clip's
+    source range at the media's own timecode, so the media start is added back."""
     stack = timeline.tracks
     for marker in stack.markers:
         yield stack, marker, marker.marked_range.start_time
     for item in stack.find_children():
         for marker in getattr(item, "markers", ()):
-            yield item, marker, item.transformed_time(marker.marked_range.start_time, stack)
+            at = marker.marked_range.start_time
+            reference = item.media_reference if isinstance(item, otio.schema.Clip) else None
+            available = getattr(reference, "available_range", None)
+            if from_media_start and available is not None:
+                at = available.start_time + at.rescaled_to(available.start_time.rate)
+            yield item, marker, item.transformed_time(at, stack)
 
 
 def read_from_file(path: Path, programme: Programme) -> list[tuple[str, Marker]]:
     timeline = _read(path)
     start = timeline.global_start_time
+    try:
+        placed = list(_placed(timeline, ADAPTERS[Path(path).suffix.lower()] == "fcp_xml"))
+    except (otio.exceptions.OTIOError, ValueError, ArithmeticError) as err:
+        raise BadInputError(f"{path}: a marker cannot be placed ({type(err).__name__}: {err})") from None
     found = []
-    for number, (owner, marker, at) in enumerate(_placed(timeline), start=1):
-        absolute = at + start.rescaled_to(at.rate) if start is not None else at
+    for number, (owner, marker, at) in enumerate(placed, start=1):
         label = f"marker {number} ({marker.name!r}" + (f" on {owner.name!r})" if owner.name else ")")
         try:
-            frame = frame_of_time(
-                absolute.value, absolute.rate, programme, f"at {absolute.value:g}/{absolute.rate:g}"
-            )
-        except BadInputError as err:
+            absolute = at + start.rescaled_to(at.rate) if start is not None else at
+            where = f"at {absolute.value:g}/{absolute.rate:g}"
+            frame = frame_of_time(absolute.value, absolute.rate, programme, where)
+        except (ValueError, ArithmeticError) as err:  # BadInputError, and NaN or infinite times
             raise BadInputError(f"{label}: {err}") from None
         found.append(
             (label, Marker(frame, marker.name or "", comment=_comment(marker), color=str(marker.color)))
