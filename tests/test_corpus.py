@@ -249,9 +249,35 @@ Copyright: Magnus Auvinen and contributors
 License: CC-BY-SA-3.0
 """
 
+# supertuxkart-data's layout: code GPL-3+ by default, each sound file its own paragraph
+STK_COPYRIGHT = """\
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+Copyright: 2006-2022 SuperTuxKart-Team
+License: GPL-3+
+
+Files: data/sfx/anvil.ogg
+Copyright: Battle for Wesnoth team
+License: GPL-2+
+
+Files: data/sfx/clock.ogg
+Copyright: Not applicable---public domain by Natalie, published April 29, 2007
+License: public-domain
+Comment: Source: pdsounds.org clock_ticking
+
+Files: data/sfx/engine_small.ogg
+Copyright: 2012 Ivan "qubodup" Gabovitch
+License: CC-BY-SA-3.0 or GPL-3 or GPL-2
+
+Files: data/music/farm.ogg
+Copyright: 2008 Matthew Whitlock
+License: CC-BY-SA-3.0
+"""
+
 
 def make_fake_debs(folder: Path) -> Path:
-    """Five miniature packages, one per reader, in the real packages' layouts."""
+    """Seven miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
     folder.mkdir(parents=True, exist_ok=True)
     ogg = encoded
     make_deb(
@@ -341,6 +367,29 @@ def make_fake_debs(folder: Path) -> Path:
         {"usr/share/games/teeworlds/data/audio/foley_body_impact-01.wv": (FIXTURES / "hit.wv").read_bytes()},
         TEEWORLDS_COPYRIGHT,
     )
+    stk = "usr/share/games/supertuxkart/data"
+    make_deb(
+        folder,
+        "supertuxkart-data",
+        "1.4+dfsg-2",
+        {
+            f"{stk}/sfx/clock.ogg": ogg(sound(1.5, freq=2500, seed=31)),
+            f"{stk}/sfx/engine_small.ogg": ogg(sound(2.0, freq=90, seed=32)),
+            f"{stk}/sfx/anvil.ogg": ogg(sound(0.6, freq=900, seed=33)),  # GPL: excluded
+            f"{stk}/music/farm.ogg": ogg(
+                sound(1.0, freq=440, seed=34)
+            ),  # accepted licence, but music: skipped
+        },
+        STK_COPYRIGHT,
+    )
+    make_deb(
+        folder,
+        "redeclipse-data",
+        "1.6.0-1",
+        {"usr/share/games/redeclipse/data/sounds/player/concstep.ogg": ogg(sound(0.4, freq=300, seed=35))},
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2009-2017, Red Eclipse Team\nLicense: CC-BY-SA-3.0+\n",
+    )
     return folder
 
 
@@ -381,7 +430,7 @@ def test_gpl_and_other_unaccepted_files_are_excluded(corpus: Path) -> None:
     assert reasons["service-login.oga"].startswith("GPL-2 ")
     assert reasons["carts_cart_moving.1.ogg"].startswith("MIT")
     assert "a link to camera-shutter.oga" in reasons["screen-capture.oga"]
-    assert record["excluded"]["licence"]["GPL-2+"] == 1 and record["excluded"]["licence"]["GPL-2"] == 2
+    assert record["excluded"]["licence"]["GPL-2+"] == 2 and record["excluded"]["licence"]["GPL-2"] == 2
 
 
 def test_canonical_licence_never_reads_a_grant_into_mixed_or_non_free_terms() -> None:
@@ -481,6 +530,8 @@ def test_split_is_by_source_with_a_test_file_per_class(corpus: Path) -> None:
 
 def test_split_is_deterministic(fake_debs: Path, corpus: Path, tmp_path: Path) -> None:
     packages = [
+        "redeclipse-data",
+        "supertuxkart-data",
         "teeworlds-data",
         "sound-theme-freedesktop",
         "openttd-opensfx",
@@ -735,7 +786,11 @@ def test_caption_table() -> None:
     assert lookup("openttd-opensfx", "57 Heavy wind").captions[0] == "heavy wind blowing"  # type: ignore[union-attr]
     assert lookup("ufoai-sound", "sound/aliens/ortnok/die1.ogg").skipped  # type: ignore[union-attr]
     assert lookup("minetest-data", "nothing/like/this.ogg") is None
-    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data"}  # fmt: skip
+    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data"}  # fmt: skip
+    assert lookup("supertuxkart-data", "sfx/clock.ogg").label == "clock_tick"  # type: ignore[union-attr]
+    assert lookup("supertuxkart-data", "music/farm.ogg").skipped  # type: ignore[union-attr]
+    assert lookup("redeclipse-data", "sounds/player/concstep2.ogg").label == "footsteps_concrete"  # type: ignore[union-attr]
+    assert lookup("redeclipse-data", "sounds/weapons/rifle/primary.ogg").skipped  # type: ignore[union-attr]
 
 
 def test_conversion_steps() -> None:
@@ -777,3 +832,18 @@ def test_a_clip_written_back_as_a_manifest_row_reads_back_the_same(tmp_path: Pat
     (root / "manifest.jsonl").write_text("".join(json.dumps(c.manifest_row(root)) + "\n" for c in clips))
     assert load_corpus(root) == clips
     assert clips[0].manifest_row(root)["path"] == f"clips/{clips[0].path.name}"
+
+
+def test_supertuxkart_sounds_take_their_own_paragraphs_licence(corpus: Path) -> None:
+    """Each sound's licence is its own DEP-5 paragraph's (the last match), not the package's GPL default."""
+    rows = {
+        r["source_path"].rsplit("/", 1)[1]: r for r in rows_of(corpus) if r["package"] == "supertuxkart-data"
+    }
+    assert set(rows) == {"clock.ogg", "engine_small.ogg"}
+    assert (rows["clock.ogg"]["label"], rows["clock.ogg"]["licence"]) == ("clock_tick", "public-domain")
+    assert (
+        rows["engine_small.ogg"]["licence"] == "CC-BY-SA-3.0"
+    )  # the CC choice of "CC-BY-SA-3.0 or GPL-3 or GPL-2"
+    record = json.loads((corpus / "build.json").read_text())
+    excluded = {e["path"].rsplit("/", 1)[1]: e["kind"] for e in record["excluded_files"]}
+    assert excluded["anvil.ogg"] == "licence" and excluded["farm.ogg"] == "skipped"

@@ -2,7 +2,8 @@
 
 The synthesiser alone teaches the model only what our own physics sounds like, and a judge trained on
 the same synthesiser cannot tell. This package builds a corpus of real recordings from Debian data
-packages (minetest-data, ufoai-sound, openttd-opensfx, sound-theme-freedesktop, teeworlds-data), keeps
+packages (minetest-data, ufoai-sound, openttd-opensfx, sound-theme-freedesktop, teeworlds-data,
+supertuxkart-data, redeclipse-data), keeps
 only files whose licence, read per file from the package itself, is CC0, public domain, CC BY or CC BY-SA,
 and writes them with captions, a class where one truly applies, a held-out split by source recording,
 and the attribution the licences require (see `foleykit.corpus.build`).

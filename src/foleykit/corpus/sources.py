@@ -868,9 +868,35 @@ class TeeworldsReader(PackageReader):
     copyright_prefix = "data/"
 
 
+class SuperTuxKartReader(PackageReader):
+    """supertuxkart-data: `usr/share/games/supertuxkart/data/**.ogg`; debian/copyright names nearly every
+    sound file with its author and licence (freesound, OpenGameArt), paths from `data/`."""
+
+    name = "supertuxkart-data"
+    sound_root = "usr/share/games/supertuxkart/data/"
+    copyright_prefix = "data/"
+
+
+class RedEclipseReader(PackageReader):
+    """redeclipse-data: `usr/share/games/redeclipse/data/sounds/**.ogg`; debian/copyright paths from
+    `data/` (CC BY-SA 3.0+ by default, per-author paragraphs for the ambiences)."""
+
+    name = "redeclipse-data"
+    sound_root = "usr/share/games/redeclipse/data/"
+    copyright_prefix = "data/"
+
+
 READERS: dict[str, PackageReader] = {
     reader.name: reader
-    for reader in (MinetestReader(), UfoaiReader(), OpenSfxReader(), FreedesktopReader(), TeeworldsReader())
+    for reader in (
+        MinetestReader(),
+        UfoaiReader(),
+        OpenSfxReader(),
+        FreedesktopReader(),
+        TeeworldsReader(),
+        SuperTuxKartReader(),
+        RedEclipseReader(),
+    )
 }
 DEFAULT_PACKAGES = tuple(READERS)
 
