@@ -256,7 +256,8 @@ def test_two_accelerate_processes_split_the_work_merge_one_manifest_and_stop_on_
     os.killpg(first.pid, signal.SIGINT)
     _, stderr = first.communicate(timeout=120)
     said = [line for line in stderr.splitlines() if line.startswith("foleykit: interrupted")]
-    assert first.returncode == 1 and len(said) == 1, stderr[-2000:]  # one answer, from the main process
+    diagnosis = f"exit {first.returncode}, said {said}: {stderr[:1500]} … {stderr[-800:]}"
+    assert first.returncode == 1 and len(said) == 1, diagnosis  # one answer, from the main process
     finished = len(manifest.read_text().splitlines())
     assert said[0].startswith(f"foleykit: interrupted: {finished} of 18 takes are finished and safe")
     assert (out / "lib" / "report.html").is_file()

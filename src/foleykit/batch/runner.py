@@ -361,7 +361,9 @@ def run_batch(
     finished = made_here = 0
     audio_s = 0.0
     if state.is_main_process:
-        with _sigint_held():  # a second Ctrl-C must not leave the record of what is finished half-made
+        # a second Ctrl-C must not leave the record of what is finished half-made; after a Ctrl-C, neither
+        # may the SIGTERM that accelerate's launcher sends its workers once it has had one itself
+        with _sigint_held(also_sigterm=interrupted):
             lines = _merge_manifest(manifest, jobs, out)
             finished = len(lines)
             made = [e for e in lines if e.get("run") == run_id]
@@ -424,13 +426,17 @@ def _shared(state: Any, value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Ctrl-C ignored inside (main thread only: a UI worker thread cannot and need not change it)."""
+def _sigint_held(*, also_sigterm: bool = False) -> Iterator[None]:
+    """Ctrl-C (and with `also_sigterm`, SIGTERM: the run is stopping already) ignored inside, for the few
+    seconds the manifest, run record and report take (main thread only: a UI worker thread cannot and
+    need not change it)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = [signal.SIGINT, signal.SIGTERM] if also_sigterm else [signal.SIGINT]
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
