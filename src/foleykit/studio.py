@@ -27,6 +27,7 @@ from typing import Any
 from foleykit.audio.io import ensure_writable_dir, write_atomic, write_json
 from foleykit.errors import BadInputError, FoleykitError
 from foleykit.framesync.timecode import rate_label
+from foleykit.markers import READ_SUFFIXES
 from foleykit.request import MAX_DURATION_SECONDS, MAX_STEPS, MIN_LOOP_SECONDS, SoundRequest, slugify
 
 DEFAULT_ROOT = Path("outputs/ui")
@@ -50,7 +51,7 @@ GENERATE_FIELDS = (
 CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
 RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
 PROMPT_SUFFIXES = (".toml", ".csv", ".jsonl")
-CUE_FILE_TYPES = (".csv", ".toml", ".edl", ".xml", ".otio", ".otioz", ".txt")  # cue sheets and editor markers
+CUE_FILE_TYPES = (".csv", ".toml", *READ_SUFFIXES)  # cue sheets and editor markers
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9_-]{0,24}-[0-9a-f]{4}$")
 _STORED = {".wav", ".mp4", ".mov", ".png", ".zip"}  # already dense: zip stores them, deflates the rest
 

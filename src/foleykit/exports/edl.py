@@ -14,7 +14,6 @@ Adapter limits worked around here (otio-cmx3600-adapter 1.0; every file is read 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
@@ -72,8 +71,4 @@ def lane_text(model: PlacedProgramme, lane: int) -> str:
     return with_fcm(_audio_channel(text, lane), programme.drop_frame)
 
 
-def write_to_file(model: PlacedProgramme, path: Path, *, lane: int = 0) -> None:
-    Path(path).write_text(lane_text(model, lane), encoding="utf-8")
-
-
-__all__ = ["FIRST_NAME", "edl_rate", "lane_text", "names", "with_fcm", "write_to_file"]
+__all__ = ["FIRST_NAME", "edl_rate", "lane_text", "names", "with_fcm"]

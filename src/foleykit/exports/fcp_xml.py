@@ -12,8 +12,6 @@ adapter's own reader):
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
@@ -56,8 +54,4 @@ def to_string(model: PlacedProgramme) -> str:
     return otio.adapters.write_to_string(to_fcp_timeline(model), adapter_name="fcp_xml")
 
 
-def write_to_file(model: PlacedProgramme, path: Path) -> None:
-    Path(path).write_text(to_string(model), encoding="utf-8")
-
-
-__all__ = ["to_fcp_timeline", "to_string", "write_to_file"]
+__all__ = ["to_fcp_timeline", "to_string"]

@@ -197,11 +197,9 @@ def to_otio(model: PlacedProgramme, *, frames: bool = False) -> otio.schema.Time
     return timeline
 
 
-def write_to_file(model: PlacedProgramme, path: Path) -> None:
+def to_string(model: PlacedProgramme) -> str:
     """timeline.otio: the 48 kHz timeline as OTIO JSON."""
-    Path(path).write_text(
-        otio.adapters.write_to_string(to_otio(model), adapter_name="otio_json"), encoding="utf-8"
-    )
+    return otio.adapters.write_to_string(to_otio(model), adapter_name="otio_json")
 
 
 __all__ = [
@@ -212,6 +210,6 @@ __all__ = [
     "lane_name",
     "plain",
     "to_otio",
+    "to_string",
     "video_track",
-    "write_to_file",
 ]

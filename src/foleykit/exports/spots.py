@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
 from foleykit.framesync.marker import Marker
+from foleykit.markers import WRITE_SUFFIXES
 
 if TYPE_CHECKING:  # the detectors (and scipy) load only where spots are found, not to write them
     from foleykit.framesync.spot import SpotResult
 
 SHEET_COLUMNS = ("frame", "timecode", "seconds", "kind", "strength", "prompt")
-SUFFIXES = (".csv", ".edl", ".otio", ".xml", ".txt")
+SUFFIXES = (".csv", *WRITE_SUFFIXES)  # the cue sheet, or any marker format
 
 
 def check_suffix(path: Path) -> None:

@@ -60,8 +60,4 @@ def to_string(model: PlacedProgramme, folder: Path) -> str:
     return buffer.getvalue()
 
 
-def write_to_file(model: PlacedProgramme, path: Path) -> None:
-    Path(path).write_text(to_string(model, Path(path).parent), encoding="utf-8")
-
-
-__all__ = ["COLUMNS", "to_string", "write_to_file"]
+__all__ = ["COLUMNS", "to_string"]

@@ -137,7 +137,7 @@ def write_timelines(
         path.unlink(missing_ok=True)
 
     # Render everything that can fail on bad input before the first file is written.
-    otio_text = otio.adapters.write_to_string(otio_timeline.to_otio(model), adapter_name="otio_json")
+    otio_text = otio_timeline.to_string(model)
     edl_texts = [edl.lane_text(model, lane) for lane in range(model.lanes)]
     xml_text = fcp_xml.to_string(model)
 

@@ -64,8 +64,10 @@ def _read_rows(path: Path) -> Rows:
         document = toml_document(path, text, "cue sheet", {"cue"}, "cues are [[cue]] tables")
         return table_array(path, document, "cue", "cue sheet", "cue ")
     if path.suffix.lower() != ".csv":
+        from foleykit.markers import READ_SUFFIXES
+
         raise BadInputError(
-            f"cue sheet {path} must be .csv or .toml, or editor markers (.edl, .xml, .otio, .otioz, .txt)"
+            f"cue sheet {path} must be .csv or .toml, or editor markers ({', '.join(READ_SUFFIXES)})"
         )
     return csv_rows(path, text, "cue sheet", KNOWN_KEYS, comments=True)
 

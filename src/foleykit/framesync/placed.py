@@ -40,7 +40,7 @@ class PlacedProgramme:
             raise ValueError(f"{len(self.cues)} cues but {len(self.cue_files)} cue files")
         for lane in range(self.lanes):
             cursor = 0
-            for p in sorted((p for p in self.cues if p.lane == lane), key=lambda p: p.file_start_sample):
+            for p, _ in self.lane(lane):
                 if p.file_start_sample < cursor:
                     raise ValueError(
                         f"cue {p.cue.number} overlaps the previous cue on lane A{lane + 1}: "

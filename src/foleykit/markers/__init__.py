@@ -2,7 +2,7 @@
 
 In (`read_markers`): a CMX 3600 EDL of markers (Resolve) or locators (Avid), FCP 7 XML markers (Premiere,
 FCP 7), OTIO markers (`.otio`, `.otioz`), Premiere's marker CSV, and plain `TIMECODE text` lists (`.txt`).
-Out (`markers_to_string`, `write_markers`): `.edl` (Resolve's layout with Avid locators), `.otio`, `.xml`
+Out (`markers_to_string`; the caller commits the text atomically): `.edl` (Resolve's layout with Avid locators), `.otio`, `.xml`
 (FCP 7 sequence markers), `.txt`.
 Each reader gives (where, Marker) pairs, `where` naming the line or marker as the user sees it, and
 frames on the programme (from its first frame), converted exactly from the file's own timecode.
@@ -16,7 +16,7 @@ from pathlib import Path
 from foleykit.errors import BadInputError
 from foleykit.framesync.marker import Marker
 from foleykit.framesync.video import Programme
-from foleykit.markers.common import decode, sound_text
+from foleykit.markers.common import decode, decode_head, sound_text
 
 READ_SUFFIXES = (".edl", ".xml", ".otio", ".otioz", ".txt")  # and .csv from Premiere, by its header
 WRITE_SUFFIXES = (".edl", ".otio", ".xml", ".txt")
@@ -37,15 +37,6 @@ def is_marker_file(path: Path) -> bool:
             return False  # the cue sheet reader says why it cannot be read
         return is_premiere(decode_head(head))
     return False
-
-
-def decode_head(data: bytes) -> str:
-    """The start of a text file, as `decode` would read it (UTF-16 with or without BOM, else UTF-8)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="ignore")
-    if len(data) >= 4 and data[1::2][:2] == b"\0\0":
-        return data.decode("utf-16-le", errors="ignore")
-    return data.decode("utf-8-sig", errors="ignore")
 
 
 def read_markers(path: str | Path, programme: Programme) -> list[tuple[str, Marker]]:
@@ -94,15 +85,6 @@ def markers_to_string(
     raise BadInputError(f"markers are written as {', '.join(WRITE_SUFFIXES)}, not {suffix or 'no extension'}")
 
 
-def write_markers(
-    markers: Sequence[Marker], programme: Programme, path: Path, *, title: str = "foleykit markers"
-) -> None:
-    """`markers_to_string` into `path` (the caller commits it atomically)."""
-    Path(path).write_text(
-        markers_to_string(markers, programme, Path(path).suffix, title=title), encoding="utf-8"
-    )
-
-
 __all__ = [
     "READ_SUFFIXES",
     "WRITE_SUFFIXES",
@@ -112,5 +94,4 @@ __all__ = [
     "markers_to_string",
     "read_markers",
     "sound_text",
-    "write_markers",
 ]

@@ -29,6 +29,20 @@ _DEFAULT_NAME = re.compile(r"^(marker|locator|sequence marker|chapter)\s*\d*$", 
 _DROP_SEPARATORS = ";.,"
 
 
+def text_encoding(data: bytes) -> str:
+    """How editors' text is encoded: by its BOM, UTF-16 without one (every other byte of ASCII text is
+    zero), else UTF-8."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    if encoding is None and len(data) >= 4 and data[1::2][:2] == b"\0\0":
+        encoding = "utf-16-le"
+    return encoding or "utf-8"
+
+
+def decode_head(data: bytes) -> str:
+    """The start of a text file as `decode` reads it, undecodable bytes dropped (to sniff a format)."""
+    return data.decode(text_encoding(data), errors="ignore")
+
+
 def decode(path: Path, what: str = "marker file") -> str:
     """A text file as editors write it: UTF-8 (with or without BOM) or UTF-16 with its BOM (Premiere)."""
     try:
@@ -37,11 +51,8 @@ def decode(path: Path, what: str = "marker file") -> str:
         raise BadInputError(f"{what} {path} does not exist") from None
     except OSError as err:
         raise BadInputError(f"{what} {path} cannot be read: {err.strerror or err}") from None
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
-    if encoding is None and len(data) >= 4 and data[1::2][:2] == b"\0\0":
-        encoding = "utf-16-le"  # UTF-16 without a BOM: every other byte of ASCII text is zero
     try:
-        return data.decode(encoding or "utf-8")
+        return data.decode(text_encoding(data))
     except UnicodeDecodeError as err:
         raise BadInputError(
             f"{what} {path} is not UTF-8 or UTF-16 text (byte {err.start}); save it as UTF-8"
@@ -101,4 +112,12 @@ def _in_programme(absolute: int, programme: Programme, what: str) -> int:
     return frame
 
 
-__all__ = ["decode", "frame_of_time", "frame_of_timecode", "is_drop_label", "sound_text"]
+__all__ = [
+    "decode",
+    "decode_head",
+    "frame_of_time",
+    "frame_of_timecode",
+    "is_drop_label",
+    "sound_text",
+    "text_encoding",
+]

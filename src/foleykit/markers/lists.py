@@ -18,7 +18,7 @@ from foleykit.framesync.video import Programme
 from foleykit.markers.common import frame_of_timecode
 
 PREMIERE_COLUMNS = ("marker name", "description", "in")
-_LINE = re.compile(r"^(\S+)\s+(.*)$")
+_LINE = re.compile(r"^(\S+)(?:\s+(.*))?$")  # the timecode, then the sound (may be missing)
 
 
 def is_premiere(text: str) -> bool:
@@ -63,13 +63,13 @@ def read_plain(text: str, programme: Programme) -> list[tuple[str, Marker]]:
         if not stripped or stripped.startswith("#"):
             continue
         where = f"line {number}"
-        match = _LINE.match(stripped) or re.match(r"^(\S+)()$", stripped)
-        assert match is not None
+        match = _LINE.match(stripped)
+        assert match is not None  # any non-blank stripped line has a first word
         try:
             frame = frame_of_timecode(match.group(1), programme)
         except BadInputError as err:
             raise BadInputError(f"{where}: {err} (lines are TIMECODE then the sound)") from None
-        found.append((where, Marker(frame, match.group(2).strip())))
+        found.append((where, Marker(frame, (match.group(2) or "").strip())))
     return found
 
 
