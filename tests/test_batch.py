@@ -218,6 +218,51 @@ def test_ctrl_c_says_what_is_safe_and_how_to_resume(tmp_path: Path, tiny_bundled
     assert [r["interrupted"] for r in runs] == [True] and runs[0]["generated"] == finished
 
 
+_CTRL_C_IN_AN_IMPORT = """
+import importlib.abc, sys
+from foleykit.batch.runner import run_batch, BatchInterrupted
+
+class CtrlCInScipySignal(importlib.abc.MetaPathFinder):
+    \"\"\"A Ctrl-C that lands while the first take's audio post imports pyloudnorm, inside scipy.signal's
+    import (after its _signal_api part): the moment that left CI's batch unable to draw its report.\"\"\"
+    armed = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pyloudnorm":
+            CtrlCInScipySignal.armed = True
+        elif name == "scipy.signal._delegators" and CtrlCInScipySignal.armed:
+            CtrlCInScipySignal.armed = False
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlCInScipySignal())
+try:
+    result = run_batch(sys.argv[1], sys.argv[2], progress=False)
+    print("finished", result.generated)
+except BatchInterrupted as stop:
+    print("interrupted", stop.result.finished, stop.result.report is not None)
+"""
+
+
+def test_a_ctrl_c_inside_an_import_still_leaves_a_report(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    out = tmp_path / "out"
+    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=1, sounds=SOUNDS[:1])
+    assert foleykit_main(["batch", str(path), "--out", str(out), "--json"]) == 0
+    path = _prompt_file(tmp_path, tiny_bundled_dir, takes=2, sounds=SOUNDS[:1])  # a take to draw, one to make
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_AN_IMPORT, str(path), str(out)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # where the report's imports are loaded before the first take, the Ctrl-C never lands and the run
+    # finishes; where it lands, the run stops with its report written — never a NameError
+    assert done.stdout.split() in (["finished", "1"], ["interrupted", "1", "True"]), done.stdout
+    assert (out / "lib" / "report.html").read_text().count("<audio") == int(done.stdout.split()[1]) + 1
+
+
 def test_trim_in_a_prompt_file(tmp_path: Path) -> None:
     from foleykit.batch import load_prompt_file
 

@@ -167,6 +167,18 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up() -> None:
+    """Load what drawing needs (SciPy's signal module, Pillow, its font) now, by drawing a blank picture.
+
+    For callers that draw after a Ctrl-C (the batch report): an import that a Ctrl-C cuts short cannot be
+    repeated in the same process (scipy.signal's then fails with NameError: '_signal_api').
+    """
+    silence, rate = np.zeros(FFT_SIZE, dtype=np.float32), 48_000
+    panels = [waveform_rgb(silence, 64, 8), spectrogram_rgb(silence, rate, 64, 8)]
+    png_bytes(with_axes(panels, 1, silence.size / rate, rate))
+    png_bytes(colour_bar_rgb())
+
+
 def spectrogram_png(path: Path, width: int = 360, height: int = 90) -> bytes:
     """A take's spectrogram with its axes (the plot area is `width` × `height`)."""
     mono, rate = read_mono(path)

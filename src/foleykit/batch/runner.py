@@ -297,6 +297,13 @@ def run_batch(
     manifest.parent.mkdir(parents=True, exist_ok=True)
     checked = time.perf_counter()
 
+    if report and state.is_main_process:
+        # the report is drawn after a Ctrl-C too: load its imports now, where a Ctrl-C cannot cut one short
+        from foleykit.audio import pictures
+        from foleykit.batch.report import write_report
+
+        pictures.warm_up()
+
     generated = 0
     interrupted = False
     with state.split_between_processes(pending) as mine:
@@ -382,8 +389,6 @@ def run_batch(
             }
             _append(out / prompts.stem / RUNS, run)
             if report:
-                from foleykit.batch.report import write_report
-
                 report_path = write_report(
                     out / prompts.stem / REPORT, prompts, jobs, read_runs(out / prompts.stem / RUNS)
                 )
