@@ -181,3 +181,52 @@ def test_retraining_the_vae_under_an_init_unet_is_refused(
     assert "train the unet in the same run" in capsys.readouterr().err
     assert train_main([*argv[:-1], "vae,unet", "--budget-minutes", "nan"]) == 2
     assert "--budget-minutes must be a positive number" in capsys.readouterr().err
+
+
+def test_a_decoder_only_vae_fine_tune_keeps_the_latent_space(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    """vae_part="decoder": the decoder learns, the encoder and the latent scale (what the UNet was trained
+    on) stay, so `--stages vae` alone is allowed under an init model's UNet."""
+    import torch
+
+    from foleykit.pipelines.foley import FoleyPipeline
+
+    recipe = replace(
+        RECIPES["tiny"],
+        vae=StageRecipe(3, 2, 1e-3, warmup_steps=1, clips_per_class=1),
+        vae_part="decoder",
+        vae_onset_weight=1.0,
+    )
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(asdict(recipe)))
+    exported = tmp_path / "exported"
+    argv = [str(tmp_path / "run"), "--recipe-file", str(path), "--stages", "vae"]
+    assert train_main([*argv, "--init", str(tiny_bundled_dir), "--export", str(exported)]) == 0
+    before = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True).vae
+    after = FoleyPipeline.from_pretrained(str(exported), local_files_only=True).vae
+    same = [
+        torch.equal(a.half(), b.half())
+        for a, b in zip(before.encoder.parameters(), after.encoder.parameters(), strict=True)
+    ]
+    changed = [
+        not torch.equal(a.half(), b.half())
+        for a, b in zip(before.decoder.parameters(), after.decoder.parameters(), strict=True)
+    ]
+    assert all(same) and any(changed)
+    assert after.config.scaling_factor == before.config.scaling_factor
+    path.write_text(json.dumps({**asdict(recipe), "vae_part": "encoder"}))
+    assert train_main([str(tmp_path / "run2"), "--recipe-file", str(path), "--stages", "vae"]) == 2
+
+
+def test_a_vae_with_a_critic_trains_and_resumes_with_it(tmp_path: Path) -> None:
+    """vae_adversarial_weight > 0: a mel-patch critic trains beside the VAE, is checkpointed with it (its
+    weights and optimizer), and a resumed stage carries on with it."""
+    recipe = replace(RECIPES["tiny"], vae_adversarial_weight=0.5, vae_feature_weight=1.0)
+    run = tmp_path / "run"
+    train(run, recipe, stages=["vae"], max_steps=2, progress=False)
+    saved = sorted(p.name for p in (run / "stage_vae" / "checkpoint-2").glob("custom_checkpoint_*"))
+    assert saved == ["custom_checkpoint_0.pkl", "custom_checkpoint_1.pkl"], "the critic and its optimizer"
+    train(run, recipe, stages=["vae"], progress=False)
+    entries = losses(run, "vae")
+    assert [e["step"] for e in entries] == [1, 2, 3, 4]
+    assert all(e["critic_loss"] >= 0 for e in entries)  # a hinge loss, logged beside the VAE's (NaN fails)
+    assert (run / "stage_vae" / "done").is_file()
