@@ -73,6 +73,16 @@ def test_steps_logged_after_the_last_checkpoint_are_logged_once_when_redone(tmp_
 def test_another_recipe_in_the_same_run_is_refused(tmp_path: Path) -> None:
     train(tmp_path, RECIPES["tiny"], stages=[], progress=False)
     assert train_main([str(tmp_path), "--recipe", "bundled", "--stages", "vae", "--max-steps", "1"]) == 2
+    # a run started before the VAE stage's newer fields existed is the same recipe, and resumes
+    recorded = json.loads((tmp_path / "recipe.json").read_text())
+    older = {
+        k: v
+        for k, v in recorded.items()
+        if not k.startswith(("vae_part", "vae_onset", "vae_adv", "vae_feat"))
+    }
+    (tmp_path / "recipe.json").write_text(json.dumps(older))
+    train(tmp_path, RECIPES["tiny"], stages=[], progress=False)
+    assert json.loads((tmp_path / "recipe.json").read_text()) == recorded
 
 
 def test_vocoder_and_vae_losses_fall(tmp_path: Path) -> None:

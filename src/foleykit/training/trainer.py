@@ -684,7 +684,8 @@ def train(
     _check_recipe(recipe)
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
-    if recipe_file.exists() and recipe_file.read_text() != wanted:
+    # (read back as a recipe: a run started before a field existed has that field at its neutral default)
+    if recipe_file.exists() and _read_recipe(recipe_file) != recipe:
         raise BadInputError(
             f"{run_dir} was started with another recipe ({recipe_file}); use a new run directory"
         )
