@@ -277,7 +277,7 @@ License: CC-BY-SA-3.0
 
 
 def make_fake_debs(folder: Path) -> Path:
-    """Seven miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
+    """Eight miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
     folder.mkdir(parents=True, exist_ok=True)
     ogg = encoded
     make_deb(
@@ -389,6 +389,22 @@ def make_fake_debs(folder: Path) -> Path:
         {"usr/share/games/redeclipse/data/sounds/player/concstep.ogg": ogg(sound(0.4, freq=300, seed=35))},
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
         "Files: *\nCopyright: 2009-2017, Red Eclipse Team\nLicense: CC-BY-SA-3.0+\n",
+    )
+    public = io.BytesIO()  # 0 A.D.'s sounds sit in one zip beside its art
+    with zipfile.ZipFile(public, "w") as archive:
+        archive.writestr("audio/actor/singlesteps/fs_wood1.ogg", ogg(sound(0.3, freq=180, seed=36)))
+        archive.writestr("audio/attack/weapon/swordhit_10.ogg", ogg(sound(0.4, freq=1400, seed=37)))
+        archive.writestr("audio/voice/greek/civ/civ_male_attack_1.ogg", ogg(sound(0.5, seed=38)))
+        archive.writestr("art/textures/skies/cloud.ogg", ogg(sound(0.5, seed=39)))  # not under audio/
+    make_deb(
+        folder,
+        "0ad-data",
+        "0.0.26-1",
+        {"usr/share/games/0ad/mods/public/public.zip": public.getvalue()},
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2010 Wildfire Games\nLicense: CC-BY-SA-3.0\n\n"
+        "Files: binaries/data/tools/fontbuilder/fonts/FreeMono.ttf\nCopyright: 2002 FSF\nLicense: GPL-3+\n",
+        compression="gz",
     )
     return folder
 
@@ -530,6 +546,7 @@ def test_split_is_by_source_with_a_test_file_per_class(corpus: Path) -> None:
 
 def test_split_is_deterministic(fake_debs: Path, corpus: Path, tmp_path: Path) -> None:
     packages = [
+        "0ad-data",
         "redeclipse-data",
         "supertuxkart-data",
         "teeworlds-data",
@@ -558,6 +575,15 @@ def test_manifest_captions_and_classes(corpus: Path) -> None:
     assert names["default_cool_lava_1.wav"]["label"] is None
     assert names["default_cool_lava_1.wav"]["captions"][0] == "a sizzling hiss"
     assert names["03_wind.wav"]["label"] == "wind"
+    assert names["actor_singlesteps_fs_wood1.wav"]["label"] == "footsteps_wood"
+    assert names["attack_weapon_swordhit_10.wav"]["label"] == "metal_clang"
+    zero_ad = [r for r in rows if r["package"] == "0ad-data"]
+    assert len(zero_ad) == 2 and {r["licence"] for r in zero_ad} == {"CC-BY-SA-3.0"}, (
+        "voices and art left out"
+    )
+    assert all(
+        r["source_path"].startswith("usr/share/games/0ad/mods/public/public.zip!audio/") for r in zero_ad
+    )
     assert not any("ortnok" in r["source_path"] for r in rows), "creature voices are skipped"
     record = json.loads((corpus / "build.json").read_text())
     assert record["unmapped"]["minetest-data"] == [
@@ -786,11 +812,15 @@ def test_caption_table() -> None:
     assert lookup("openttd-opensfx", "57 Heavy wind").captions[0] == "heavy wind blowing"  # type: ignore[union-attr]
     assert lookup("ufoai-sound", "sound/aliens/ortnok/die1.ogg").skipped  # type: ignore[union-attr]
     assert lookup("minetest-data", "nothing/like/this.ogg") is None
-    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data"}  # fmt: skip
+    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data"}  # fmt: skip
     assert lookup("supertuxkart-data", "sfx/clock.ogg").label == "clock_tick"  # type: ignore[union-attr]
     assert lookup("supertuxkart-data", "music/farm.ogg").skipped  # type: ignore[union-attr]
     assert lookup("redeclipse-data", "sounds/player/concstep2.ogg").label == "footsteps_concrete"  # type: ignore[union-attr]
     assert lookup("redeclipse-data", "sounds/weapons/rifle/primary.ogg").skipped  # type: ignore[union-attr]
+    assert lookup("0ad-data", "audio/actor/singlesteps/fs_gravel3.ogg").label == "footsteps_gravel"  # type: ignore[union-attr]
+    assert lookup("0ad-data", "audio/actor/human/movement/Footsteps/Footstep_Wood_Walking.ogg").label == "footsteps_wood"  # type: ignore[union-attr]  # fmt: skip
+    assert lookup("0ad-data", "audio/actor/human/death/male_death_21.ogg").skipped  # type: ignore[union-attr]
+    assert lookup("0ad-data", "audio/music/Celtica.ogg").skipped  # type: ignore[union-attr]
 
 
 def test_conversion_steps() -> None:

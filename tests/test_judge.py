@@ -79,7 +79,11 @@ def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path
     scores = judge_model(engine, write_corpus(tmp_path, RATE), takes_per_clip=1, steps=2, prompts=prompts)
     assert scores["generated_prompts"]["clips"] == 2, "typing has no recordings in this corpus: not judged"
     assert scores["round_trip"]["decoder"] == "griffin-lim" and scores["round_trip"]["clips"] == 3
-    assert scores["generated"]["clips"] == 3 and 0 <= scores["generated"]["accuracy"] <= 1
+    made = scores["generated"]
+    assert made["clips"] == 3 and 0 <= made["accuracy"] <= 1
+    assert len(made["recognised"]) == 3 and made["accuracy"] == np.mean(made["recognised"])
+    assert made["accuracy_interval"][0] <= made["accuracy"] <= made["accuracy_interval"][1]
+    assert made["texts"] == [c for c in scores["round_trip"]["texts"]] and len(made["texts"]) == 3
     assert scores["latent_round_trip"]["clips"] == 3 and scores["synthesised"]["clips"] == 3
     # the VAE's round trip is a different sound from the mel's (a tiny random VAE loses nearly everything)
     assert scores["latent_round_trip"]["frechet"] != scores["round_trip"]["frechet"]
@@ -105,3 +109,79 @@ def test_eval_with_a_bad_corpus_stops_before_any_work(tmp_path: Path) -> None:
 
     run = foleykit_cli("eval", "--corpus", str(tmp_path / "nowhere"), "--json")
     assert_one_line_error(run, "nowhere")
+
+
+def test_intervals_resample_whole_prompts() -> None:
+    from foleykit.evaluation.judged import group_interval
+
+    # 12 prompts, 4 takes each, every take of a prompt alike: as uncertain as 12 draws, not 48
+    recognised = np.repeat(np.arange(12) % 2, 4).astype(float)
+    by_prompt = group_interval(np.repeat(np.arange(12), 4), lambda rows: recognised[rows].mean())
+    by_take = group_interval(np.arange(48), lambda rows: recognised[rows].mean())
+    assert by_prompt[0] < 0.5 < by_prompt[1] and by_take[0] < 0.5 < by_take[1]
+    assert by_prompt[1] - by_prompt[0] > 1.6 * (by_take[1] - by_take[0])
+    assert group_interval(np.array([0, 0, 1, 1]), lambda rows: 0.0) is None, "two prompts: no interval"
+
+
+def _judged(recognised: list[int], texts: list[str], takes: int) -> dict:
+    return {
+        "real": {"test_clips": len(texts), "classes": ["a", "b"]},
+        "takes_per_clip": takes,
+        "generated": {
+            "accuracy": float(np.mean(recognised)),
+            "recognised": recognised,
+            "groups": np.repeat(np.arange(len(texts)), takes).tolist(),
+            "texts": texts,
+            "frechet": 50.0,
+            "clips": len(recognised),
+        },
+    }
+
+
+def test_two_models_are_compared_take_for_take(tmp_path: Path) -> None:
+    from foleykit.errors import BadInputError
+    from foleykit.evaluation.judged import compare_judged, read_judged
+
+    texts = [f"prompt {i}" for i in range(10)]
+    old = _judged([0, 0] * 10, texts, 2)
+    new = _judged([1, 1] * 5 + [0, 0] * 5, texts, 2)
+    pair = compare_judged(new, old)["generated"]
+    assert pair["difference"] == 0.5 and pair["accuracy"] == [0.5, 0.0]
+    assert 0 < pair["interval"][0] < 0.5 < pair["interval"][1] < 1, "better on 5 of 10 prompts: surely better"
+    few = compare_judged(_judged([1, 1] + [0, 0] * 9, texts, 2), old)["generated"]
+    assert few["interval"][0] == 0 < few["difference"], "better on 1 of 10 prompts: may be seeds"
+    same = compare_judged(old, old)["generated"]
+    assert same["difference"] == 0 and same["interval"] == [0.0, 0.0], "same takes: no difference at all"
+    with pytest.raises(BadInputError, match="other prompts"):
+        compare_judged(_judged([0, 0] * 10, [*texts[:-1], "another"], 2), old)
+    with pytest.raises(BadInputError, match="different corpora"):
+        compare_judged({**new, "real": {"test_clips": 11, "classes": ["a", "b"]}}, old)
+
+    report = tmp_path / "eval.json"
+    report.write_text(json.dumps({"judge": old}))
+    assert read_judged(report, 2)["generated"]["texts"] == texts
+    for content, takes, message in [
+        ({"judge": old}, 3, "--takes-per-clip 2, this run 3"),
+        ({"template_accuracy": 0.9}, 2, "not an eval report with the judge"),
+        ({"judge": {"generated": {"accuracy": 0.5}}}, 2, "before eval kept per-take results"),
+    ]:
+        report.write_text(json.dumps(content))
+        with pytest.raises(BadInputError, match=message):
+            read_judged(report, takes)
+    report.write_text("{not json")
+    with pytest.raises(BadInputError, match="cannot read"):
+        read_judged(report, 2)
+
+
+def test_eval_compare_is_checked_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from foleykit.cli import main
+
+    corpus = write_corpus(tmp_path / "corpus", RATE, classes=CLASSES[:2], seconds=1.0)
+    for argv, message in [
+        (["--compare", str(tmp_path / "a.json")], "needs --corpus"),
+        (["--corpus", str(corpus), "--compare", str(tmp_path / "missing.json")], "missing.json"),
+    ]:
+        assert main(["eval", "--out", str(tmp_path / "out"), *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+        assert not (tmp_path / "out").exists(), "nothing made before the check"

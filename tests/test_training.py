@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import torch
 
 from foleykit.cli import main as foleykit_main
 from foleykit.training import RECIPES, StageRecipe, train
@@ -235,6 +236,11 @@ def test_a_vae_with_a_critic_trains_and_resumes_with_it(tmp_path: Path) -> None:
     train(run, recipe, stages=["vae"], max_steps=2, progress=False)
     saved = sorted(p.name for p in (run / "stage_vae" / "checkpoint-2").glob("custom_checkpoint_*"))
     assert saved == ["custom_checkpoint_0.pkl", "custom_checkpoint_1.pkl"], "the critic and its optimizer"
+    checkpoint = run / "stage_vae" / "checkpoint-2"
+    critic_groups = torch.load(checkpoint / "custom_checkpoint_1.pkl", weights_only=True)["param_groups"]
+    vae_groups = torch.load(checkpoint / "optimizer.bin", weights_only=True)["param_groups"]
+    assert critic_groups[0]["lr"] == 2 * recipe.vae.learning_rate, "the critic learns twice as fast"
+    assert tuple(critic_groups[0]["betas"]) == tuple(vae_groups[0]["betas"]) == (0.5, 0.9), "GAN Adam"
     train(run, recipe, stages=["vae"], progress=False)
     entries = losses(run, "vae")
     assert [e["step"] for e in entries] == [1, 2, 3, 4]

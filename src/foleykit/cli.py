@@ -135,6 +135,13 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--takes-per-clip", type=int, default=2, help="judge: takes per real test recording (default 2)"
     )
+    ev.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="EVAL_JSON",
+        help="an earlier eval.json on the same corpus: take-for-take differences, with their intervals",
+    )
     ev.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
     ev.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
     ev.add_argument(
@@ -383,6 +390,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         classifier=recipe,
         corpus=args.corpus,
         takes_per_clip=args.takes_per_clip,
+        compare_with=args.compare,
     )
     metrics = evaluate(config, progress=True)
     if args.json:
@@ -396,39 +404,50 @@ def _run_eval(args: argparse.Namespace) -> int:
     print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
     judged = metrics.get("judge")
     if judged:
-        real, made = judged["real"], judged["generated"]
-        print(
-            f"judge (aiSFX) on {real['test_clips']} real test recordings of {len(real['classes'])} classes:"
-        )
-        print(
-            f"  real recordings        {100 * real['accuracy']:6.1f} %   Fréchet real vs real {real['frechet_real']:.1f}"
-        )
-        if "round_trip" in judged:
-            trip = judged["round_trip"]
-            print(
-                f"  decoder round trip     {100 * trip['accuracy']:6.1f} %   ({trip['decoder']}; "
-                f"Fréchet {trip['frechet']:.1f}; similarity {trip['similarity']:.3f})"
-            )
-            trip = judged["latent_round_trip"]
-            print(
-                f"  VAE + decoder trip     {100 * trip['accuracy']:6.1f} %   (Fréchet {trip['frechet']:.1f}; "
-                f"similarity {trip['similarity']:.3f})"
-            )
-        print(
-            f"  generated takes        {100 * made['accuracy']:6.1f} %   Fréchet to real {made['frechet']:.1f}"
-        )
-        if "generated_prompts" in judged:
-            made = judged["generated_prompts"]
-            print(
-                f"  … from your prompts    {100 * made['accuracy']:6.1f} %   Fréchet to real {made['frechet']:.1f}"
-                f"   ({made['clips']} takes)"
-            )
-        synth = judged["synthesised"]
-        print(
-            f"  synthesised clips      {100 * synth['accuracy']:6.1f} %   Fréchet to real {synth['frechet']:.1f}"
-        )
+        _print_judged(judged)
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
     return 0
+
+
+def _interval(scores: dict, key: str, scale: float = 1.0) -> str:
+    bounds = scores.get(f"{key}_interval")
+    return f" [{scale * bounds[0]:.1f}, {scale * bounds[1]:.1f}]" if bounds else ""
+
+
+def _print_judged(judged: dict) -> None:
+    """The judge's section of an eval, a line a set; brackets hold 95 % intervals."""
+    real = judged["real"]
+    print(f"judge (aiSFX) on {real['test_clips']} real test recordings of {len(real['classes'])} classes:")
+    print(
+        f"  {'real recordings':<22} {100 * real['accuracy']:6.1f} %   "
+        f"Fréchet real vs real {real['frechet_real']:.1f}"
+    )
+    rows = [("decoder round trip", "round_trip"), ("VAE + decoder trip", "latent_round_trip")]
+    rows += [("generated takes", "generated"), ("… from your prompts", "generated_prompts")]
+    rows += [("synthesised clips", "synthesised")]
+    for title, key in rows:
+        if key in judged:
+            made = judged[key]
+            extra = f"; {made['decoder']}" if "decoder" in made else ""
+            extra += f"; similarity {made['similarity']:.3f}" if "similarity" in made else ""
+            print(
+                f"  {title:<22} {100 * made['accuracy']:6.1f} %{_interval(made, 'accuracy', 100)}   "
+                f"Fréchet to real {made['frechet']:.1f}   "
+                f"({made['clips']} clips{extra})"
+            )
+    compared = judged.get("compared")
+    if compared:
+        print(f"  minus {compared['with']} (same prompts and seeds):")
+        if "not_paired" in compared:
+            print(f"    not paired: {compared['not_paired']}")
+        for title, key in rows:
+            if key in compared:
+                pair = compared[key]
+                bounds = ", ".join(f"{100 * v:+.1f}" for v in pair["interval"] or [])
+                print(
+                    f"    {title:<20} {100 * pair['difference']:+6.1f} points [{bounds}]   "
+                    f"Fréchet {pair['frechet'][0]:.1f} vs {pair['frechet'][1]:.1f}"
+                )
 
 
 def _run_batch(args: argparse.Namespace) -> int:

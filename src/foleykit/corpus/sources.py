@@ -747,7 +747,27 @@ def parse_minetest_readme(
 # --- ufoai-sound: .ogg files inside a zip (`0snd.pk3`); debian/copyright lists every file
 
 
-class UfoaiReader(PackageReader):
+class ZipArchiveReader(PackageReader):
+    """Sounds inside zip archives shipped in the package: the archives are the members `wanted`, and each
+    sound's key is its path inside its archive (from `inner_root`)."""
+
+    inner_root = ""
+
+    def entries(self, contents: DebContents) -> Iterator[tuple[str, str, str, bytes, str]]:
+        for member, blob in sorted(contents.members.items()):
+            if not self.wanted(member):
+                continue
+            try:
+                archive = zipfile.ZipFile(io.BytesIO(blob))
+            except zipfile.BadZipFile:
+                raise BadInputError(f"{contents.path.name}: {member} is not a zip archive") from None
+            for name in sorted(archive.namelist()):
+                fmt = AUDIO_SUFFIXES.get(Path(name).suffix.lower())
+                if fmt and name.startswith(self.inner_root) and not name.endswith("/"):
+                    yield f"{member}!{name}", name, Path(name).name, archive.read(name), fmt
+
+
+class UfoaiReader(ZipArchiveReader):
     """ufoai-sound: `usr/share/games/ufoai/base/*.pk3` zip archives of `sound/…` files; debian/copyright
     lists each file as `base/sound/…` (generated from upstream's per-file licence records)."""
 
@@ -758,18 +778,23 @@ class UfoaiReader(PackageReader):
     def wanted(self, member: str) -> bool:
         return member.startswith(self.sound_root) and member.endswith(".pk3")
 
-    def entries(self, contents: DebContents) -> Iterator[tuple[str, str, str, bytes, str]]:
-        for member, blob in sorted(contents.members.items()):
-            if not self.wanted(member):
-                continue
-            try:
-                archive = zipfile.ZipFile(io.BytesIO(blob))
-            except zipfile.BadZipFile:
-                raise BadInputError(f"{contents.path.name}: {member} is not a zip (pk3) archive") from None
-            for name in sorted(archive.namelist()):
-                fmt = AUDIO_SUFFIXES.get(Path(name).suffix.lower())
-                if fmt and not name.endswith("/"):
-                    yield f"{member}!{name}", name, Path(name).name, archive.read(name), fmt
+
+# --- 0ad-data: .ogg/.wav files inside one zip (`public.zip`); debian/copyright: `Files: *`
+
+
+class ZeroADReader(ZipArchiveReader):
+    """0ad-data: the `audio/…` files of `usr/share/games/0ad/mods/public/public.zip`. That archive is
+    3.3 GB (the game's art too) and sits inside the package's compressed tar stream, so it is read whole
+    into memory: building with this package needs about 4 GB free. debian/copyright gives every file
+    (`Files: *`) as CC BY-SA 3.0 by Wildfire Games, upstream paths under `binaries/data/mods/public/`."""
+
+    name = "0ad-data"
+    sound_root = "usr/share/games/0ad/mods/public/"
+    copyright_prefix = "binaries/data/mods/public/"
+    inner_root = "audio/"
+
+    def wanted(self, member: str) -> bool:
+        return member == self.sound_root + "public.zip"
 
 
 # --- openttd-opensfx: WAV entries inside one `opensfx.cat`; each entry's name credits it
@@ -896,6 +921,7 @@ READERS: dict[str, PackageReader] = {
         TeeworldsReader(),
         SuperTuxKartReader(),
         RedEclipseReader(),
+        ZeroADReader(),
     )
 }
 DEFAULT_PACKAGES = tuple(READERS)

@@ -58,6 +58,7 @@ class EvalConfig:
     classifier: ClassifierRecipe = field(default_factory=ClassifierRecipe)
     corpus: Path | None = None  # real recordings: adds the independent judge's scores
     takes_per_clip: int = 2  # judge: generated takes per real test recording's caption
+    compare_with: Path | None = None  # an earlier eval.json (same corpus): take-for-take differences
 
 
 def read_prompt_file(path: Path) -> list[tuple[int, str]]:
@@ -130,6 +131,13 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
 
         load_corpus(config.corpus)  # a bad corpus or a missing judge fails now, not after minutes of work
         require_judge()
+    earlier = None
+    if config.compare_with is not None:
+        from foleykit.evaluation.judged import read_judged
+
+        if config.corpus is None:
+            raise BadInputError("--compare needs --corpus: it pairs the judge's per-take results")
+        earlier = read_judged(config.compare_with, config.takes_per_clip)
     classifier = load_classifier(config.classifier, progress=progress)
     engine = get_engine(source, device=config.device, dtype=config.dtype, progress=progress)
 
@@ -190,6 +198,15 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
             batch_size=config.batch_size,
             prompts=[(CLASSES[label], prompt) for label, prompt in user_prompts or []],
         )
+        if earlier is not None:
+            from foleykit.evaluation.judged import compare_judged
+
+            compared: dict[str, Any] = {"with": str(config.compare_with)}
+            try:
+                compared.update(compare_judged(metrics["judge"], earlier))
+            except BadInputError as err:  # this run's own scores are still written
+                compared["not_paired"] = str(err)
+            metrics["judge"]["compared"] = compared
     report = write_json(Path(config.out_dir) / "eval.json", metrics, force=True)
     metrics["report"] = str(report)
     return metrics

@@ -185,6 +185,15 @@ RECIPES = {
         vae_adversarial_weight=0.03,
         vae_feature_weight=2.0,
     ),
+    # session 7's best decoder (a scratch script then; MODEL.md): a stronger critic, 800 steps of 16
+    # crops of ~1 s (96 frames), no warm-up
+    "bundled-decoder-critic": replace(
+        _DECODER,
+        vae=StageRecipe(800, 16, 1e-4, 0, 100),
+        vae_crop_seconds=1.1,
+        vae_adversarial_weight=0.1,
+        vae_feature_weight=1.0,
+    ),
     # The GPU job (python -m foleykit.training.job, issue 14): "bundled-real" at GPU batch sizes, sized
     # for about 8 minutes of an H200 (UNet ~110 ms a step at batch 128 on an H100 shared with another
     # process); the budget ends a stage early if the GPU is slower than that. The VAE trains with the
@@ -508,13 +517,17 @@ def run_stage(
     for part in task.frozen:
         part.requires_grad_(False).eval()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=stage.learning_rate, weight_decay=1e-4)
+    # Against a critic, the usual GAN settings: a short-memory Adam for the generator (β1 0.5, β2 0.9) and
+    # a critic that learns twice as fast (session 7's scratch trials, which the trainer did not match
+    # with Adam's defaults and one learning rate: MODEL.md).
+    betas = (0.5, 0.9) if task.critic is not None else (0.9, 0.999)
+    optimizer = torch.optim.AdamW(trainable, lr=stage.learning_rate, betas=betas, weight_decay=1e-4)
     schedule = get_cosine_schedule_with_warmup(optimizer, stage.warmup_steps, stage.steps)
     prepared, optimizer, schedule = accelerator.prepare(model, optimizer, schedule)
     critic_optimizer = None
     if task.critic is not None:  # each process's own critic (not synchronised): an ensemble under DDP
         critic_optimizer = torch.optim.AdamW(
-            task.critic.parameters(), lr=stage.learning_rate, betas=(0.5, 0.9)
+            task.critic.parameters(), lr=2 * stage.learning_rate, betas=(0.5, 0.9)
         )
         task.extra_state.extend([task.critic, critic_optimizer])
     for state in task.extra_state:
