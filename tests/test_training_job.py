@@ -148,3 +148,40 @@ def test_packed_text_states_are_minilm_s_within_int8_rounding(tmp_path: Path) ->
     assert float(error[want_mask.bool()].max()) < 0.005  # int8: half a step of absmax/127 at most (+ fp16)
     with pytest.raises(BadInputError, match="not in the packed text states"):
         states.encode(["a caption nobody packed"], torch.device("cpu"))
+
+
+def test_a_corpus_budget_packs_labelled_clips_of_every_class_first(
+    packed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`--corpus-mb`: a corpus larger than what may travel is packed in part — each class in turn, then the
+    clips without a class — and only the packed clips' captions get text states."""
+    from tests.corpora import CLASSES
+
+    job, corpus = packed
+    whole = (job / "corpus.tar").stat().st_size
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    extra = corpus / "clips" / "unlabelled.wav"  # a clip without a class: packed last
+    sf.write(extra, sf.read(corpus / rows[0]["path"])[0], 16000)
+    rows.append({**rows[0], "path": "clips/unlabelled.wav", "label": None, "captions": ["a", "b", "c"]})
+    rows[-1]["source_path"] = "unlabelled.wav"
+    (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    try:
+        small = tmp_path / "small"
+        budget = 0.5 * whole / 1e6
+        assert main(["pack", str(small), "--corpus", str(corpus), "--tiny", "--corpus-mb", str(budget)]) == 0
+        assert "left out" in capsys.readouterr().out
+    finally:
+        extra.unlink()
+        (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:-1]))
+    spec = json.loads((small / "job.json").read_text())
+    assert (small / "corpus.tar").stat().st_size <= budget * 1e6
+    assert 3 <= spec["corpus"]["clips"] < 9 and spec["corpus"]["left_out"] == 10 - spec["corpus"]["clips"]
+    with tarfile.open(small / "corpus.tar") as tar:
+        manifest = tar.extractfile("corpus/manifest.jsonl").read().decode()  # type: ignore[union-attr]
+    labels = [json.loads(line)["label"] for line in manifest.splitlines()]
+    assert set(labels) == set(CLASSES) and None not in labels, "every class before any unlabelled clip"
+    assert (
+        spec["text_states"]["captions"]
+        < json.loads((job / "job.json").read_text())["text_states"]["captions"]
+    )
+    assert main(["pack", str(tmp_path / "bad"), "--corpus", str(corpus), "--tiny", "--corpus-mb", "0"]) == 2

@@ -96,17 +96,51 @@ def _recipe(name: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- pack
+def _by_priority(clips: Sequence[Any]) -> list[Any]:
+    """Labelled clips first, the classes taking turns (so that a byte budget leaves every class some), then
+    the clips without a class; within each, the corpus builder's stable order (a hash of package and path)."""
+    from foleykit.corpus.build import split_of
+
+    def stable(clip: Any) -> tuple[float, str, int]:
+        return split_of(clip.package, clip.source_path), clip.source_path, clip.piece
+
+    by_class: dict[str, list[Any]] = {}
+    for clip in sorted((c for c in clips if c.label is not None), key=stable):
+        by_class.setdefault(clip.label, []).append(clip)
+    turns = [
+        queue[i]
+        for i in range(max(map(len, by_class.values()), default=0))
+        for queue in by_class.values()
+        if i < len(queue)
+    ]
+    return turns + sorted((c for c in clips if c.label is None), key=stable)
+
+
 def _pack_corpus(
-    corpus_dir: Path, clips: Sequence[Any], rate: int, seconds: float, target: Path
-) -> dict[str, Any]:
+    corpus_dir: Path,
+    clips: Sequence[Any],
+    rate: int,
+    seconds: float,
+    target: Path,
+    max_bytes: int | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
     """The train split's `clips` as FLAC at `rate`, each cut to `seconds` (all that training reads of it),
-    in one tar with a manifest `load_corpus` reads and the corpus's attribution files."""
+    in one tar with a manifest `load_corpus` reads and the corpus's attribution files; and the clips packed.
+    With `max_bytes`, clips are taken in `_by_priority` order, each that still fits; without, all of them."""
     import soundfile as sf
 
     from foleykit.corpus import read_clip
     from foleykit.training.trainer import ATTRIBUTION_FILES
 
-    rows = []
+    def tar_bytes(data_bytes: int) -> int:  # a member's header and its data, padded to tar's blocks
+        return 512 + -(-data_bytes // 512) * 512
+
+    rows, packed, left_out = [], [], 0
+    extras = {
+        n: (Path(corpus_dir) / n).read_bytes() for n in ATTRIBUTION_FILES if (Path(corpus_dir) / n).is_file()
+    }
+    # the end-of-archive blocks, the attribution files and a manifest line per clip (~1 kB) stay free
+    room = (max_bytes or CORPUS_ARCHIVE_LIMIT) - 2 * 10240 - sum(tar_bytes(len(d)) for d in extras.values())
     with tarfile.open(target, "w") as tar:
 
         def add(name: str, data: bytes) -> None:
@@ -114,25 +148,31 @@ def _pack_corpus(
             info.size, info.mtime = len(data), 0
             tar.addfile(info, io.BytesIO(data))
 
-        for number, clip in enumerate(clips):
+        for clip in clips if max_bytes is None else _by_priority(clips):
             audio = read_clip(clip, rate)[: int(seconds * rate)]
             buffer = io.BytesIO()
             sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
-            name = f"clips/{number:05d}.flac"
+            cost = tar_bytes(len(buffer.getvalue())) + 1024
+            if max_bytes is not None and cost > room:
+                left_out += 1
+                continue
+            room -= cost
+            name = f"clips/{len(rows):05d}.flac"
             add(name, buffer.getvalue())
             row = clip.manifest_row(Path(corpus_dir))
             rows.append({**row, "path": name, "seconds": round(len(audio) / rate, 4), "sample_rate": rate})
+            packed.append(clip)
         add("manifest.jsonl", "".join(json.dumps(r) + "\n" for r in rows).encode())
-        for name in ATTRIBUTION_FILES:
-            if (Path(corpus_dir) / name).is_file():
-                add(name, (Path(corpus_dir) / name).read_bytes())
+        for name, data in extras.items():
+            add(name, data)
     size = target.stat().st_size
     if size > CORPUS_ARCHIVE_LIMIT:
         raise BadInputError(
             f"the packed corpus is {size / 1e6:.1f} MB, over its {CORPUS_ARCHIVE_LIMIT / 1e6:.0f} MB share of "
-            "what travels: build a smaller corpus"
+            "what travels: pack it with --corpus-mb"
         )
-    return {"file": CORPUS_ARCHIVE, "sha256": _sha256(target), "bytes": size, "clips": len(rows)}
+    record = {"file": CORPUS_ARCHIVE, "sha256": _sha256(target), "bytes": size, "clips": len(rows)}
+    return {**record, "left_out": left_out}, packed
 
 
 def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: int | None) -> dict[str, Any]:
@@ -210,8 +250,10 @@ def pack(
     force: bool = False,
     workers: int | None = None,
     init: str | None = None,
+    corpus_mb: float | None = None,
 ) -> dict[str, Any]:
-    """Write JOB_DIR (atomically) and return its job.json. `init` replaces the recipe's starting weights."""
+    """Write JOB_DIR (atomically) and return its job.json. `init` replaces the recipe's starting weights;
+    `corpus_mb` packs only as much of the corpus as fits in that many MB (labelled clips first)."""
     from foleykit.corpus import load_corpus
     from foleykit.training.trainer import replace_dir
 
@@ -220,6 +262,9 @@ def pack(
         raise BadInputError(f"{job_dir} exists: pass --force to pack the job again")
     if not 0 < minutes <= 9:
         raise BadInputError(f"--minutes must be above 0 and at most 9 (the GPU run's share), got {minutes:g}")
+    if corpus_mb is not None and not 0 < corpus_mb * 1e6 <= CORPUS_ARCHIVE_LIMIT:
+        raise BadInputError(f"--corpus-mb must be above 0 and at most {CORPUS_ARCHIVE_LIMIT / 1e6:.0f}")
+    budget = None if corpus_mb is None else int(corpus_mb * 1e6)
     recipe = _recipe(recipe_name)
     if init is not None:
         recipe = replace(recipe, init=init)
@@ -239,8 +284,10 @@ def pack(
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        job["corpus"] = _pack_corpus(corpus_dir, train, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE)
-        job["text_states"] = _pack_text_states(recipe, train, tmp / TEXT_STATES, workers)
+        job["corpus"], packed = _pack_corpus(
+            corpus_dir, train, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE, budget
+        )
+        job["text_states"] = _pack_text_states(recipe, packed, tmp / TEXT_STATES, workers)
         job["wheels"] = _download_wheels(tmp / "wheels") if wheels else []
         job["command"] = run_command(job_dir.name, wheels)
         (tmp / "job.json").write_text(json.dumps(job, indent=2) + "\n")
@@ -434,6 +481,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-wheels", action="store_true", help="do not download the wheels")
     p.add_argument("--workers", type=int, default=None, help="processes that synthesise the corpus")
     p.add_argument("--init", default=None, help="start from these weights instead of the recipe's")
+    p.add_argument(
+        "--corpus-mb",
+        type=float,
+        default=None,
+        help="pack only this many MB of the corpus: labelled clips first, every class in turn",
+    )
     p.add_argument("--force", action="store_true", help="replace JOB_DIR")
     r = verbs.add_parser("run", help="train the packed job (the GPU machine's one command)")
     r.add_argument("job_dir", type=Path)
@@ -460,10 +513,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 force=args.force,
                 workers=args.workers,
                 init=args.init,
+                corpus_mb=args.corpus_mb,
             )
             travel = job["travel_bytes"]
             print(
-                f"packed {args.job_dir}: corpus {job['corpus']['bytes'] / 1e6:.1f} MB ({job['corpus']['clips']} clips), "
+                f"packed {args.job_dir}: corpus {job['corpus']['bytes'] / 1e6:.1f} MB ({job['corpus']['clips']} clips"
+                + (f", {job['corpus']['left_out']} left out" if job["corpus"]["left_out"] else "")
+                + "), "
                 f"text states {job['text_states']['bytes'] / 1e6:.1f} MB ({job['text_states']['captions']} captions), "
                 f"{len(job['wheels'])} wheels"
                 + ("" if travel is None else f"; with the checkout {travel / 2**20:.1f} MiB travel")
