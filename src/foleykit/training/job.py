@@ -139,8 +139,11 @@ def _pack_corpus(
     extras = {
         n: (Path(corpus_dir) / n).read_bytes() for n in ATTRIBUTION_FILES if (Path(corpus_dir) / n).is_file()
     }
-    # the end-of-archive blocks, the attribution files and a manifest line per clip (~1 kB) stay free
-    room = (max_bytes or CORPUS_ARCHIVE_LIMIT) - 2 * 10240 - sum(tar_bytes(len(d)) for d in extras.values())
+    # with a budget, the end-of-archive blocks, the attribution files and a manifest line per clip (~1 kB)
+    # stay free; without one, every clip goes in (and the archive's size is checked at the end)
+    room = None
+    if max_bytes is not None:
+        room = max_bytes - 2 * 10240 - sum(tar_bytes(len(d)) for d in extras.values())
     with tarfile.open(target, "w") as tar:
 
         def add(name: str, data: bytes) -> None:
@@ -152,11 +155,12 @@ def _pack_corpus(
             audio = read_clip(clip, rate)[: int(seconds * rate)]
             buffer = io.BytesIO()
             sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
-            cost = tar_bytes(len(buffer.getvalue())) + 1024
-            if max_bytes is not None and cost > room:
-                left_out += 1
-                continue
-            room -= cost
+            if room is not None:
+                cost = tar_bytes(len(buffer.getvalue())) + 1024
+                if cost > room:
+                    left_out += 1
+                    continue
+                room -= cost
             name = f"clips/{len(rows):05d}.flac"
             add(name, buffer.getvalue())
             row = clip.manifest_row(Path(corpus_dir))
