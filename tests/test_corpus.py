@@ -9,6 +9,7 @@ Set FOLEYKIT_REAL_DEBS to a folder of the real packages to also build from those
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -25,14 +26,25 @@ import pytest
 import soundfile as sf
 
 from foleykit.corpus import load_corpus, read_clip
-from foleykit.corpus.build import build_corpus, convert, main, trim_silence, weights_licence
+from foleykit.corpus.build import (
+    TEST_FRACTION,
+    assign_splits,
+    build_corpus,
+    convert,
+    main,
+    split_of,
+    trim_silence,
+    weights_licence,
+)
 from foleykit.corpus.captions import TABLE, check_table, lookup
 from foleykit.corpus.sources import (
     canonical_licence,
     licence_choice,
     parse_copyright,
     parse_minetest_readme,
+    parse_openclonk_authors,
     parse_opensfx_name,
+    read_c4group,
     read_cat,
 )
 from foleykit.errors import BadInputError
@@ -276,8 +288,72 @@ License: CC-BY-SA-3.0
 """
 
 
+def _c4_scramble(header: bytes) -> bytes:
+    """C4Group's MemScramble, written from its description (XOR 237, then swap bytes 0 and 2 of each 3)."""
+    out = bytearray(b ^ 237 for b in header)
+    for i in range(0, len(out) - 2, 3):
+        out[i], out[i + 2] = out[i + 2], out[i]
+    return bytes(out)
+
+
+def _c4_group(tree: dict[str, object]) -> bytes:
+    """An uncompressed c4group: scrambled header, 316-byte entries, then the members (dicts are groups)."""
+    bodies = [(name, _c4_group(value) if isinstance(value, dict) else value) for name, value in tree.items()]
+    header = b"RedWolf Design GrpFolder".ljust(28, b"\0") + struct.pack("<iii", 1, 2, len(bodies))
+    entries, data = b"", b""
+    for name, body in bodies:
+        child = isinstance(tree[name], dict)
+        core = name.encode().ljust(260, b"\0") + struct.pack(
+            "<iiIIII", 0, int(child), len(body), 0, len(data), 0
+        )
+        entries += core.ljust(316, b"\0")
+        data += body  # type: ignore[operator]
+    return _c4_scramble(header.ljust(204, b"\0")) + entries + data
+
+
+def make_c4group(tree: dict[str, object]) -> bytes:
+    """An OpenClonk `.ocg` file: a c4group, gzipped, with the gzip magic bytes changed to 1e 8c."""
+    return b"\x1e\x8c" + gzip.compress(_c4_group(tree))[2:]
+
+
+OPENCLONK_AUTHORS = """\
+If not stated otherwise, the sound effects are licensed under the
+CC Attribution 3.0 license (http://creativecommons.org/licenses/by/3.0/)
+
+Author        Work(s)
+===============================================================================
+
+ala             - Fire/Spark1&2&3, Structures/DoorOpen*
+                  Clonk/Skin/Adventurer:
+                     Hurt1&2&3
+HerbertBoland\t- WoodHit1-3 (http://www.freesound.org/people/HerbertBoland/sounds/33206/)
+Checkmaty       - Shield/WoodHit1-3, Shield/MetalHit1-4
+cmusounddesign\t- HingeCreak* (http://freesound.org/people/cmusounddesign/sounds/126302/)
+xerana          - Environemnt/Lightning/Thunder1 (https://www.freesound.org/people/xerana/sounds/199638/ adapted by Maikel)
+
+The following sound effects are licensed under the CC 0 license (public domain):
+
+alienistcog\t\t- WoodCreak1-3 (http://freesound.org/people/alienistcog/sounds/123712/)
+"""
+
+OPENCLONK_COPYRIGHT = """\
+This package was debianized by someone.
+
+License:
+
+   The OpenClonk engine is licensed under the terms of the ISC license.
+
+   Some files belonging to the game content are licensed under the
+   Creative Commons Attribution 3.0 license[1] or the Creative Commons
+   CC0 (public domain) license[2].
+
+   [1] http://creativecommons.org/licenses/by/3.0/
+   [2] http://creativecommons.org/publicdomain/zero/1.0/
+"""
+
+
 def make_fake_debs(folder: Path) -> Path:
-    """Eight miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
+    """Nine miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
     folder.mkdir(parents=True, exist_ok=True)
     ogg = encoded
     make_deb(
@@ -405,6 +481,25 @@ def make_fake_debs(folder: Path) -> Path:
         "Files: *\nCopyright: 2010 Wildfire Games\nLicense: CC-BY-SA-3.0\n\n"
         "Files: binaries/data/tools/fontbuilder/fonts/FreeMono.ttf\nCopyright: 2002 FSF\nLicense: GPL-3+\n",
         compression="gz",
+    )
+    sounds = make_c4group(  # OpenClonk's sounds sit in one c4group archive, credited by its authors.txt
+        {
+            "Structures.ocg": {"HingeCreak1.ogg": ogg(sound(0.6, freq=1800, seed=40))},
+            "Hits.ocg": {
+                "Materials.ocg": {"Wood.ocg": {"WoodCreak1.ogg": ogg(sound(0.4, freq=250, seed=41))}}
+            },
+            "Clonk.ocg": {
+                "Skin.ocg": {"Adventurer.ocg": {"Hurt1.wav": encoded(sound(0.4, seed=42), fmt="WAV")}}
+            },
+            "authors.txt": OPENCLONK_AUTHORS.encode(),
+        }
+    )
+    make_deb(
+        folder,
+        "openclonk-data",
+        "8.1-3",
+        {"usr/share/games/openclonk/Sound.ocg": sounds},
+        OPENCLONK_COPYRIGHT,
     )
     return folder
 
@@ -538,14 +633,34 @@ def test_split_is_by_source_with_a_test_file_per_class(corpus: Path) -> None:
     per_label: dict[str | None, dict[str, set]] = {}
     for row in rows:
         per_label.setdefault(row["label"], {}).setdefault(row["split"], set()).add(row["source_path"])
-    gravel = per_label["footsteps_gravel"]
-    assert len(gravel["test"]) == 1 and len(gravel["train"]) == 2
-    assert len(per_label["bird_chirp"]["test"]) == 1
+    for label, by_split in per_label.items():
+        recordings = {source for sources in by_split.values() for source in sources}
+        if label is not None and len(recordings) >= 2:
+            assert by_split.get("test"), f"{label}: a class of two or more recordings holds one out"
     assert set(per_label["explosion"]) == {"train", "test"}, "two recordings: one of them held out"
+
+
+def test_adding_recordings_never_moves_one_between_splits() -> None:
+    """Each recording's split is its own hash against TEST_FRACTION; only a class's forced pick (its lowest,
+    when none falls under the fraction) can move, and only back to train."""
+    sources = [("pkg", f"sounds/clip{i:03d}.ogg") for i in range(400)]
+    before = assign_splits({"wind": sources[:250], None: sources[250:300]})
+    after = assign_splits({"wind": sources[:250] + sources[300:], None: sources[250:300]})
+    assert all(after[s] == split for s, split in before.items())
+    share = np.mean([after[s] == "test" for s in sources[:250] + sources[300:]])
+    assert abs(share - TEST_FRACTION) < 0.06
+    # a small class: its lowest recording is held out while none falls under the fraction
+    trains = sorted((s for s in sources if split_of(*s) >= TEST_FRACTION), key=lambda s: split_of(*s))
+    pair, lower = trains[-2:], trains[0]
+    assert assign_splits({"bell": pair}) == {pair[0]: "test", pair[1]: "train"}
+    assert assign_splits({"bell": pair[1:]}) == {pair[1]: "train"}, "one recording: nothing to hold out"
+    moved = assign_splits({"bell": [*pair, lower]})  # a lower one arrives: the pick moves, back to train
+    assert moved == {lower: "test", pair[0]: "train", pair[1]: "train"}
 
 
 def test_split_is_deterministic(fake_debs: Path, corpus: Path, tmp_path: Path) -> None:
     packages = [
+        "openclonk-data",
         "0ad-data",
         "redeclipse-data",
         "supertuxkart-data",
@@ -585,6 +700,19 @@ def test_manifest_captions_and_classes(corpus: Path) -> None:
         r["source_path"].startswith("usr/share/games/0ad/mods/public/public.zip!audio/") for r in zero_ad
     )
     assert not any("ortnok" in r["source_path"] for r in rows), "creature voices are skipped"
+    clonk = {r["source_path"].rsplit("!", 1)[1]: r for r in rows if r["package"] == "openclonk-data"}
+    assert set(clonk) == {
+        "Structures.ocg/HingeCreak1.ogg",
+        "Hits.ocg/Materials.ocg/Wood.ocg/WoodCreak1.ogg",
+    }, "the voice is skipped, authors.txt is not a sound"
+    hinge = clonk["Structures.ocg/HingeCreak1.ogg"]
+    assert (hinge["label"], hinge["licence"], hinge["authors"]) == (
+        "door_creak",
+        "CC-BY-3.0",
+        ["cmusounddesign"],
+    )
+    creak = clonk["Hits.ocg/Materials.ocg/Wood.ocg/WoodCreak1.ogg"]
+    assert (creak["label"], creak["licence"], creak["authors"]) == (None, "CC0-1.0", ["alienistcog"])
     record = json.loads((corpus / "build.json").read_text())
     assert record["unmapped"]["minetest-data"] == [
         "minetest_game/mods/default/sounds/default_mystery_noise.ogg"
@@ -812,7 +940,7 @@ def test_caption_table() -> None:
     assert lookup("openttd-opensfx", "57 Heavy wind").captions[0] == "heavy wind blowing"  # type: ignore[union-attr]
     assert lookup("ufoai-sound", "sound/aliens/ortnok/die1.ogg").skipped  # type: ignore[union-attr]
     assert lookup("minetest-data", "nothing/like/this.ogg") is None
-    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data"}  # fmt: skip
+    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data", "openclonk-data"}  # fmt: skip
     assert lookup("supertuxkart-data", "sfx/clock.ogg").label == "clock_tick"  # type: ignore[union-attr]
     assert lookup("supertuxkart-data", "music/farm.ogg").skipped  # type: ignore[union-attr]
     assert lookup("redeclipse-data", "sounds/player/concstep2.ogg").label == "footsteps_concrete"  # type: ignore[union-attr]
@@ -821,6 +949,66 @@ def test_caption_table() -> None:
     assert lookup("0ad-data", "audio/actor/human/movement/Footsteps/Footstep_Wood_Walking.ogg").label == "footsteps_wood"  # type: ignore[union-attr]  # fmt: skip
     assert lookup("0ad-data", "audio/actor/human/death/male_death_21.ogg").skipped  # type: ignore[union-attr]
     assert lookup("0ad-data", "audio/music/Celtica.ogg").skipped  # type: ignore[union-attr]
+
+
+def test_c4group_archives_are_read_and_bad_ones_refused() -> None:
+    blob = make_c4group({"A.ocg": {"b.wav": b"RIFF1234", "c.txt": b"hi"}, "d.ogg": b"OggS"})
+    assert read_c4group(blob, "Sound.ocg") == [
+        ("A.ocg/b.wav", b"RIFF1234"),
+        ("A.ocg/c.txt", b"hi"),
+        ("d.ogg", b"OggS"),
+    ]
+    for bad, message in [
+        (b"\x1f\x8b" + blob[2:], "not a c4group archive"),
+        (b"\x1e\x8c" + b"\0" * 40, "not a c4group archive"),
+        (b"\x1e\x8c" + gzip.compress(b"\0" * 300)[2:], "is not a c4group"),
+    ]:
+        with pytest.raises(BadInputError, match=message):
+            read_c4group(bad, "Sound.ocg")
+    truncated = _c4_group({"x.wav": b"RIFF1234"})[:-3]
+    with pytest.raises(BadInputError, match=r"x\.wav runs past its group"):
+        read_c4group(b"\x1e\x8c" + gzip.compress(truncated)[2:], "Sound.ocg")
+
+
+def test_openclonk_credits_name_files_by_name_and_the_folders_they_give() -> None:
+    keys = [
+        "Hits/Materials/Wood/WoodHit2.ogg",  # "WoodHit1-3": no folder given
+        "Objects/Weapons/Shield/WoodHit2.ogg",  # "Shield/WoodHit1-3" names more of its folders
+        "Objects/Weapons/Shield/MetalHit4.ogg",
+        "Environment/Lightning/Thunder1.ogg",  # the credit's folder has a typo: matched by name
+        "Clonk/Skin/Adventurer/Hurt3.wav",  # under a "Clonk/Skin/Adventurer:" line
+        "Fire/Spark2.wav",  # "Spark1&2&3"
+        "Structures/DoorOpen1.wav",
+        "Hits/Materials/Wood/WoodCreak3.ogg",  # the CC0 section
+        "Liquids/Waterdrop1.wav",  # no credit: the default
+    ]
+    statements, _ = parse_openclonk_authors(OPENCLONK_AUTHORS, keys)
+    got = {key: (s.licence, s.authors) for key, s in statements.items()}
+    assert got == {
+        "Hits/Materials/Wood/WoodHit2.ogg": ("CC-BY-3.0", ("HerbertBoland",)),
+        "Objects/Weapons/Shield/WoodHit2.ogg": ("CC-BY-3.0", ("Checkmaty",)),
+        "Objects/Weapons/Shield/MetalHit4.ogg": ("CC-BY-3.0", ("Checkmaty",)),
+        "Environment/Lightning/Thunder1.ogg": ("CC-BY-3.0", ("xerana",)),
+        "Clonk/Skin/Adventurer/Hurt3.wav": ("CC-BY-3.0", ("ala",)),
+        "Fire/Spark2.wav": ("CC-BY-3.0", ("ala",)),
+        "Structures/DoorOpen1.wav": ("CC-BY-3.0", ("ala",)),
+        "Hits/Materials/Wood/WoodCreak3.ogg": ("CC0-1.0", ("alienistcog",)),
+        "Liquids/Waterdrop1.wav": ("CC-BY-3.0", ()),
+    }
+    assert "adapted by Maikel" in statements["Environment/Lightning/Thunder1.ogg"].credit
+    assert parse_openclonk_authors(OPENCLONK_AUTHORS, ["Fire/Spark4.wav"])[0]["Fire/Spark4.wav"].authors == ()
+
+
+def test_openclonk_free_form_copyright_is_read_only_while_it_says_what_it_said() -> None:
+    from foleykit.corpus.sources import READERS
+
+    reader = READERS["openclonk-data"]
+    terms = reader.terms(OPENCLONK_COPYRIGHT, "openclonk-data's debian/copyright")
+    matched = terms.match("Structures/HingeCreak1.ogg")
+    assert matched is not None and licence_choice(matched[0].licence) == "CC0-1.0"
+    changed = OPENCLONK_COPYRIGHT.replace("CC0 (public domain)", "GPL-2+")
+    with pytest.raises(BadInputError, match=r"no longer says the game content is CC BY 3\.0 or CC0"):
+        reader.terms(changed, "openclonk-data's debian/copyright")
 
 
 def test_conversion_steps() -> None:

@@ -235,16 +235,20 @@ def split_of(package: str, path: str) -> float:
 
 
 def assign_splits(sources_by_label: dict[str | None, list[tuple[str, str]]]) -> dict[tuple[str, str], str]:
-    """About TEST_FRACTION of each class's source recordings (at least one where a class has two or
-    more) go to "test", the lowest `split_of` first; the rest to "train"."""
+    """A source recording is "test" when its `split_of` is under TEST_FRACTION, whatever else is in the
+    corpus; a class of two or more recordings with none under it holds out its lowest. So adding
+    packages never moves a recording between splits, except that one held-out pick, which can only go
+    back to "train" (a lower one arrives) — a model trained on an earlier corpus's train split has heard
+    none of a later corpus's test recordings, apart from a class's first test pick when its second
+    recording arrives. (Until 2026-12-02 each class held out its lowest 20 %, which moved as
+    recordings were added.)"""
     splits: dict[tuple[str, str], str] = {}
     for sources in sources_by_label.values():
         ordered = sorted(set(sources), key=lambda s: (split_of(*s), s))
-        n_test = round(TEST_FRACTION * len(ordered))
-        if len(ordered) >= 2:
-            n_test = max(n_test, 1)
-        for i, source in enumerate(ordered):
-            splits[source] = "test" if i < n_test else "train"
+        for source in ordered:
+            splits[source] = "test" if split_of(*source) < TEST_FRACTION else "train"
+        if len(ordered) >= 2 and splits[ordered[0]] == "train":
+            splits[ordered[0]] = "test"
     return splits
 
 

@@ -9,10 +9,11 @@ A file's licence is decided from two sources, never guessed from a package's rep
 
 1. the package's `debian/copyright` (DEP-5). Debian's rule is that the *last* `Files:` paragraph matching
    a path applies; packagers write general paragraphs first and exceptions after, so the last match is
-   also the most specific one;
+   also the most specific one. (One package, openclonk-data, has a free-form one; its reader checks the
+   one sentence that covers the game's content, CC BY 3.0 or CC0, and refuses the package if it changes);
 2. where the package names each file's author and licence in its own files (minetest's per-mod
-   `README.txt`, OpenSFX's entry names), that statement, which names the file itself and so is more
-   specific than any glob.
+   `README.txt`, OpenSFX's entry names, OpenClonk's `authors.txt`), that statement, which names the file
+   itself and so is more specific than any glob.
 
 A file whose debian/copyright licence is not one we accept (GPL, MIT, …) is excluded whatever its
 per-file statement says, so a disagreement can only ever remove a file, and so is a per-file statement
@@ -131,6 +132,7 @@ class FilesParagraph:
     holders: tuple[str, ...]  # the Copyright field, one holder a line, years and e-mail addresses dropped
     licence: str  # the License field's first line: a short name or an expression ("GPL-2+ or CDDL")
     line: int  # where the paragraph starts, for the build log
+    label: str = ""  # how the build log names it; `Files: <pattern>` unless the reader read free-form text
 
     def matching_pattern(self, path: str) -> str | None:
         return next((p for p in self.patterns if _dep5_regex(p).fullmatch(path)), None)
@@ -409,7 +411,7 @@ def decide(
     base = licence_choice(paragraph.licence)
     if base is None:
         return f"{paragraph.licence} (debian/copyright, Files: {pattern})"
-    basis = f"debian/copyright, Files: {pattern} (line {paragraph.line})"
+    basis = f"debian/copyright, {paragraph.label or f'Files: {pattern}'} (line {paragraph.line})"
     if statement is None:
         return base, paragraph.holders, basis, ""
     stated = licence_choice(statement.licence)
@@ -446,6 +448,10 @@ class PackageReader:
         """Per-file statements from the package's own files, keyed like `key`; and notes for the log."""
         return {}, []
 
+    def terms(self, text: str, where: str) -> Copyright:
+        """The package's debian/copyright as paragraphs: DEP-5 unless a reader knows its free-form text."""
+        return parse_copyright(text, where)
+
     def entries(self, contents: DebContents) -> Iterator[tuple[str, str, str, bytes, str]]:
         """(path, key, title, data, format) of every sound in the package."""
         for member, data in sorted(contents.members.items()):
@@ -459,7 +465,7 @@ class PackageReader:
         text = contents.members.get(contents.copyright_path)
         if text is None:
             raise BadInputError(f"{contents.path.name} has no {contents.copyright_path}")
-        copyright = parse_copyright(text.decode("utf-8", "replace"), f"{contents.package}'s debian/copyright")
+        copyright = self.terms(text.decode("utf-8", "replace"), f"{contents.package}'s debian/copyright")
         entries = list(self.entries(contents))
         statements, notes = self.statements(contents, [key for _, key, *_ in entries])
         sounds, excluded = [], []
@@ -911,6 +917,196 @@ class RedEclipseReader(PackageReader):
     copyright_prefix = "data/"
 
 
+# --- openclonk-data: sounds inside a c4group archive (`Sound.ocg`); its own authors.txt credits them
+
+
+class OpenClonkReader(PackageReader):
+    """openclonk-data: the sounds of `usr/share/games/openclonk/Sound.ocg`, an OpenClonk c4group archive
+    (see `read_c4group`). Keys are paths inside it without the `.ocg` of its folders
+    (`Structures/HingeCreak1.ogg`). debian/copyright is free-form (not DEP-5): for the game's content it
+    names CC BY 3.0 and CC0 and nothing else, so it is read as one statement covering every file, and each
+    file's own licence and author come from the archive's `authors.txt` (`parse_openclonk_authors`)."""
+
+    name = "openclonk-data"
+    sound_root = "usr/share/games/openclonk/"
+    archive = sound_root + "Sound.ocg"
+
+    def wanted(self, member: str) -> bool:
+        return member == self.archive
+
+    def terms(self, text: str, where: str) -> Copyright:
+        # the one sentence that speaks of the game's content; anything else in it is about the engine's code
+        found = re.search(
+            r"files belonging to the game content are licensed under(.+?)\.\s", text, re.I | re.S
+        )
+        sentence = re.sub(r"\[\d+\]|\([^)]*\)", " ", found.group(1)) if found else ""  # notes, asides
+        named = {canonical_licence(part) for part in re.split(r"\bor\b", sentence, flags=re.I)}
+        if found is None or named != {"CC-BY-3.0", "CC0-1.0"}:
+            raise BadInputError(f"{where} no longer says the game content is CC BY 3.0 or CC0: read it again")
+        line = text[: found.start()].count("\n") + 1
+        holders = ("The OpenClonk Team and contributors",)
+        label = "free-form text on the game content"
+        return Copyright((FilesParagraph(("*",), holders, "CC-BY-3.0 or CC0-1.0", line, label),))
+
+    def entries(self, contents: DebContents) -> Iterator[tuple[str, str, str, bytes, str]]:
+        self._authors_txt = ""
+        blob = contents.members.get(self.archive)
+        if blob is None:
+            return
+        for inner, data in read_c4group(blob, f"{contents.path.name}: {self.archive}"):
+            if inner == "authors.txt":
+                self._authors_txt = data.decode("utf-8", "replace")
+            fmt = AUDIO_SUFFIXES.get(Path(inner).suffix.lower())
+            if fmt:
+                key = "/".join(part.removesuffix(".ocg") for part in inner.split("/"))
+                yield f"{self.archive}!{inner}", key, Path(inner).name, data, fmt
+
+    def statements(self, contents: DebContents, keys: list[str]) -> tuple[dict[str, Statement], list[str]]:
+        if not self._authors_txt:
+            raise BadInputError(
+                f"{contents.path.name}: {self.archive} has no authors.txt to credit its sounds"
+            )
+        return parse_openclonk_authors(self._authors_txt, keys)
+
+
+C4GROUP_MAGIC = b"\x1e\x8c"  # a gzip stream whose first two bytes (1f 8b) are changed
+_C4_HEADER, _C4_ENTRY = 204, 316
+
+
+def _c4_unscramble(header: bytes) -> bytes:
+    """Undo C4Group's `MemScramble` of a group header: swap bytes 0 and 2 of every three, then XOR 237."""
+    out = bytearray(header)
+    for i in range(0, len(out) - 2, 3):
+        out[i], out[i + 2] = out[i + 2], out[i]
+    return bytes(b ^ 237 for b in out)
+
+
+def read_c4group(blob: bytes, where: str) -> list[tuple[str, bytes]]:
+    """(path, data) of every file in an OpenClonk c4group archive, child groups walked into.
+
+    Written by hand (no library reads the format): the file is gzip with its magic bytes changed; inside,
+    each group is a 204-byte scrambled header ("RedWolf Design GrpFolder", version, entry count), then one
+    316-byte entry per member (name[260], packed, is-child-group, size, -, offset, …), then the members'
+    bytes, offsets counted from the end of the entry table; a child group is a group of the same layout.
+    """
+    if blob[:2] != C4GROUP_MAGIC:
+        raise BadInputError(f"{where} is not a c4group archive (it starts {blob[:2].hex()})")
+    try:
+        data = zlib.decompress(b"\x1f\x8b" + blob[2:], wbits=31)
+    except zlib.error as err:
+        raise BadInputError(f"{where} is not a c4group archive: {err}") from None
+    files: list[tuple[str, bytes]] = []
+
+    def walk(group: bytes, prefix: str, depth: int) -> None:
+        header = _c4_unscramble(group[:_C4_HEADER])
+        if len(group) < _C4_HEADER or not header.startswith(b"RedWolf Design GrpFolder") or depth > 16:
+            raise BadInputError(f"{where}: {prefix or 'the archive'} is not a c4group")
+        (count,) = struct.unpack_from("<i", header, 36)
+        base = _C4_HEADER + _C4_ENTRY * count
+        if count < 0 or base > len(group):
+            raise BadInputError(f"{where}: {prefix or 'the archive'} has a bad entry table")
+        for index in range(count):
+            entry = group[_C4_HEADER + _C4_ENTRY * index : _C4_HEADER + _C4_ENTRY * (index + 1)]
+            name = entry[:260].split(b"\0", 1)[0].decode("latin-1")
+            _packed, child, size, _unused, offset = struct.unpack_from("<iiIII", entry, 260)
+            body = group[base + offset : base + offset + size]
+            if len(body) != size or not name or "/" in name:
+                raise BadInputError(f"{where}: {prefix}{name or '(no name)'} runs past its group")
+            if child:
+                walk(body, f"{prefix}{name}/", depth + 1)
+            else:
+                files.append((prefix + name, body))
+
+    walk(data, "", 0)
+    return files
+
+
+_BALANCED = re.compile(r"\([^()]*\)")
+_WORK = re.compile(r"[A-Za-z][\w:/.&*\-]*")
+_GROUP_PREFIX = re.compile(r"^\s+([\w/]+):\s*$")
+_AUTHOR_LINE = re.compile(r"^(\S[^\t]*?)[\s,]*-\s+(.*)$")
+
+
+def _without_parentheses(text: str) -> str:
+    while _BALANCED.search(text):
+        text = _BALANCED.sub(" ", text)
+    return text.split("(", 1)[0]  # an unclosed one runs to the end of the line
+
+
+def _work_names(work: str) -> tuple[tuple[str, ...], re.Pattern[str]] | None:
+    """A credited work ("Clonk/StepSoft1-6", "Fire/Spark1&2&3", "HingeCreak*", "UI::Confirmed") as its
+    folder names and a pattern for the file's name without suffix; None for a word that is no work."""
+    parts = [p for p in re.split(r"/|::", work.strip(".,:;")) if p]
+    if not parts or not re.match(r"[A-Z]", parts[-1]):
+        return None
+    name = re.sub(r"\.(?:wav|ogg)$", "", parts[-1], flags=re.I)
+    ranged = re.fullmatch(r"(\D+)(\d+)-(\d+)", name)
+    listed = re.fullmatch(r"(\D+)(\d+(?:&\d+)+)", name)
+    if ranged:
+        stems = [f"{ranged[1]}{i}" for i in range(int(ranged[2]), int(ranged[3]) + 1)]
+        names = "|".join(re.escape(stem) for stem in stems)
+    elif listed:
+        names = "|".join(re.escape(f"{listed[1]}{i}") for i in listed[2].split("&"))
+    else:
+        names = ".*".join(re.escape(piece) for piece in name.split("*"))
+    return tuple(p.lower() for p in parts[:-1]), re.compile(f"(?:{names})", re.I)
+
+
+def parse_openclonk_authors(text: str, keys: list[str]) -> tuple[dict[str, Statement], list[str]]:
+    """Each key's licence and authors from OpenClonk's `Sound.ocg/authors.txt`.
+
+    Its layout: "If not stated otherwise, the sound effects are licensed under the CC Attribution 3.0
+    license"; lines `Author  - Work, Work (source URL), …` with indented continuation lines (some under a
+    `Folder/Sub:` line that prefixes the names after it); then a section "licensed under the CC 0
+    license" in the same layout. A work names a file by its name (`HingeCreak*`, `WoodHit1-3`), often
+    with some of its folders (`Clonk/StepSoft1-6` for `Clonk/Movement/StepSoft1`). A file takes the
+    credit whose folders all appear in its path, the one naming most of them when several do; failing
+    that, one naming the file alone (the credits have typos, "Environemnt/Lightning/Thunder1"). A file no
+    line names keeps the default licence and the team as its author.
+    """
+    default = canonical_licence(re.search(r"licensed under the\s+(.*?)\s+license", text, re.S | re.I)[1])  # type: ignore[index]
+    licence, author, prefix = default, "", ""
+    credits: list[tuple[str, str, tuple[str, ...], re.Pattern[str], str]] = []
+    for line in text.splitlines():
+        low = line.lower()
+        if "licensed under" in low and ("cc 0" in low or "cc0" in low or "public domain" in low):
+            licence, author, prefix = "CC0-1.0", "", ""
+            continue
+        found = _AUTHOR_LINE.match(line)
+        if found:
+            author, works, prefix = found[1].strip(" ,"), found[2], ""
+        elif line[:1] in (" ", "\t") and author:
+            grouped = _GROUP_PREFIX.match(line)
+            if grouped:
+                prefix = grouped[1] + "/"
+                continue
+            works = line.strip().removeprefix("- ")
+        else:
+            continue
+        for item in re.split(r",(?![^(]*\))", works):
+            for word in _WORK.findall(_without_parentheses(item)):
+                named = _work_names(prefix + word if "/" not in word and ":" not in word else word)
+                if named:
+                    credits.append((licence, author, named[0], named[1], " ".join(item.split())))
+    statements: dict[str, Statement] = {}
+    for key in keys:
+        folders = [part.lower() for part in key.split("/")[:-1]]
+        stem = Path(key).stem
+        matches = [(c, sum(f in folders for f in c[2])) for c in credits if c[3].fullmatch(stem)]
+        full = [(c, n) for c, n in matches if n == len(c[2])]
+        best = max((n for _, n in full), default=None)
+        chosen = [c for c, n in full if n == best] if full else [c for c, _ in matches]
+        if not chosen:
+            statements[key] = Statement(default, (), "Sound.ocg/authors.txt (default)")
+            continue
+        licences = {c[0] for c in chosen}
+        stated = max(licences, key=lambda name: _RESTRICTION.get(name, 9))
+        authors = _unique([c[1] for c in chosen])
+        credit = "; ".join(dict.fromkeys(f"{c[1]}: {c[4]}" for c in chosen))
+        statements[key] = Statement(stated, authors, "Sound.ocg/authors.txt", credit)
+    return statements, []
+
+
 READERS: dict[str, PackageReader] = {
     reader.name: reader
     for reader in (
@@ -922,6 +1118,7 @@ READERS: dict[str, PackageReader] = {
         SuperTuxKartReader(),
         RedEclipseReader(),
         ZeroADReader(),
+        OpenClonkReader(),
     )
 }
 DEFAULT_PACKAGES = tuple(READERS)
@@ -943,7 +1140,9 @@ __all__ = [
     "licence_choice",
     "parse_copyright",
     "parse_minetest_readme",
+    "parse_openclonk_authors",
     "parse_opensfx_name",
+    "read_c4group",
     "read_cat",
     "read_deb",
 ]
