@@ -997,6 +997,8 @@ def test_openclonk_credits_name_files_by_name_and_the_folders_they_give() -> Non
     }
     assert "adapted by Maikel" in statements["Environment/Lightning/Thunder1.ogg"].credit
     assert parse_openclonk_authors(OPENCLONK_AUTHORS, ["Fire/Spark4.wav"])[0]["Fire/Spark4.wav"].authors == ()
+    with pytest.raises(BadInputError, match="no longer states an accepted default licence"):
+        parse_openclonk_authors(OPENCLONK_AUTHORS.replace("CC Attribution 3.0", "GPL"), keys)
 
 
 def test_openclonk_free_form_copyright_is_read_only_while_it_says_what_it_said() -> None:

@@ -1064,7 +1064,12 @@ def parse_openclonk_authors(text: str, keys: list[str]) -> tuple[dict[str, State
     that, one naming the file alone (the credits have typos, "Environemnt/Lightning/Thunder1"). A file no
     line names keeps the default licence and the team as its author.
     """
-    default = canonical_licence(re.search(r"licensed under the\s+(.*?)\s+license", text, re.S | re.I)[1])  # type: ignore[index]
+    stated_default = re.search(r"licensed under the\s+(.*?)\s+license", text, re.S | re.I)
+    default = canonical_licence(stated_default[1]) if stated_default else ""
+    if default not in ACCEPTED:
+        raise BadInputError(
+            "Sound.ocg/authors.txt no longer states an accepted default licence: read it again"
+        )
     licence, author, prefix = default, "", ""
     credits: list[tuple[str, str, tuple[str, ...], re.Pattern[str], str]] = []
     for line in text.splitlines():
