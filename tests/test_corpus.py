@@ -38,6 +38,7 @@ from foleykit.corpus.build import (
 )
 from foleykit.corpus.captions import TABLE, check_table, lookup
 from foleykit.corpus.sources import (
+    DEFAULT_PACKAGES,
     canonical_licence,
     licence_choice,
     parse_copyright,
@@ -1040,6 +1041,9 @@ def test_build_from_the_real_packages(tmp_path: Path) -> None:
         c for c, s in counts["per_class"].items() if c != "none" and s["train"]["clips"] + s["test"]["clips"]
     ]
     assert len(covered) >= 15
+    assert all(counts["per_package"][package]["clips"] for package in DEFAULT_PACKAGES), "every reader reads"
+    creaks = counts["per_class"]["door_creak"]
+    assert creaks["train"]["clips"] + creaks["test"]["clips"] >= 3, "openclonk-data's hinge creaks"
     assert load_corpus(tmp_path / "real", split="test")
 
 
