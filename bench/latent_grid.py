@@ -33,7 +33,7 @@ from foleykit.audio import pictures
 from foleykit.corpus import load_corpus, read_clip
 from foleykit.engine import get_engine
 from foleykit.evaluation.judge import Judge
-from foleykit.evaluation.judged import real_reference, round_trip
+from foleykit.evaluation.judged import analysed_mel, real_reference, round_trip, through_vae
 from foleykit.models import resolve_model
 
 AVERAGES = ((8, 8), (8, 1), (4, 1), (2, 8), (4, 4))
@@ -45,23 +45,17 @@ class MelCodes:
 
     def __init__(self, pipe: Any) -> None:
         self.pipe = pipe
-        self.unit = pipe.hop_length * pipe.frame_multiple
         self.bands = pipe.n_mels
 
-    @torch.no_grad()
     def mel(self, wave: np.ndarray) -> np.ndarray:
-        padded = np.pad(wave, (0, -len(wave) % self.unit))
-        return self.pipe.log_mel(torch.from_numpy(padded)[None])[0].numpy()  # (frames, bands)
+        return analysed_mel(self.pipe, wave)[0].numpy()  # (frames, bands)
 
     @torch.no_grad()
     def sound(self, mel: np.ndarray, length: int) -> np.ndarray:
         return self.pipe.decode_mel(torch.from_numpy(mel)[None])[0, :length].float().numpy()
 
-    @torch.no_grad()
     def vae(self, mel: np.ndarray) -> np.ndarray:
-        vae = self.pipe.vae
-        image = torch.from_numpy(mel)[None, None].to(vae.dtype)
-        return vae.decode(vae.encode(image).latent_dist.mode()).sample[0, 0].float().numpy()
+        return through_vae(self.pipe, torch.from_numpy(mel)[None])[0].numpy()
 
     @staticmethod
     def average(mel: np.ndarray, frames: int, bands: int) -> np.ndarray:

@@ -244,11 +244,11 @@ def assign_splits(sources_by_label: dict[str | None, list[tuple[str, str]]]) -> 
     recordings were added.)"""
     splits: dict[tuple[str, str], str] = {}
     for sources in sources_by_label.values():
-        ordered = sorted(set(sources), key=lambda s: (split_of(*s), s))
-        for source in ordered:
-            splits[source] = "test" if split_of(*source) < TEST_FRACTION else "train"
-        if len(ordered) >= 2 and splits[ordered[0]] == "train":
-            splits[ordered[0]] = "test"
+        ordered = sorted((split_of(*source), source) for source in set(sources))
+        for value, source in ordered:
+            splits[source] = "test" if value < TEST_FRACTION else "train"
+        if len(ordered) >= 2 and splits[ordered[0][1]] == "train":
+            splits[ordered[0][1]] = "test"
     return splits
 
 

@@ -356,21 +356,35 @@ def _ratio(value: float | None, scale: float | None) -> float | None:
     return None if value is None or not scale else round(value / scale, 4)
 
 
+def analysed_mel(pipe: Any, wave: np.ndarray) -> Any:
+    """The pipeline's log-mel (1, frames, bands) of a waveform at its rate, padded to whole latent cells."""
+    import torch
+
+    unit = pipe.hop_length * pipe.frame_multiple
+    with torch.no_grad():
+        return pipe.log_mel(torch.from_numpy(np.pad(wave, (0, -len(wave) % unit)))[None].to(pipe.device))
+
+
+def through_vae(pipe: Any, mel: Any) -> Any:
+    """A log-mel (batch, frames, bands) through the pipeline's VAE: its latents' mode, decoded."""
+    import torch
+
+    with torch.no_grad():
+        image = mel[:, None].to(pipe.vae.dtype)
+        return pipe.vae.decode(pipe.vae.encode(image).latent_dist.mode()).sample[:, 0].float()
+
+
 def _mel_round_trip(pipe: Any, latent: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """waveform → the pipeline's log-mel → (with `latent`: its VAE's latents and back →) its decoder →
     waveform, at the pipeline's rate. The latent round trip bounds what the UNet can reach: a generated
     take is decoded from latents, so what the VAE loses no denoiser can bring back."""
     import torch
 
-    unit = pipe.hop_length * pipe.frame_multiple
-
     @torch.no_grad()
     def decode(wave: np.ndarray) -> np.ndarray:
-        padded = np.pad(wave, (0, -len(wave) % unit))
-        mel = pipe.log_mel(torch.from_numpy(padded)[None].to(pipe.device))
+        mel = analysed_mel(pipe, wave)
         if latent:
-            image = mel[:, None].to(pipe.vae.dtype)
-            mel = pipe.vae.decode(pipe.vae.encode(image).latent_dist.mode()).sample[:, 0].float()
+            mel = through_vae(pipe, mel)
         return pipe.decode_mel(mel)[0, : len(wave)].float().cpu().numpy()
 
     return decode
