@@ -302,7 +302,10 @@ def test_two_accelerate_processes_split_the_work_merge_one_manifest_and_stop_on_
     _, stderr = first.communicate(timeout=120)
     said = [line for line in stderr.splitlines() if line.startswith("foleykit: interrupted")]
     diagnosis = f"exit {first.returncode}, said {said}: {stderr[:1500]} … {stderr[-800:]}"
-    assert first.returncode == 1 and len(said) == 1, diagnosis  # one answer, from the main process
+    # one answer, from the main process; the exit status is the launcher's: 1 when it sees its workers
+    # fail first, 130 (128 + SIGINT) when it handles its own Ctrl-C first — a race in torch's elastic agent
+    # (seen once in 4 CI runs, session 10), not foleykit's to choose
+    assert first.returncode in (1, 130) and len(said) == 1, diagnosis
     finished = len(manifest.read_text().splitlines())
     assert said[0].startswith(f"foleykit: interrupted: {finished} of 18 takes are finished and safe")
     assert (out / "lib" / "report.html").is_file()

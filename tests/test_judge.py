@@ -185,3 +185,35 @@ def test_eval_compare_is_checked_before_any_work(tmp_path: Path, capsys: pytest.
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
         assert not (tmp_path / "out").exists(), "nothing made before the check"
+
+
+def test_a_class_with_many_prompts_cannot_carry_the_class_mean() -> None:
+    """Class "a" has 8 prompts, "b" and "c" one each: a model better on "a" only and worse on "b" gains in
+    the take-weighted accuracy and loses in the class mean; both are reported, each paired."""
+    from foleykit.evaluation.judged import RealReference, compare_judged
+
+    centroids = np.eye(3, 4)
+    reference = RealReference(
+        classes=("a", "b", "c"), centroids=centroids, test_waves=(), test_labels=np.array([]),
+        test_captions=(), test_embeddings=np.zeros((0, 4)), train_embeddings=np.zeros((0, 4)), rate=16000,
+    )  # fmt: skip
+    labels = np.repeat([0] * 8 + [1, 2], 2)  # 10 prompts, 2 takes each
+    texts = [f"prompt {i}" for i in range(10)]
+
+    def judged(heard_as: np.ndarray) -> dict:
+        scores = reference.scored(centroids[heard_as], labels)
+        made = {**scores, "groups": np.repeat(np.arange(10), 2).tolist(), "texts": texts, "frechet": 1.0}
+        return {"real": {"test_clips": 10, "classes": ["a", "b", "c"]}, "generated": {**made, "clips": 20}}
+
+    old_heard = np.where(np.arange(20) < 8, 0, 2)  # "a" half right, "b" wrong, "c" right
+    old_heard[16:18] = 1  # "b" right
+    new_heard = old_heard.copy()
+    new_heard[8:16] = 0  # all of "a" right
+    new_heard[16:18] = 2  # "b" now wrong
+    old, new = judged(old_heard), judged(new_heard)
+    assert old["generated"]["per_class"] == {"a": 0.5, "b": 1.0, "c": 1.0}
+    assert new["generated"]["balanced_accuracy"] == pytest.approx(2 / 3)
+    pair = compare_judged(new, old)["generated"]
+    assert pair["difference"] == pytest.approx(0.3) and pair["balanced_difference"] == pytest.approx(-1 / 6)
+    low, high = pair["balanced_interval"]
+    assert low <= -1 / 6 <= high

@@ -246,3 +246,36 @@ def test_a_vae_with_a_critic_trains_and_resumes_with_it(tmp_path: Path) -> None:
     assert [e["step"] for e in entries] == [1, 2, 3, 4]
     assert all(e["critic_loss"] >= 0 for e in entries)  # a hinge loss, logged beside the VAE's (NaN fails)
     assert (run / "stage_vae" / "done").is_file()
+
+
+def test_a_patch_code_recipe_fits_the_code_then_relearns_the_unet_from_an_init(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """latent_code="patch": the vae stage fits a MelPatchCode in place of the init's VAE (no steps), the UNet
+    trains on its latents from the init's weights, and the export generates through the CLI."""
+    from foleykit.pipelines.foley import FoleyPipeline
+    from foleykit.pipelines.foley.patch_code import MelPatchCode
+
+    recipe = replace(RECIPES["tiny"], latent_code="patch", vae=StageRecipe(0, 2, 0.0, 0, clips_per_class=1))
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(asdict(recipe)))
+    run, exported = tmp_path / "run", tmp_path / "exported"
+    argv = [str(run), "--recipe-file", str(path), "--stages", "vae,unet", "--init", str(tiny_bundled_dir)]
+    assert train_main([*argv, "--export", str(exported)]) == 0
+    assert json.loads((run / "stage_vae" / "done").read_text()) == {"steps": 0, "budget_stop": False}
+    assert not (run / "stage_vae" / "loss.jsonl").exists(), "fitted in closed form, not trained"
+    assert [e["step"] for e in losses(run, "unet")] == [1, 2, 3, 4]
+    before = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True)
+    after = FoleyPipeline.from_pretrained(str(exported), local_files_only=True)
+    assert isinstance(after.vae, MelPatchCode) and after.vae_scale_factor == before.vae_scale_factor
+    assert not torch.equal(after.vae.components, torch.eye(16)[:4].half().float()), "the code was fitted"
+    assert after.vae.scale[0] > after.vae.scale[-1] > 0, "components by falling variance"
+    assert not torch.equal(next(before.unet.parameters()).half(), next(after.unet.parameters()).half())
+    capsys.readouterr()
+    argv = ["generate", "rain", "--model", str(exported), "--duration", "1", "--seed", "2"]
+    assert foleykit_main([*argv, "--steps", "2", "--out", str(tmp_path / "takes"), "--json"]) == 0
+    take = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+    assert sf.info(take).frames == 48000
+    path.write_text(json.dumps({**asdict(recipe), "latent_code": "pca"}))
+    assert train_main([str(tmp_path / "run2"), "--recipe-file", str(path)]) == 2
+    assert "latent_code must be one of vae, patch" in capsys.readouterr().err

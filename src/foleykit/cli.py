@@ -422,13 +422,15 @@ def _print_judged(judged: dict) -> None:
         f"  {'real recordings':<22} {100 * real['accuracy']:6.1f} %   "
         f"Fréchet real vs real {real['frechet_real']:.1f}"
     )
-    rows = [("decoder round trip", "round_trip"), ("VAE + decoder trip", "latent_round_trip")]
+    rows = [("decoder round trip", "round_trip"), ("latents + decoder trip", "latent_round_trip")]
     rows += [("generated takes", "generated"), ("… from your prompts", "generated_prompts")]
     rows += [("synthesised clips", "synthesised")]
     for title, key in rows:
         if key in judged:
             made = judged[key]
             extra = f"; {made['decoder']}" if "decoder" in made else ""
+            if made.get("balanced_accuracy") is not None:
+                extra += f"; class mean {100 * made['balanced_accuracy']:.1f} %"
             extra += f"; similarity {made['similarity']:.3f}" if "similarity" in made else ""
             print(
                 f"  {title:<22} {100 * made['accuracy']:6.1f} %{_interval(made, 'accuracy', 100)}   "
@@ -444,9 +446,13 @@ def _print_judged(judged: dict) -> None:
             if key in compared:
                 pair = compared[key]
                 bounds = ", ".join(f"{100 * v:+.1f}" for v in pair["interval"] or [])
+                balanced = ""
+                if "balanced_difference" in pair:
+                    spread = ", ".join(f"{100 * v:+.1f}" for v in pair["balanced_interval"] or [])
+                    balanced = f"   class mean {100 * pair['balanced_difference']:+.1f} [{spread}]"
                 print(
                     f"    {title:<20} {100 * pair['difference']:+6.1f} points [{bounds}]   "
-                    f"Fréchet {pair['frechet'][0]:.1f} vs {pair['frechet'][1]:.1f}"
+                    f"Fréchet {pair['frechet'][0]:.1f} vs {pair['frechet'][1]:.1f}{balanced}"
                 )
 
 

@@ -12,7 +12,7 @@ Three questions, each answered for a set of sounds by where the judge puts them:
   `FRECHET_DIMS` principal axes (fitted on all real clips) so that a few dozen clips give a well-posed
   covariance; real train vs real test is the scale ("frechet_real").
 - the same for the decoder alone: real test clips → the model's log-mel → its decoder → waveform
-  ("round trip"), which bounds what any generated take can reach; and through the VAE as well
+  ("round trip"), which bounds what any generated take can reach; and through the VAE (or patch code) as well
   ("latent_round_trip": mel → latents → mel → decoder), which bounds what the UNet can reach.
 - the synthesiser's own clips, scored like generated takes ("synthesised"): the realism of what the
   model mostly learns from.
@@ -57,17 +57,21 @@ class RealReference:
     rate: int
 
     def scored(self, embeddings: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-        """Nearest-centroid accuracy, overall and per class."""
+        """Nearest-centroid accuracy, overall (each sound counts once) and per class, and the per-class
+        mean ("balanced": each class counts once, so a class with many test recordings cannot carry it)."""
         predicted = nearest_centroid(embeddings, self.centroids)
         correct = predicted == labels
+        per_class = {
+            name: float(correct[labels == i].mean())
+            for i, name in enumerate(self.classes)
+            if (labels == i).any()
+        }
         return {
             "accuracy": float(correct.mean()) if correct.size else None,
+            "balanced_accuracy": float(np.mean(list(per_class.values()))) if per_class else None,
             "recognised": correct.astype(int).tolist(),
-            "per_class": {
-                name: float(correct[labels == i].mean())
-                for i, name in enumerate(self.classes)
-                if (labels == i).any()
-            },
+            "labels": np.asarray(labels).astype(int).tolist(),
+            "per_class": per_class,
         }
 
 
@@ -207,6 +211,12 @@ def _mean_of(values: np.ndarray, rows: np.ndarray) -> float:
     return float(values[rows].mean())
 
 
+def _class_mean_of(values: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> float:
+    """The mean over the classes present in `rows` of each class's mean value."""
+    drawn, classes = values[rows], labels[rows]
+    return float(np.mean([drawn[classes == c].mean() for c in np.unique(classes)]))
+
+
 def compare_judged(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     """Take-for-take differences between two `judge_model` results on the same corpus, prompts and seeds:
     for each set both have, the accuracy difference (new − old) with a paired interval (whole prompts
@@ -225,13 +235,20 @@ def compare_judged(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
         if a.get("texts") != b.get("texts") or a["groups"] != b["groups"]:
             raise BadInputError(f"{name}: the two evaluations used other prompts or takes: nothing to pair")
         difference = np.asarray(a["recognised"], float) - np.asarray(b["recognised"], float)
+        groups = np.asarray(a["groups"])
         compared[name] = {
             "accuracy": [a["accuracy"], b["accuracy"]],
             "difference": float(difference.mean()),
-            "interval": group_interval(np.asarray(a["groups"]), partial(_mean_of, difference)),
+            "interval": group_interval(groups, partial(_mean_of, difference)),
             "frechet": [a["frechet"], b["frechet"]],
             "clips": a["clips"],
         }
+        if "labels" in a:  # the same prompts, so the same labels (an older report may not hold them)
+            labels = np.asarray(a["labels"])
+            compared[name]["balanced_difference"] = _class_mean_of(difference, labels, np.arange(len(labels)))
+            compared[name]["balanced_interval"] = group_interval(
+                groups, partial(_class_mean_of, difference, labels)
+            )
     return compared
 
 
@@ -366,7 +383,8 @@ def analysed_mel(pipe: Any, wave: np.ndarray) -> Any:
 
 
 def through_vae(pipe: Any, mel: Any) -> Any:
-    """A log-mel (batch, frames, bands) through the pipeline's VAE: its latents' mode, decoded."""
+    """A log-mel (batch, frames, bands) through the pipeline's latent code (its VAE or `MelPatchCode`): the
+    latents' mode, decoded."""
     import torch
 
     with torch.no_grad():

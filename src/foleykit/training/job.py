@@ -66,6 +66,7 @@ GPU_PLATFORMS = (
 JOB_RECIPES = {
     "bundled-gpu": ("vae", "unet"),
     "bundled-real": ("vae", "unet"),
+    "bundled-patch-gpu": ("vae", "unet"),  # the vae stage fits the MelPatchCode (seconds)
     "tiny": ("vocoder", "vae", "unet"),
 }
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
 from transformers import BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan, SpeechT5HifiGanConfig
 
+from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import FoleyPipeline, load_minilm
+
+LATENT_CODES = ("vae", "patch")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class FoleyArchitecture:
     # (batch 2 for guidance), 0.03 s of VAE decoding and 0.15 s of vocoder on 2 cores (bench/README.md).
     latent_channels: int = 16
     vae_channels: tuple[int, ...] = (16, 32, 64, 64)  # 8× down in time and mel: 85 ms × 8 mel bands a cell
+    # "vae": a trained AutoencoderKL; "patch": `MelPatchCode`, a fixed whitened PCA of each cell (same
+    # grid, 2 ** (len(vae_channels) - 1) frames and bands a cell; fitted by the trainer's vae stage)
+    latent_code: str = "vae"
     vae_layers_per_block: int = 1
     vae_norm_groups: int = 8
     unet_channels: tuple[int, ...] = (64, 128, 192)
@@ -76,6 +82,10 @@ class FoleyArchitecture:
         )
 
     def check(self) -> None:
+        if self.latent_code not in LATENT_CODES:
+            raise ValueError(
+                f"latent_code must be one of {', '.join(LATENT_CODES)}, got {self.latent_code!r}"
+            )
         vae_scale = 2 ** (len(self.vae_channels) - 1)
         multiple = vae_scale * 2 ** (len(self.unet_channels) - 1)
         if self.n_mels % multiple:
@@ -111,18 +121,7 @@ def build_foley_pipeline(
         attention_head_dim=arch.attention_head_dim,
         norm_num_groups=arch.norm_num_groups,
     )
-    vae_levels = len(arch.vae_channels)
-    vae = AutoencoderKL(
-        in_channels=1,
-        out_channels=1,
-        down_block_types=("DownEncoderBlock2D",) * vae_levels,
-        up_block_types=("UpDecoderBlock2D",) * vae_levels,
-        block_out_channels=arch.vae_channels,
-        layers_per_block=arch.vae_layers_per_block,
-        latent_channels=arch.latent_channels,
-        norm_num_groups=arch.vae_norm_groups,
-        scaling_factor=1.0,
-    )
+    vae = build_latent_code(arch) if arch.latent_code == "patch" else _build_vae(arch)
     vocoder = SpeechT5HifiGan(
         SpeechT5HifiGanConfig(
             model_in_dim=arch.n_mels,
@@ -154,3 +153,23 @@ def build_foley_pipeline(
         decoder=arch.decoder,
         griffin_lim_iterations=arch.griffin_lim_iterations,
     )
+
+
+def _build_vae(arch: FoleyArchitecture) -> AutoencoderKL:
+    levels = len(arch.vae_channels)
+    return AutoencoderKL(
+        in_channels=1,
+        out_channels=1,
+        down_block_types=("DownEncoderBlock2D",) * levels,
+        up_block_types=("UpDecoderBlock2D",) * levels,
+        block_out_channels=arch.vae_channels,
+        layers_per_block=arch.vae_layers_per_block,
+        latent_channels=arch.latent_channels,
+        norm_num_groups=arch.vae_norm_groups,
+        scaling_factor=1.0,
+    )
+
+
+def build_latent_code(arch: FoleyArchitecture) -> MelPatchCode:
+    """An unfitted `MelPatchCode` on the grid the architecture's VAE would have."""
+    return MelPatchCode(patch_size=2 ** (len(arch.vae_channels) - 1), latent_channels=arch.latent_channels)

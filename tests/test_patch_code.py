@@ -1,0 +1,92 @@
+"""`MelPatchCode`: the fixed linear latent space — exact where it keeps every component, the best linear
+code where it keeps fewer, whitened, and saved and loaded inside a FoleyPipeline like any diffusers model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
+from foleykit.pipelines.foley.patch_code import MelPatchCode
+
+
+def _images(count: int = 6, frames: int = 32, mels: int = 16, seed: int = 0) -> torch.Tensor:
+    """Log-mel-like images: a spectral tilt, a few loud onsets decaying over frames, and noise."""
+    g = torch.Generator().manual_seed(seed)
+    tilt = torch.linspace(-2.0, -8.0, mels)
+    decay = torch.exp(-torch.arange(frames, dtype=torch.float32) / 6.0)
+    onsets = torch.rand(count, 1, 1, mels, generator=g) * 6.0
+    noise = torch.randn(count, 1, frames, mels, generator=g)
+    return tilt + onsets * decay[:, None] + noise
+
+
+def test_every_component_kept_is_an_exact_round_trip_with_white_latents() -> None:
+    images = _images()
+    code = MelPatchCode(patch_size=4, latent_channels=16).fit(images)
+    latents = code.encode(images).latent_dist
+    assert latents.mean.shape == (6, 16, 8, 4)
+    assert torch.equal(latents.sample(), latents.mode()), "a deterministic code: no sampling noise"
+    assert torch.allclose(code.decode(latents.mode()).sample, images, atol=1e-4)
+    per_channel = latents.mean.transpose(0, 1).reshape(16, -1)
+    assert torch.allclose(per_channel.mean(dim=1), torch.zeros(16), atol=1e-4)
+    assert torch.allclose(per_channel.std(dim=1, correction=0), torch.ones(16), atol=1e-3)
+
+
+def test_fewer_components_keep_more_than_any_other_linear_code_of_that_size() -> None:
+    images, unseen = _images(seed=0), _images(seed=1)
+    code = MelPatchCode(patch_size=4, latent_channels=4).fit(images)
+    error = (code(images).sample - images).pow(2).mean()
+    other = MelPatchCode(patch_size=4, latent_channels=4)
+    other.load_state_dict(code.state_dict())
+    q, _ = torch.linalg.qr(torch.randn(16, 4, generator=torch.Generator().manual_seed(3)))
+    other.components.copy_(q.T)  # another orthonormal 4-dimensional code with the same mean
+    assert error < (other(images).sample - images).pow(2).mean()
+    assert 0 < error < images.var() / 4, "the first four components carry most of the variance"
+    assert (code(unseen).sample - unseen).pow(2).mean() < 2 * error, "it generalises to unseen clips"
+
+
+def test_clip_weights_decide_what_the_code_fits() -> None:
+    images = torch.cat([_images(3, seed=0), _images(3, seed=1) * 3.0])
+    weighted = MelPatchCode(patch_size=4, latent_channels=4).fit(images, torch.tensor([1.0] * 3 + [0.0] * 3))
+    alone = MelPatchCode(patch_size=4, latent_channels=4).fit(images[:3])
+    assert torch.allclose(weighted.mean, alone.mean, atol=1e-5)
+    assert torch.allclose(weighted.components.abs(), alone.components.abs(), atol=1e-4)
+
+
+def test_shapes_it_cannot_code_are_refused() -> None:
+    with pytest.raises(ValueError, match="cannot come from"):
+        MelPatchCode(patch_size=2, latent_channels=5)
+    with pytest.raises(ValueError, match="does not split into 4×4 patches"):
+        MelPatchCode(patch_size=4, latent_channels=4).encode(torch.zeros(1, 1, 10, 16))
+
+
+def test_a_pipeline_with_a_patch_code_saves_loads_generates_and_varies(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    pipe = build_foley_pipeline(replace(FoleyArchitecture.tiny(), latent_code="patch"))
+    assert isinstance(pipe.vae, MelPatchCode) and pipe.vae_scale_factor == 4
+    waves = torch.randn(4, 16000, generator=torch.Generator().manual_seed(1)) * 0.1
+    pipe.vae.fit(pipe.log_mel(waves)[:, None, :60])
+    pipe.save_pretrained(tmp_path, include_text_encoder=False)
+    index = json.loads((tmp_path / "model_index.json").read_text())
+    assert index["vae"] == ["foleykit.pipelines.foley.patch_code", "MelPatchCode"]
+
+    loaded = FoleyPipeline.from_pretrained(str(tmp_path), local_files_only=True)
+    assert isinstance(loaded.vae, MelPatchCode)
+    for name in ("mean", "components", "scale"):
+        assert torch.equal(getattr(loaded.vae, name), getattr(pipe.vae, name))
+    loaded.set_progress_bar_config(disable=True)
+    take = loaded("rain on a roof", audio_length_in_s=1.0, num_inference_steps=2, output_type="pt").audios
+    assert take.shape == (1, 16000) and torch.isfinite(take).all() and take.abs().max() > 0
+    varied = loaded(
+        "rain on a roof",
+        audio=waves[:1],
+        strength=0.5,
+        audio_length_in_s=1.0,
+        num_inference_steps=2,
+        output_type="pt",
+    ).audios
+    assert varied.shape == (1, 16000) and torch.isfinite(varied).all()
