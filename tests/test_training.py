@@ -260,7 +260,10 @@ def test_a_patch_code_recipe_fits_the_code_then_relearns_the_unet_from_an_init(
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(asdict(recipe)))
     run, exported = tmp_path / "run", tmp_path / "exported"
-    argv = [str(run), "--recipe-file", str(path), "--stages", "vae,unet", "--init", str(tiny_bundled_dir)]
+    argv = [str(run), "--recipe-file", str(path), "--stages", "unet", "--init", str(tiny_bundled_dir)]
+    assert train_main(argv) == 2, "the UNet on an unfitted code: refused"
+    assert "fit it first" in capsys.readouterr().err
+    argv[4] = "vae,unet"
     assert train_main([*argv, "--export", str(exported)]) == 0
     assert json.loads((run / "stage_vae" / "done").read_text()) == {"steps": 0, "budget_stop": False}
     assert not (run / "stage_vae" / "loss.jsonl").exists(), "fitted in closed form, not trained"

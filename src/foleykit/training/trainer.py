@@ -523,6 +523,10 @@ def run_stage(
     accelerator = Accelerator(mixed_precision=recipe.mixed_precision if cuda else "no")
     device = accelerator.device
     pipe = load_run_pipeline(run_dir, device, text_encoder=text_states is None)
+    if name == "unet" and isinstance(pipe.vae, MelPatchCode) and not pipe.vae.fitted:
+        raise BadInputError(
+            "the unet stage trains on the patch code's latents: fit it first (--stages vae,unet)"
+        )
     for module in (pipe.text_encoder, pipe.vae, pipe.unet, pipe.vocoder):
         if module is not None:
             module.requires_grad_(False).eval()

@@ -27,6 +27,8 @@ from diffusers.models.modeling_utils import ModelMixin
 class MelPatchCode(ModelMixin, ConfigMixin):
     """Whitened PCA of log-mel patches: (batch, 1, frames, mels) ↔ (batch, channels, frames/p, mels/p)."""
 
+    # `scaling_factor` is there because the pipeline scales latents by it, as for a VAE: 1.0, the code is
+    # already whitened
     @register_to_config
     def __init__(self, patch_size: int = 8, latent_channels: int = 16, scaling_factor: float = 1.0) -> None:
         super().__init__()
@@ -54,6 +56,11 @@ class MelPatchCode(ModelMixin, ConfigMixin):
         batch, rows, cols, _ = patches.shape
         grid = patches.reshape(batch, rows, cols, p, p).permute(0, 1, 3, 2, 4)
         return grid.reshape(batch, 1, rows * p, cols * p)
+
+    @property
+    def fitted(self) -> bool:
+        """Whether `fit` has set the code (a log-mel's mean cell is never exactly zero)."""
+        return bool(self.mean.abs().sum() > 0)
 
     # ------------------------------------------------------------------ the code
     @torch.no_grad()

@@ -1,8 +1,9 @@
 """`FoleyPipeline`: foleykit's own latent text-to-audio diffusion pipeline (the `bundled` model).
 
 Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of
-log-mel (an `AutoencoderKL`, or the fixed linear `MelPatchCode`) → waveform, by Griffin-Lim phase reconstruction (`decoder="griffin-lim"`) or
-by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the config says which. It is a plain diffusers
+log-mel (an `AutoencoderKL`, or the fixed linear `MelPatchCode`) → waveform, by Griffin-Lim phase
+reconstruction (`decoder="griffin-lim"`) or by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the
+config says which. It is a plain diffusers
 `DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
 `from_pretrained`, and `__call__` reads as numbered steps like diffusers' own audio pipelines.
 
