@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
-from foleykit.pipelines.foley.architecture import LATENT_CODES, build_latent_code
+from foleykit.pipelines.foley.architecture import build_latent_code
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
 from foleykit.training.critic import MelPatchCritic, critic_loss, generator_terms
@@ -791,10 +791,10 @@ def finished(run_dir: Path, recipe: TrainRecipe, stages: Sequence[str] = STAGES)
 
 def _check_recipe(recipe: TrainRecipe) -> None:
     """Numbers a recipe file could get wrong, as one-line errors before any work."""
-    if recipe.latent_code not in LATENT_CODES:
-        raise BadInputError(
-            f"latent_code must be one of {', '.join(LATENT_CODES)}, got {recipe.latent_code!r}"
-        )
+    try:
+        recipe.arch().check()  # the sizes it builds, latent_code among them
+    except ValueError as err:
+        raise BadInputError(str(err)) from None
     if recipe.vae_part not in ("all", "decoder"):
         raise BadInputError(f"vae_part must be 'all' or 'decoder', got {recipe.vae_part!r}")
     if not 0 <= recipe.real_share <= 1:

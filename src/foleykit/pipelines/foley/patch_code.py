@@ -68,11 +68,11 @@ class MelPatchCode(ModelMixin, ConfigMixin):
         """Set the code from log-mel `images` (clips, 1, frames, mels), each clip's cells weighted by
         `weights` (clips,) if given (the trainer's sampling weights: the mix the UNet will see)."""
         rows = self._patches(images.float()).reshape(len(images), -1, self.mean.numel()).double()
-        per_clip = torch.ones(len(images), dtype=torch.float64) if weights is None else weights.double()
-        cell_weights = (per_clip.to(rows.device) / per_clip.sum())[:, None, None] / rows.shape[1]
-        mean = (rows * cell_weights).sum(dim=(0, 1))
-        centred = (rows - mean).reshape(-1, mean.numel())
-        covariance = centred.T @ (centred * cell_weights.expand(-1, rows.shape[1], 1).reshape(-1, 1))
+        per_clip = torch.ones(len(images)) if weights is None else weights
+        per_clip = per_clip.to(rows) / per_clip.sum() / rows.shape[1]  # each cell's weight, summing to 1
+        mean = torch.einsum("n,ncv->v", per_clip, rows)
+        centred = rows - mean
+        covariance = torch.einsum("n,ncv,ncw->vw", per_clip, centred, centred)
         variances, vectors = torch.linalg.eigh(covariance)  # ascending
         keep = self.config.latent_channels
         order = variances.flip(0)[:keep].clamp_min(1e-8)
