@@ -278,3 +278,47 @@ def test_a_patch_code_recipe_fits_the_code_then_relearns_the_unet_from_an_init(
     path.write_text(json.dumps({**asdict(recipe), "latent_code": "pca"}))
     assert train_main([str(tmp_path / "run2"), "--recipe-file", str(path)]) == 2
     assert "latent_code must be one of vae, patch" in capsys.readouterr().err
+
+
+def test_a_refiner_recipe_trains_only_the_refiner_of_a_fitted_code(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """patch_refiner_channels > 0 with vae steps: from a model whose code is fitted, the vae stage keeps the
+    code (so the UNet's latents) bit for bit and trains the refiner after it; the export decodes through it.
+    Runs that would leave a UNet in latents it does not know, or export an untrained refiner, are refused."""
+    from foleykit.pipelines.foley import FoleyPipeline
+
+    fit_only = replace(RECIPES["tiny"], latent_code="patch", vae=StageRecipe(0, 2, 0.0, 0, clips_per_class=1))
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(asdict(fit_only)))
+    fitted = tmp_path / "fitted"
+    argv = ["--recipe-file", str(path), "--stages", "vae", "--init", str(tiny_bundled_dir)]
+    assert train_main([str(tmp_path / "run0"), *argv]) == 2, "a new code for the init's VAE-trained UNet"
+    assert "(it has no patch code to keep)" in capsys.readouterr().err
+    argv[3] = "vae,unet"
+    assert train_main([str(tmp_path / "run1"), *argv, "--export", str(fitted)]) == 0
+
+    refine = replace(fit_only, patch_refiner_channels=4, vae=StageRecipe(3, 2, 1e-2, 0, clips_per_class=1))
+    path.write_text(json.dumps(asdict(refine)))
+    run, refined = tmp_path / "run2", tmp_path / "refined"
+    argv[3:] = ["unet", "--init", str(fitted)]
+    assert train_main([str(tmp_path / "run4"), *argv]) == 2, "its export would hold an untrained refiner"
+    assert "a 4-channel refiner and the init model's code has none" in capsys.readouterr().err
+    argv[3] = "vae"  # the vae stage alone: allowed, the latents stay as they are
+    assert train_main([str(run), *argv, "--export", str(refined)]) == 0
+    assert [e["step"] for e in losses(run, "vae")] == [1, 2, 3]
+    before = FoleyPipeline.from_pretrained(str(fitted), local_files_only=True)
+    after = FoleyPipeline.from_pretrained(str(refined), local_files_only=True)
+    assert before.vae.refiner is None and after.vae.config.refiner_channels == 4
+    for name in ("mean", "components", "scale"):
+        assert torch.equal(getattr(after.vae, name), getattr(before.vae, name)), f"the code's {name} moved"
+    latents = torch.randn(1, 4, 8, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        linear, refined_mel = before.vae.decode(latents).sample, after.vae.decode(latents).sample
+    assert not torch.allclose(linear, refined_mel), "the export decodes through its trained refiner"
+    for old, new in zip(before.unet.parameters(), after.unet.parameters(), strict=True):
+        assert torch.equal(old, new)
+
+    path.write_text(json.dumps(asdict(replace(refine, latent_code="vae"))))
+    assert train_main([str(tmp_path / "run3"), "--recipe-file", str(path)]) == 2
+    assert "patch_refiner_channels=4 needs latent_code='patch'" in capsys.readouterr().err

@@ -66,7 +66,10 @@ GPU_PLATFORMS = (
 JOB_RECIPES = {
     "bundled-gpu": ("vae", "unet"),
     "bundled-real": ("vae", "unet"),
-    "bundled-patch-gpu": ("vae", "unet"),  # the vae stage fits the MelPatchCode (seconds)
+    "bundled-patch-gpu": (
+        "vae",
+        "unet",
+    ),  # the vae stage fits the MelPatchCode (seconds; from --init bundled)
     "tiny": ("vocoder", "vae", "unet"),
 }
 

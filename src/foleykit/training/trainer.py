@@ -7,7 +7,9 @@
 1. vocoder: SpeechT5HifiGan, log-mel → waveform (mel L1 + multi-resolution STFT losses; no discriminator);
 2. vae: AutoencoderKL over log-mel (L1 + small KL), then the latent scaling factor from data; or, with
    the recipe's `latent_code="patch"`, a `MelPatchCode` fitted in closed form (a whitened PCA of log-mel
-   cells: no steps, seconds);
+   cells: no steps, seconds), then, with `patch_refiner_channels` and vae steps, its decoder's refiner
+   trained to undo latent noise (an init's fitted code is kept: `--init PATCH_MODEL --stages vae` gives
+   a patch-code model a refiner without touching its UNet);
 3. unet: latent diffusion (epsilon prediction, min-SNR weighting, EMA weights) on frozen MiniLM states,
    with text dropout so the same network makes the unconditional prediction for guidance.
 
@@ -103,6 +105,11 @@ class TrainRecipe:
     # with this weight, plus feature matching with `vae_feature_weight`, so the decoder keeps texture
     vae_adversarial_weight: float = 0.0
     vae_feature_weight: float = 1.0
+    # latent_code="patch": the width of the code's refiner (0: none); with vae steps above 0 the vae stage
+    # trains it to undo latent noise of a standard deviation drawn per clip from [0, refiner_latent_noise]
+    # (whitened units: the code's latents have unit variance), what a UNet's disagreeing cells look like
+    patch_refiner_channels: int = 0
+    refiner_latent_noise: float = 0.5
     min_snr_gamma: float = 5.0
     ema_decay: float = 0.9995
     checkpoint_every: int = 500
@@ -127,7 +134,7 @@ class TrainRecipe:
 
     def arch(self) -> FoleyArchitecture:
         arch = FoleyArchitecture.tiny() if self.architecture == "tiny" else FoleyArchitecture()
-        return replace(arch, latent_code=self.latent_code)
+        return replace(arch, latent_code=self.latent_code, patch_refiner_channels=self.patch_refiner_channels)
 
     def stage(self, name: str) -> StageRecipe:
         return getattr(self, name)
@@ -237,6 +244,16 @@ RECIPES = {
         checkpoint_every=1_000,
         log_every=50,
     ),
+    # A refiner for a patch-code model's decoder (--init DIR --stages vae, DIR a patch-code model): its code
+    # and UNet stay as they are; 1 s crops, 24 a batch (~0.5 s a step on 2 CPU cores)
+    "bundled-patch-refiner": replace(
+        _PATCH,
+        patch_refiner_channels=32,
+        vae=StageRecipe(1_200, 24, 1e-3, 100, 100),
+        vae_onset_weight=1.0,
+        vae_budget_share=0.98,
+        unet_budget_share=0.02,
+    ),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
@@ -326,32 +343,52 @@ def _crop_starts(images: torch.Tensor, crop: int, multiple: int) -> torch.Tensor
     return latest // multiple * multiple
 
 
-def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
-    with torch.no_grad():
-        images = _mel_images(pipe, corpus.waveforms.to(device))
+def _mel_crops(
+    pipe: FoleyPipeline, images: torch.Tensor, recipe: TrainRecipe, device: torch.device
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Batch indices → their clips' log-mel, whole or (with `vae_crop_seconds`) a random window per clip
+    on the frame grid the VAE and UNet halve evenly."""
     crop = images.shape[2]
     if recipe.vae_crop_seconds is not None:
         wanted = int(recipe.vae_crop_seconds * pipe.sample_rate / pipe.hop_length)
         crop = max(pipe.frame_multiple, min(crop, wanted // pipe.frame_multiple * pipe.frame_multiple))
+    if crop == images.shape[2]:
+        return lambda index: images[index]
     latest = _crop_starts(images, crop, pipe.frame_multiple)
+
+    def crops(index: torch.Tensor) -> torch.Tensor:
+        starts = (torch.rand(len(index), device=device) * (latest[index] + 1)).long()
+        starts = starts // pipe.frame_multiple * pipe.frame_multiple
+        pairs = zip(index.tolist(), starts.tolist(), strict=True)
+        return torch.stack([images[i, :, s : s + crop] for i, s in pairs])
+
+    return crops
+
+
+def _reconstruction_loss(
+    reconstruction: torch.Tensor, image: torch.Tensor, recipe: TrainRecipe
+) -> torch.Tensor:
+    """L1 on log-mel, plus (with `vae_onset_weight`) L1 on its frame-to-frame steps."""
+    total = F.l1_loss(reconstruction, image)
+    if recipe.vae_onset_weight:
+        total = total + recipe.vae_onset_weight * F.l1_loss(reconstruction.diff(dim=2), image.diff(dim=2))
+    return total
+
+
+def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
+    with torch.no_grad():
+        images = _mel_images(pipe, corpus.waveforms.to(device))
+    crops = _mel_crops(pipe, images, recipe, device)
     decoder_only = recipe.vae_part == "decoder"
     critic = MelPatchCritic().to(device) if recipe.vae_adversarial_weight > 0 else None
     last: list[torch.Tensor] = []  # the last batch's (real, reconstructed) mel, for the critic's step
 
     def loss(index: torch.Tensor) -> torch.Tensor:
-        if crop == images.shape[2]:
-            image = images[index]
-        else:  # a random window per clip, on the frame grid the VAE halves evenly
-            starts = (torch.rand(len(index), device=device) * (latest[index] + 1)).long()
-            starts = starts // pipe.frame_multiple * pipe.frame_multiple
-            pairs = zip(index.tolist(), starts.tolist(), strict=True)
-            image = torch.stack([images[i, :, s : s + crop] for i, s in pairs])
+        image = crops(index)
         with torch.set_grad_enabled(not decoder_only):
             posterior = pipe.vae.encode(image).latent_dist
         reconstruction = pipe.vae.decode(posterior.sample()).sample.float()
-        total = F.l1_loss(reconstruction, image)
-        if recipe.vae_onset_weight:
-            total = total + recipe.vae_onset_weight * F.l1_loss(reconstruction.diff(dim=2), image.diff(dim=2))
+        total = _reconstruction_loss(reconstruction, image, recipe)
         if critic is not None:
             last[:] = [image, reconstruction.detach()]
             adversarial, matching = generator_terms(critic, image, reconstruction)
@@ -378,6 +415,25 @@ def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: t
         critic=critic,
         critic_loss=None if critic is None else lambda: critic_loss(critic, *last),
     )
+
+
+def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
+    """A fitted patch code's refiner learns to give back the log-mel of a clip from its latents with noise
+    added: the code itself (its buffers) stays as fitted, so the latents a UNet learns do not change."""
+    code = pipe.vae
+    with torch.no_grad():
+        images = _mel_images(pipe, corpus.waveforms.to(device))
+    crops = _mel_crops(pipe, images, recipe, device)
+
+    def loss(index: torch.Tensor) -> torch.Tensor:
+        image = crops(index)
+        with torch.no_grad():
+            latents = code.encode(image).latent_dist.mode()
+            noise = torch.rand(len(index), 1, 1, 1, device=device) * recipe.refiner_latent_noise
+            latents = latents + noise * torch.randn_like(latents)
+        return _reconstruction_loss(code.decode(latents).sample.float(), image, recipe)
+
+    return StageTask(code, loss)
 
 
 def unet_task(
@@ -539,17 +595,22 @@ def run_stage(
     )
     if corpus_dir is not None:
         corpus = with_real_clips(corpus, str(corpus_dir), pipe.sample_rate, recipe.real_share)
-    if name == "vae" and isinstance(pipe.vae, MelPatchCode):
+    patch_code = name == "vae" and isinstance(pipe.vae, MelPatchCode)
+    if patch_code and not pipe.vae.fitted:  # in closed form, the same on every process
+        with torch.no_grad():
+            pipe.vae.fit(_mel_images(pipe, corpus.waveforms.to(device)), corpus.weights)
+    elif patch_code and accelerator.is_main_process and progress:
+        print("vae: the init model's patch code is kept (its UNet knows these latents)", file=sys.stderr)
+    if patch_code and (pipe.vae.refiner is None or stage.steps == 0):
         if accelerator.is_main_process:
-            with torch.no_grad():
-                images = _mel_images(pipe, corpus.waveforms.to(device))
-                pipe.vae.fit(images, corpus.weights)
             _publish(pipe.vae, stage_dir, run_dir, steps=0, budget_stop=False, text_states=text_states)
         accelerator.wait_for_everyone()
         return
     if name == "unet":
         states = None if text_states is None else TextStates.load(text_states)
         task = unet_task(pipe, corpus, recipe, device, states)
+    elif patch_code:
+        task = refiner_task(pipe, corpus, recipe, device)
     else:
         task = TASKS[name](pipe, corpus, recipe, device)
     model = task.model.requires_grad_(True).train()
@@ -683,11 +744,52 @@ def initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPip
     if arch.latent_code == "patch" and not isinstance(pipe.vae, MelPatchCode):
         # the init's UNet keeps its weights as a start; the vae stage fits the code, the unet stage relearns
         pipe.register_modules(vae=build_latent_code(arch))
+    elif arch.latent_code == "patch" and arch.patch_refiner_channels not in (
+        0,
+        pipe.vae.config.refiner_channels,
+    ):
+        # the init's fitted code (and so its UNet's latents) with the recipe's refiner, for the vae stage
+        # (train() refuses a run that would not train it); a recipe that asks for none keeps the init's
+        pipe.register_modules(vae=pipe.vae.with_refiner(arch.patch_refiner_channels))
     found = (pipe.sample_rate, pipe.n_mels, pipe.hop_length, pipe.unet.config.block_out_channels)
     wanted = (arch.sample_rate, arch.n_mels, arch.hop_length, tuple(arch.unet_channels))
     if tuple(found[:3]) != wanted[:3] or tuple(found[3]) != wanted[3]:
         raise BadInputError(f"--init {recipe.init} has other sizes than the {recipe.architecture} recipe")
     return pipe
+
+
+def _init_patch_code(recipe: TrainRecipe) -> dict[str, Any] | None:
+    """The config of the `init` model's MelPatchCode, or None where its latent code is something else."""
+    from foleykit.models import resolve_model
+
+    source = resolve_model(recipe.init)
+    if source.backend != "bundled":
+        return None  # initial_pipeline refuses it with its own message
+    index = json.loads((source.directory / "model_index.json").read_text())
+    if index.get("vae", [None, None])[1] != MelPatchCode.__name__:
+        return None
+    return json.loads((source.directory / "vae" / "config.json").read_text())
+
+
+def _check_init(recipe: TrainRecipe, stages: Sequence[str]) -> None:
+    """Refuse a run whose vae stage would leave the init model's UNet in a latent space it does not know,
+    or whose export would silently lose a refiner. A patch-code recipe's vae stage keeps an init's fitted
+    MelPatchCode (and trains only its refiner); from any other init it fits a new code."""
+    if recipe.init is None or recipe.vae_part == "decoder":
+        return
+    code = _init_patch_code(recipe) if recipe.latent_code == "patch" else None
+    if "vae" in stages and "unet" not in stages and code is None:
+        why = " (it has no patch code to keep)" if recipe.latent_code == "patch" else ""
+        raise BadInputError(
+            f"retraining the VAE changes the latent space the init model's UNet works in{why}: "
+            "train the unet in the same run (--stages vae,unet)"
+        )
+    width, has = recipe.patch_refiner_channels, (code or {}).get("refiner_channels", 0)
+    if code is not None and "vae" not in stages and width not in (0, has):
+        raise BadInputError(
+            f"the recipe asks for a {width}-channel refiner and the init model's code has "
+            f"{has or 'none'}: train it in this run (--stages vae)"
+        )
 
 
 def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
@@ -738,12 +840,8 @@ def train(
             raise BadInputError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     if budget_minutes is not None and not 0 < budget_minutes < math.inf:
         raise BadInputError(f"--budget-minutes must be a positive number, got {budget_minutes:g}")
-    if recipe.init is not None and "vae" in stages and "unet" not in stages and recipe.vae_part != "decoder":
-        raise BadInputError(
-            "retraining the VAE changes the latent space the init model's UNet works in: "
-            "train the unet in the same run (--stages vae,unet)"
-        )
     _check_recipe(recipe)
+    _check_init(recipe, stages)
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
     # (read back as a recipe: a run started before a field existed has that field at its neutral default)
@@ -799,6 +897,8 @@ def _check_recipe(recipe: TrainRecipe) -> None:
         raise BadInputError(f"vae_part must be 'all' or 'decoder', got {recipe.vae_part!r}")
     if not 0 <= recipe.real_share <= 1:
         raise BadInputError(f"real_share must be from 0 to 1, got {recipe.real_share!r}")
+    if not 0 <= recipe.refiner_latent_noise < math.inf:
+        raise BadInputError(f"refiner_latent_noise must be 0 or more, got {recipe.refiner_latent_noise!r}")
     shares = [recipe.budget_share(name) for name in STAGES]
     if any(not 0 < share < math.inf for share in shares):
         raise BadInputError(f"budget shares must be positive, got {shares}")

@@ -34,6 +34,8 @@ class FoleyArchitecture:
     # "vae": a trained AutoencoderKL; "patch": `MelPatchCode`, a fixed whitened PCA of each cell (same
     # grid, 2 ** (len(vae_channels) - 1) frames and bands a cell; fitted by the trainer's vae stage)
     latent_code: str = "vae"
+    # the patch code's `CellEdgeRefiner` width (0: the plain linear inverse); trained by the vae stage
+    patch_refiner_channels: int = 0
     vae_layers_per_block: int = 1
     vae_norm_groups: int = 8
     unet_channels: tuple[int, ...] = (64, 128, 192)
@@ -85,6 +87,10 @@ class FoleyArchitecture:
         if self.latent_code not in LATENT_CODES:
             raise ValueError(
                 f"latent_code must be one of {', '.join(LATENT_CODES)}, got {self.latent_code!r}"
+            )
+        if self.patch_refiner_channels < 0 or (self.patch_refiner_channels and self.latent_code != "patch"):
+            raise ValueError(
+                f"patch_refiner_channels={self.patch_refiner_channels} needs latent_code='patch' and ≥ 0"
             )
         vae_scale = 2 ** (len(self.vae_channels) - 1)
         multiple = vae_scale * 2 ** (len(self.unet_channels) - 1)
@@ -172,4 +178,8 @@ def _build_vae(arch: FoleyArchitecture) -> AutoencoderKL:
 
 def build_latent_code(arch: FoleyArchitecture) -> MelPatchCode:
     """An unfitted `MelPatchCode` on the grid the architecture's VAE would have."""
-    return MelPatchCode(patch_size=2 ** (len(arch.vae_channels) - 1), latent_channels=arch.latent_channels)
+    return MelPatchCode(
+        patch_size=2 ** (len(arch.vae_channels) - 1),
+        latent_channels=arch.latent_channels,
+        refiner_channels=arch.patch_refiner_channels,
+    )
