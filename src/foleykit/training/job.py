@@ -66,10 +66,8 @@ GPU_PLATFORMS = (
 JOB_RECIPES = {
     "bundled-gpu": ("vae", "unet"),
     "bundled-real": ("vae", "unet"),
-    "bundled-patch-gpu": (
-        "vae",
-        "unet",
-    ),  # the vae stage fits the MelPatchCode (seconds; from --init bundled)
+    # the vae stage fits the MelPatchCode (seconds; the recipe starts from the bundled VAE model)
+    "bundled-patch-gpu": ("vae", "unet"),
     "tiny": ("vocoder", "vae", "unet"),
 }
 

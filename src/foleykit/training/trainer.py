@@ -744,13 +744,12 @@ def initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPip
     if arch.latent_code == "patch" and not isinstance(pipe.vae, MelPatchCode):
         # the init's UNet keeps its weights as a start; the vae stage fits the code, the unet stage relearns
         pipe.register_modules(vae=build_latent_code(arch))
-    elif arch.latent_code == "patch" and arch.patch_refiner_channels not in (
-        0,
-        pipe.vae.config.refiner_channels,
-    ):
+    elif arch.latent_code == "patch" and arch.patch_refiner_channels:
         # the init's fitted code (and so its UNet's latents) with the recipe's refiner, for the vae stage
         # (train() refuses a run that would not train it); a recipe that asks for none keeps the init's
-        pipe.register_modules(vae=pipe.vae.with_refiner(arch.patch_refiner_channels))
+        width = arch.patch_refiner_channels
+        if width != pipe.vae.config.refiner_channels:
+            pipe.register_modules(vae=pipe.vae.with_refiner(width))
     found = (pipe.sample_rate, pipe.n_mels, pipe.hop_length, pipe.unet.config.block_out_channels)
     wanted = (arch.sample_rate, arch.n_mels, arch.hop_length, tuple(arch.unet_channels))
     if tuple(found[:3]) != wanted[:3] or tuple(found[3]) != wanted[3]:
