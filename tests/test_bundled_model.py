@@ -55,14 +55,33 @@ def test_generate_with_the_bundled_model_offline(tmp_path: Path) -> None:
     assert sidecar["model"]["name"] == "bundled"
 
 
-def test_the_named_recipe_is_the_one_the_weights_were_trained_with() -> None:
+def _trained_with() -> list[tuple[str, dict]]:
+    """(recipe name, recipe as run) of every training run behind the weights, newest first: each record's
+    `init` holds the record of the weights it started from; the oldest lists version 1 and 2 itself."""
+    named, record = [], json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
+    while isinstance(record, dict):
+        if "recipe_name" in record or "job" in record:  # a CPU run's record, or a GPU job's (job.py install)
+            named.append((record.get("recipe_name") or record["job"]["recipe_name"], record["recipe"]))
+        if "base" in record:
+            named += [("bundled-finetune", record["fine_tune"]), ("bundled", record["base"])]
+        record = record.get("init")
+    return named
+
+
+def test_the_named_recipes_are_the_ones_the_weights_were_trained_with() -> None:
+    from dataclasses import replace
+
     from foleykit.training import RECIPES, TrainRecipe
 
-    # as recorded, with the fields added since at their defaults (each default keeps the old behaviour)
-    trained_with = json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
-    base, fine_tune = (TrainRecipe.from_dict(trained_with[key]) for key in ("base", "fine_tune"))
-    assert RECIPES["bundled"] == base, "retrain or update RECIPES with the weights"
-    assert RECIPES["bundled-finetune"] == fine_tune
+    named = _trained_with()
+    assert [name for name, _ in named][-2:] == ["bundled-finetune", "bundled"]
+    for name, values in named:
+        # as recorded, with the fields added since at their defaults (each default keeps the old behaviour);
+        # `init` is where that run found the previous record's weights (a directory of the machine it ran on)
+        recorded = TrainRecipe.from_dict(values)
+        assert replace(RECIPES[name], init=None) == replace(recorded, init=None), (
+            f"{name}: retrain or update RECIPES"
+        )
 
 
 def test_the_weights_carry_the_licence_and_attribution_of_what_they_learned_from() -> None:

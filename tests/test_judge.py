@@ -80,6 +80,8 @@ def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path
     assert scores["generated_prompts"]["clips"] == 2, "typing has no recordings in this corpus: not judged"
     assert scores["round_trip"]["decoder"] == "griffin-lim" and scores["round_trip"]["clips"] == 3
     made = scores["generated"]
+    assert scores["takes_trimmed"] and scores["generated_whole"]["texts"] == made["texts"]
+    assert scores["generated_whole"]["clips"] == 3
     assert made["clips"] == 3 and 0 <= made["accuracy"] <= 1
     assert len(made["recognised"]) == 3 and made["accuracy"] == np.mean(made["recognised"])
     assert made["accuracy_interval"][0] <= made["accuracy"] <= made["accuracy_interval"][1]
@@ -94,6 +96,23 @@ def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path
         "generated_frechet",
     }
     json.dumps(scores)  # eval.json takes it as it is
+
+
+def test_takes_are_trimmed_like_the_recordings() -> None:
+    """A 0.5 s burst in a 4 s take is judged as the corpus builder would have kept it: the burst and its
+    20 ms margins, in mono; a silent take stays whole rather than vanishing."""
+    from foleykit.corpus.build import MARGIN_SECONDS
+    from foleykit.evaluation.judged import as_recorded
+
+    take = np.zeros((2, 4 * RATE), np.float32)
+    take[:, RATE : RATE + RATE // 2] = np.random.default_rng(0).uniform(-0.5, 0.5, RATE // 2)
+    trimmed = as_recorded(take, RATE)
+    assert trimmed.ndim == 1
+    assert len(trimmed) == pytest.approx(RATE // 2 + 2 * MARGIN_SECONDS * RATE, abs=2)
+    assert np.array_equal(
+        trimmed[round(MARGIN_SECONDS * RATE) :][: RATE // 2], take[0, RATE : RATE + RATE // 2]
+    )
+    assert len(as_recorded(np.zeros(RATE, np.float32), RATE)) == RATE
 
 
 def test_a_missing_judge_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,6 +146,7 @@ def _judged(recognised: list[int], texts: list[str], takes: int) -> dict:
     return {
         "real": {"test_clips": len(texts), "classes": ["a", "b"]},
         "takes_per_clip": takes,
+        "takes_trimmed": True,
         "generated": {
             "accuracy": float(np.mean(recognised)),
             "recognised": recognised,
@@ -164,6 +184,7 @@ def test_two_models_are_compared_take_for_take(tmp_path: Path) -> None:
         ({"judge": old}, 3, "--takes-per-clip 2, this run 3"),
         ({"template_accuracy": 0.9}, 2, "not an eval report with the judge"),
         ({"judge": {"generated": {"accuracy": 0.5}}}, 2, "before eval kept per-take results"),
+        ({"judge": {**old, "takes_trimmed": None}}, 2, "before eval trimmed takes' silence"),
     ]:
         report.write_text(json.dumps(content))
         with pytest.raises(BadInputError, match=message):

@@ -184,6 +184,41 @@ def test_real_recordings_are_drawn_with_their_share(tmp_path: Path) -> None:
     assert 0.45 < (drawn >= len(synthetic)).float().mean().item() < 0.55
 
 
+def test_a_class_hands_part_of_its_synthesised_draws_to_its_recordings(tmp_path: Path) -> None:
+    """class_share: 3 bell recordings (of the 10 that take a class's whole share) get 30 % of the bell's
+    synthesised draws; wind, with no recordings in the fixture, keeps its own; the weights still sum to 1."""
+    import torch
+
+    from foleykit.synth import CLASSES
+    from foleykit.training.data import (
+        RECORDINGS_FOR_FULL_CLASS_SHARE,
+        CorpusSpec,
+        build_corpus,
+        with_real_clips,
+    )
+    from tests.corpora import write_corpus
+
+    synthetic = build_corpus(CorpusSpec(16000, 1.0, 1), workers=1, progress=False)
+    corpus_dir = str(write_corpus(tmp_path, rate=16000))
+    plain = with_real_clips(synthetic, corpus_dir, 16000, share=0.5)
+    moved = with_real_clips(synthetic, corpus_dir, 16000, share=0.5, class_share=1.0)
+    assert torch.isclose(moved.weights.sum(), torch.tensor(1.0))
+    fraction = 3 / RECORDINGS_FOR_FULL_CLASS_SHARE
+    bell, wind = CLASSES.index("bell"), CLASSES.index("wind")
+    synth_bell = int(torch.nonzero(synthetic.labels == bell)[0])
+    synth_wind = int(torch.nonzero(synthetic.labels == wind)[0])
+    assert torch.isclose(moved.weights[synth_bell], plain.weights[synth_bell] * (1 - fraction))
+    assert torch.isclose(moved.weights[synth_wind], plain.weights[synth_wind])  # no wind recordings
+    real_bells = torch.nonzero(moved.labels[len(synthetic) :] == bell)[:, 0] + len(synthetic)
+    gained = moved.weights[real_bells].sum() - plain.weights[real_bells].sum()
+    assert len(real_bells) == 3 and torch.isclose(gained, plain.weights[synth_bell] * fraction)
+    assert moved.recordings == plain.recordings == 9
+    assert plain.recorded_share() == pytest.approx(0.5)
+    assert moved.recorded_share() == pytest.approx(0.5 + 3 * fraction * 0.5 / 24)  # bell, rain, door_knock
+    drawn = moved.sample(20000, torch.Generator().manual_seed(0))
+    assert (drawn >= len(synthetic)).float().mean().item() > 0.505  # 0.519: more than `share` alone
+
+
 def test_retraining_the_vae_under_an_init_unet_is_refused(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -322,3 +357,8 @@ def test_a_refiner_recipe_trains_only_the_refiner_of_a_fitted_code(
     path.write_text(json.dumps(asdict(replace(refine, latent_code="vae"))))
     assert train_main([str(tmp_path / "run3"), "--recipe-file", str(path)]) == 2
     assert "patch_refiner_channels=4 needs latent_code='patch'" in capsys.readouterr().err
+    # a VAE recipe from a patch-code model (the bundled model since version 3) would train a VAE's losses
+    # on the code: refused, saying where a VAE model is
+    path.write_text(json.dumps(asdict(replace(RECIPES["tiny"], unet=StageRecipe(1, 2, 1e-3, 0, 1)))))
+    assert train_main([str(tmp_path / "run5"), "--recipe-file", str(path), "--init", str(refined)]) == 2
+    assert "has a patch code where this recipe trains a VAE" in capsys.readouterr().err

@@ -417,13 +417,17 @@ def _interval(scores: dict, key: str, scale: float = 1.0) -> str:
 def _print_judged(judged: dict) -> None:
     """The judge's section of an eval, a line a set; brackets hold 95 % intervals."""
     real = judged["real"]
-    print(f"judge (aiSFX) on {real['test_clips']} real test recordings of {len(real['classes'])} classes:")
+    print(
+        f"judge (aiSFX) on {real['test_clips']} real test recordings of {len(real['classes'])} classes "
+        "(takes' silence trimmed like theirs):"
+    )
     print(
         f"  {'real recordings':<22} {100 * real['accuracy']:6.1f} %   "
         f"Fréchet real vs real {real['frechet_real']:.1f}"
     )
     rows = [("decoder round trip", "round_trip"), ("latents + decoder trip", "latent_round_trip")]
-    rows += [("generated takes", "generated"), ("… from your prompts", "generated_prompts")]
+    rows += [("generated takes", "generated"), ("… judged whole (4 s)", "generated_whole")]
+    rows += [("… from your prompts", "generated_prompts")]
     rows += [("synthesised clips", "synthesised")]
     for title, key in rows:
         if key in judged:

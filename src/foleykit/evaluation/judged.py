@@ -16,6 +16,13 @@ Three questions, each answered for a set of sounds by where the judge puts them:
   ("latent_round_trip": mel → latents → mel → decoder), which bounds what the UNet can reach.
 - the synthesiser's own clips, scored like generated takes ("synthesised"): the realism of what the
   model mostly learns from.
+Generated takes (and synthesised clips) are judged as the recordings are: the corpus builder trims each
+recording's silence at both ends (`foleykit.corpus.build.trim_silence`), so a real door slam is 0.6 s of
+slam, while a 4 s take of one is the slam and seconds of room after it. Judged whole, the judge averages
+those quiet blocks in, and a model that ends its sounds the way recordings do lands far from them (session
+12, MODEL.md: the same takes, Fréchet 143.9 whole, 44.1 trimmed; a model that fills the 4 s with noise
+gains nothing). The whole takes are still judged, as "generated_whole". Reports made before (no
+`takes_trimmed`) are not paired with newer ones.
 Every accuracy of a set of takes comes with a 95 % interval from resampling whole prompts (the takes of one
 prompt share its wording and are not independent draws), and the per-take results are kept, so two models
 judged on the same prompts and seeds are compared take for take (`compare_judged`): with a few dozen takes
@@ -38,7 +45,7 @@ from foleykit.audio import DELIVERY_SAMPLE_RATE
 from foleykit.errors import BadInputError
 
 FRECHET_DIMS = 16
-JUDGED_SECONDS = 4.0  # generated takes' length: the judge's blocks are 2.3 s
+JUDGED_SECONDS = 4.0  # generated takes' length before trimming: the judge's blocks are 2.3 s
 RESAMPLES = 1000  # bootstrap resamples per interval
 CONFIDENCE = 0.95
 
@@ -186,6 +193,17 @@ def group_interval(
     return [float(result.confidence_interval.low), float(result.confidence_interval.high)]
 
 
+def as_recorded(take: np.ndarray, rate: int) -> np.ndarray:
+    """A take (samples or (channels, samples)) in mono with its silence trimmed as the corpus builder trims a
+    recording's; a take with nothing above the silence threshold stays whole."""
+    from foleykit.corpus.build import trim_silence
+
+    mono = np.asarray(take, dtype=np.float32)
+    mono = mono.mean(axis=0) if mono.ndim == 2 else mono
+    trimmed = trim_silence(mono, rate)
+    return trimmed if trimmed.size else mono
+
+
 def read_judged(path: Path, takes_per_clip: int) -> dict[str, Any]:
     """The judge's section of an earlier `foleykit eval --corpus --json` report, checked before any work:
     it must hold per-take results made with the same number of takes per prompt."""
@@ -200,6 +218,10 @@ def read_judged(path: Path, takes_per_clip: int) -> dict[str, Any]:
         raise BadInputError(f"{path}: not an eval report with the judge's scores (eval --corpus)")
     if "recognised" not in judged["generated"]:
         raise BadInputError(f"{path}: made before eval kept per-take results; evaluate that model again")
+    if not judged.get("takes_trimmed"):
+        raise BadInputError(
+            f"{path}: made before eval trimmed takes' silence like the recordings'; evaluate that model again"
+        )
     if judged.get("takes_per_clip") != takes_per_clip:
         raise BadInputError(
             f"{path}: made with --takes-per-clip {judged.get('takes_per_clip')}, this run {takes_per_clip}"
@@ -228,7 +250,7 @@ def compare_judged(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     ):
         raise BadInputError("the two evaluations were judged on different corpora: nothing to pair")
     compared: dict[str, Any] = {}
-    for name in ("round_trip", "latent_round_trip", "generated", "generated_prompts"):
+    for name in ("round_trip", "latent_round_trip", "generated", "generated_whole", "generated_prompts"):
         a, b = new.get(name), old.get(name)
         if not a or not b or "recognised" not in b:
             continue
@@ -304,6 +326,7 @@ def judge_model(
     scores: dict[str, Any] = {
         "judge": "aiSFX (Ma & Lerch 2022) embedding",
         "takes_per_clip": takes_per_clip,
+        "takes_trimmed": True,
         "real": judge_real(reference),
     }
     pipe = engine.backend.pipe
@@ -314,9 +337,10 @@ def judge_model(
         }
         scores["latent_round_trip"] = round_trip(reference, judge, _mel_round_trip(pipe, latent=True), rate)
 
-    def judge_prompts(texts: Sequence[str], labels: np.ndarray) -> dict[str, Any]:
-        """`takes_per_clip` takes of each text, seeds 0, 1, …, judged as meant to be `labels`; the texts are
-        kept with the scores, so that another model judged on them can be paired take for take."""
+    def judge_prompts(texts: Sequence[str], labels: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+        """`takes_per_clip` takes of each text, seeds 0, 1, …, judged as meant to be `labels`, trimmed and
+        whole; the texts are kept with the scores, so that another model judged on them can be paired take
+        for take."""
         repeated = [text for text in texts for _ in range(takes_per_clip)]
         takes = engine.render_prompts(
             repeated,
@@ -327,18 +351,22 @@ def judge_model(
             batch_size=batch_size,
         )
         groups = np.repeat(np.arange(len(texts)), takes_per_clip)
-        scored = judge_set(
-            reference, judge, takes, np.repeat(labels, takes_per_clip), DELIVERY_SAMPLE_RATE, groups=groups
-        )
-        return {**scored, "texts": list(texts)}
+        meant = np.repeat(labels, takes_per_clip)
+        rate = DELIVERY_SAMPLE_RATE
+        trimmed = [as_recorded(take, rate) for take in takes]
+        judged = judge_set(reference, judge, trimmed, meant, rate, groups=groups)
+        whole = judge_set(reference, judge, takes, meant, rate, groups=groups)
+        return {**judged, "texts": list(texts)}, {**whole, "texts": list(texts)}
 
-    scores["generated"] = judge_prompts(reference.test_captions, reference.test_labels)
+    scores["generated"], scores["generated_whole"] = judge_prompts(
+        reference.test_captions, reference.test_labels
+    )
     scores["synthesised"] = judge_synthesised(
         reference, judge, np.repeat(reference.test_labels, takes_per_clip)
     )
     judged = [(reference.classes.index(label), text) for label, text in prompts if label in reference.classes]
     if judged:
-        scores["generated_prompts"] = judge_prompts(
+        scores["generated_prompts"], _ = judge_prompts(
             [text for _, text in judged], np.array([label for label, _ in judged])
         )
     real, generated = scores["real"], scores["generated"]
@@ -357,13 +385,16 @@ SYNTH_JUDGE_SEED = 500_000  # below TRAIN_SEED_BASE: clips no training run has u
 
 
 def judge_synthesised(reference: RealReference, judge: Any, labels: np.ndarray) -> dict[str, Any]:
-    """foleykit's synthesiser judged like the generated takes (one clip per label): how real the sound the
+    """foleykit's synthesiser judged like the generated takes (one clip per label, trimmed): how real the sound the
     model mostly learns from is, class by class. A class the judge does not recognise here is one whose
     synthesis needs work, or more real recordings."""
     from foleykit.synth import synthesize
 
     waves = [
-        synthesize(reference.classes[label], SYNTH_JUDGE_SEED + i, JUDGED_SECONDS, reference.rate).audio
+        as_recorded(
+            synthesize(reference.classes[label], SYNTH_JUDGE_SEED + i, JUDGED_SECONDS, reference.rate).audio,
+            reference.rate,
+        )
         for i, label in enumerate(labels)
     ]
     return judge_set(reference, judge, waves, labels, reference.rate)

@@ -9,7 +9,10 @@ the text side sees more wordings than clips.
 Real recordings (`foleykit.corpus`, train split only: the test split is what the judge scores against)
 join them with `with_real_clips`: each is cut or padded with silence to the clip length, keeps its three
 captions, and is drawn with a set share of every batch (`Corpus.weights`), since a few hundred
-recordings beside thousands of synthesised clips would otherwise hardly be seen.
+recordings beside thousands of synthesised clips would otherwise hardly be seen. With `class_share`, a
+synthesised class also hands part of its own draws to the recordings of that class: spread over the whole
+corpus, a class's seven bird recordings would be drawn a tenth as often as its hundred synthesised
+chirps, and the model's birds sounded like the synthesiser's thin tones (MODEL.md, session 11).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ import torch
 from foleykit.synth import CLASSES, caption, synthesize
 
 TRAIN_SEED_BASE = 1_000_000
+# `with_real_clips(class_share=...)`: a class with this many real recordings hands over the whole share of
+# its synthesised draws, one with fewer a part in proportion (a single recording drawn in place of a
+# hundred synthesised clips would be learnt by heart)
+RECORDINGS_FOR_FULL_CLASS_SHARE = 10
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,15 @@ class Corpus:
     labels: torch.Tensor  # (clips,) class index; -1 for a real recording outside the 24 classes
     captions: tuple[tuple[str, ...], ...]  # several captions of each clip
     weights: torch.Tensor | None = None  # sampling weight of each clip (None: uniform)
+    recordings: int = 0  # the last this many clips are real recordings (`with_real_clips`)
+
+    def recorded_share(self) -> float:
+        """The share of draws that are real recordings."""
+        if not self.recordings:
+            return 0.0
+        if self.weights is None:
+            return self.recordings / len(self)
+        return float(self.weights[-self.recordings :].sum() / self.weights.sum())
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -63,8 +79,11 @@ class Corpus:
         return torch.multinomial(self.weights.to(device), batch, replacement=True, generator=generator)
 
 
-def with_real_clips(corpus: Corpus, corpus_dir: str, rate: int, share: float) -> Corpus:
-    """`corpus` plus the train split of a real-recordings corpus, drawn with probability `share`."""
+def with_real_clips(
+    corpus: Corpus, corpus_dir: str, rate: int, share: float, class_share: float = 0.0
+) -> Corpus:
+    """`corpus` plus the train split of a real-recordings corpus, drawn with probability `share`; then, per
+    synthesised class with recordings, up to `class_share` of the class's synthesised draws go to them."""
     from foleykit.corpus import load_corpus, read_clip
 
     real = load_corpus(corpus_dir, split="train")
@@ -75,18 +94,26 @@ def with_real_clips(corpus: Corpus, corpus_dir: str, rate: int, share: float) ->
     for clip in real:
         audio = read_clip(clip, rate)[:samples]
         waves.append(np.pad(audio, (0, samples - len(audio))))
-    labels = [CLASSES.index(c.label) if c.label in CLASSES else -1 for c in real]
+    labels = torch.tensor([CLASSES.index(c.label) if c.label in CLASSES else -1 for c in real])
     per_clip = len(corpus.captions[0]) if corpus.captions else 3  # every clip needs as many captions
     captions = tuple(tuple(c.captions[i % len(c.captions)] for i in range(per_clip)) for c in real)
     count = len(corpus)
-    weights = torch.cat(
-        [torch.full((count,), (1 - share) / count), torch.full((len(real),), share / len(real))]
-    )
+    synthesised = torch.full((count,), (1 - share) / count, dtype=torch.float64)
+    recorded = torch.full((len(real),), share / len(real), dtype=torch.float64)
+    for index in range(len(CLASSES)) if class_share > 0 else ():
+        own, recordings = corpus.labels == index, labels == index
+        fraction = class_share * min(1.0, int(recordings.sum()) / RECORDINGS_FOR_FULL_CLASS_SHARE)
+        if not fraction or not own.any():
+            continue
+        moved = fraction * synthesised[own].sum()
+        synthesised[own] *= 1 - fraction
+        recorded[recordings] += moved / int(recordings.sum())
     return Corpus(
         waveforms=torch.cat([corpus.waveforms, torch.from_numpy(np.stack(waves)).float()]),
-        labels=torch.cat([corpus.labels, torch.tensor(labels)]),
+        labels=torch.cat([corpus.labels, labels]),
         captions=corpus.captions + captions,
-        weights=weights,
+        weights=torch.cat([synthesised, recorded]).float(),
+        recordings=len(real),
     )
 
 
@@ -118,4 +145,11 @@ def build_corpus(spec: CorpusSpec, workers: int | None = None, progress: bool = 
     )
 
 
-__all__ = ["TRAIN_SEED_BASE", "Corpus", "CorpusSpec", "build_corpus", "with_real_clips"]
+__all__ = [
+    "RECORDINGS_FOR_FULL_CLASS_SHARE",
+    "TRAIN_SEED_BASE",
+    "Corpus",
+    "CorpusSpec",
+    "build_corpus",
+    "with_real_clips",
+]

@@ -4,7 +4,7 @@ Such a machine (one H200, lent in runs of at most 15 minutes, start-up included)
 and at most 64 MiB in all, and returns at most 8 files of at most 16 MiB each. So the job is prepared on
 CPU, where MiniLM and the corpus are, and travels as one folder:
 
-    python -m foleykit.training.job pack JOB_DIR --corpus DIR [--recipe bundled-gpu] [--minutes 8]
+    python -m foleykit.training.job pack JOB_DIR --corpus DIR [--recipe bundled-patch-gpu] [--minutes 8]
     python -m foleykit.training.job run JOB_DIR --out OUT            (on the GPU machine: the one command)
     python -m foleykit.training.job install OUT DEST [--force]       (back here: DEST = the bundled weights)
 
@@ -66,7 +66,7 @@ GPU_PLATFORMS = (
 JOB_RECIPES = {
     "bundled-gpu": ("vae", "unet"),
     "bundled-real": ("vae", "unet"),
-    # the vae stage fits the MelPatchCode (seconds; the recipe starts from the bundled VAE model)
+    # the vae stage keeps the bundled model's fitted MelPatchCode and refiner (it would fit a code from a VAE model)
     "bundled-patch-gpu": ("vae", "unet"),
     "tiny": ("vocoder", "vae", "unet"),
 }
@@ -250,7 +250,7 @@ def run_command(job_dir: str, wheels: bool) -> str:
 def pack(
     job_dir: Path,
     corpus_dir: Path,
-    recipe_name: str = "bundled-gpu",
+    recipe_name: str = "bundled-patch-gpu",
     minutes: float = 8.0,
     wheels: bool = True,
     force: bool = False,
@@ -481,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = verbs.add_parser("pack", help="prepare a job here (MiniLM, the corpus and the network are here)")
     p.add_argument("job_dir", type=Path)
     p.add_argument("--corpus", type=Path, required=True, help="python -m foleykit.corpus build DIR")
-    p.add_argument("--recipe", default="bundled-gpu", choices=sorted(JOB_RECIPES))
+    p.add_argument("--recipe", default="bundled-patch-gpu", choices=sorted(JOB_RECIPES))
     p.add_argument("--minutes", type=float, default=8.0, help="training budget on the GPU (at most 9)")
     p.add_argument("--tiny", action="store_true", help="the tiny recipe, no wheels: a CPU dry run")
     p.add_argument("--no-wheels", action="store_true", help="do not download the wheels")

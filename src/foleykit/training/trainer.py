@@ -117,6 +117,9 @@ class TrainRecipe:
     mixed_precision: str = "bf16"  # on CUDA; CPU runs train in float32
     init: str | None = None  # start from these trained weights ("bundled" or a directory) instead of scratch
     real_share: float = 0.5  # with --corpus: the share of each batch drawn from real recordings
+    # with --corpus: up to this share of a synthesised class's own draws go to its real recordings instead
+    # (all of it from 10 recordings on, less for fewer; training/data.py)
+    real_class_share: float = 0.0
     # each stage's share of --budget-minutes (among the stages a run trains)
     vocoder_budget_share: float = 0.3
     vae_budget_share: float = 0.2
@@ -235,12 +238,16 @@ RECIPES = {
     # PCA of 8 × 8 log-mel cells, 16 channels; a code of real recordings that the judge recognises almost
     # twice as often as the VAE's) in place of the VAE, and the UNet relearnt on it from version 2's weights
     # (its text side and layout carry over; its input and output channels now mean other things), 40 % real.
-    "bundled-patch": replace(_PATCH, unet=StageRecipe(3_600, 32, 4e-4, 100, 100)),
-    # the same at GPU batch sizes, for the GPU job: the UNet gets nearly all of its ~8 minutes (~110 ms a
-    # step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes)
+    # Version 3's first step (session 11: 5,800 steps, 73 min on 2 CPU cores; session 10 ran 3,600), then
+    # "bundled-patch-refiner", then "bundled-patch-classes".
+    "bundled-patch": replace(_PATCH, unet=StageRecipe(5_800, 32, 4e-4, 100, 100)),
+    # The GPU job's default (session 12): version 3 (--init bundled) trained on at GPU batch sizes, its code
+    # and refiner kept, with "bundled-patch-classes"' draws; the UNet gets nearly all of the ~8 minutes
+    # (~110 ms a step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes)
     "bundled-patch-gpu": replace(
         _PATCH,
-        unet=StageRecipe(4_000, 128, 4e-4, 200, 100),
+        unet=StageRecipe(4_000, 128, 2e-4, 200, 100),
+        real_class_share=0.8,
         checkpoint_every=1_000,
         log_every=50,
     ),
@@ -253,6 +260,15 @@ RECIPES = {
         vae_onset_weight=1.0,
         vae_budget_share=0.98,
         unet_budget_share=0.02,
+    ),
+    # Version 3's last step (session 12, after "bundled-patch-refiner"): the UNet fine-tuned with each
+    # class's real recordings drawn in place of up to 80 % of its synthesised clips (70 % of all draws
+    # real, against 40 %), so that classes whose takes followed the synthesiser (wind, rain, birds) hear
+    # their recordings; code and refiner kept (--init DIR --stages unet --corpus DIR; 38 min on 2 cores).
+    "bundled-patch-classes": replace(
+        _PATCH,
+        unet=StageRecipe(3_000, 32, 2e-4, 100, 100),
+        real_class_share=0.8,
     ),
     "tiny": TrainRecipe(
         architecture="tiny",
@@ -594,7 +610,12 @@ def run_stage(
         recipe.corpus(name, pipe.sample_rate), workers, progress and accelerator.is_main_process
     )
     if corpus_dir is not None:
-        corpus = with_real_clips(corpus, str(corpus_dir), pipe.sample_rate, recipe.real_share)
+        corpus = with_real_clips(
+            corpus, str(corpus_dir), pipe.sample_rate, recipe.real_share, recipe.real_class_share
+        )
+        if accelerator.is_main_process and progress:
+            share = corpus.recorded_share()
+            print(f"{name}: {corpus.recordings} real recordings, {share:.0%} of the draws", file=sys.stderr)
     patch_code = name == "vae" and isinstance(pipe.vae, MelPatchCode)
     if patch_code and not pipe.vae.fitted:  # in closed form, the same on every process
         with torch.no_grad():
@@ -741,6 +762,11 @@ def initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPip
     pipe = FoleyPipeline.from_pretrained(str(source.directory), local_files_only=True, **without)
     for module in (pipe.unet, pipe.vae, pipe.vocoder):
         module.to(torch.float32)  # shipped weights are fp16: train from float32 copies of them
+    if arch.latent_code != "patch" and isinstance(pipe.vae, MelPatchCode):
+        raise BadInputError(
+            f"--init {recipe.init} has a patch code where this recipe trains a VAE: start it from a VAE model"
+            " (version 2: git archive eeefe9a src/foleykit/weights/bundled) or use a patch-code recipe"
+        )
     if arch.latent_code == "patch" and not isinstance(pipe.vae, MelPatchCode):
         # the init's UNet keeps its weights as a start; the vae stage fits the code, the unet stage relearns
         pipe.register_modules(vae=build_latent_code(arch))
@@ -894,8 +920,9 @@ def _check_recipe(recipe: TrainRecipe) -> None:
         raise BadInputError(str(err)) from None
     if recipe.vae_part not in ("all", "decoder"):
         raise BadInputError(f"vae_part must be 'all' or 'decoder', got {recipe.vae_part!r}")
-    if not 0 <= recipe.real_share <= 1:
-        raise BadInputError(f"real_share must be from 0 to 1, got {recipe.real_share!r}")
+    for name in ("real_share", "real_class_share"):
+        if not 0 <= getattr(recipe, name) <= 1:
+            raise BadInputError(f"{name} must be from 0 to 1, got {getattr(recipe, name)!r}")
     if not 0 <= recipe.refiner_latent_noise < math.inf:
         raise BadInputError(f"refiner_latent_noise must be 0 or more, got {recipe.refiner_latent_noise!r}")
     shares = [recipe.budget_share(name) for name in STAGES]
