@@ -233,6 +233,7 @@ def test_a_class_with_many_prompts_cannot_carry_the_class_mean() -> None:
     new_heard[16:18] = 2  # "b" now wrong
     old, new = judged(old_heard), judged(new_heard)
     assert old["generated"]["per_class"] == {"a": 0.5, "b": 1.0, "c": 1.0}
+    assert old["generated"]["heard_as"] == old_heard.tolist(), "each sound's nearest class is kept"
     assert new["generated"]["balanced_accuracy"] == pytest.approx(2 / 3)
     pair = compare_judged(new, old)["generated"]
     assert pair["difference"] == pytest.approx(0.3) and pair["balanced_difference"] == pytest.approx(-1 / 6)

@@ -65,7 +65,8 @@ class RealReference:
 
     def scored(self, embeddings: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
         """Nearest-centroid accuracy, overall (each sound counts once) and per class, and the per-class
-        mean ("balanced": each class counts once, so a class with many test recordings cannot carry it)."""
+        mean ("balanced": each class counts once, so a class with many test recordings cannot carry it);
+        per sound, whether it was recognised and the class it was heard as (what a lost class became)."""
         predicted = nearest_centroid(embeddings, self.centroids)
         correct = predicted == labels
         per_class = {
@@ -78,6 +79,7 @@ class RealReference:
             "balanced_accuracy": float(np.mean(list(per_class.values()))) if per_class else None,
             "recognised": correct.astype(int).tolist(),
             "labels": np.asarray(labels).astype(int).tolist(),
+            "heard_as": predicted.astype(int).tolist(),
             "per_class": per_class,
         }
 
