@@ -339,10 +339,12 @@ def judge_model(
         }
         scores["latent_round_trip"] = round_trip(reference, judge, _mel_round_trip(pipe, latent=True), rate)
 
-    def judge_prompts(texts: Sequence[str], labels: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-        """`takes_per_clip` takes of each text, seeds 0, 1, …, judged as meant to be `labels`, trimmed and
-        whole; the texts are kept with the scores, so that another model judged on them can be paired take
-        for take."""
+    def judge_prompts(
+        texts: Sequence[str], labels: np.ndarray, whole: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """`takes_per_clip` takes of each text, seeds 0, 1, …, judged as meant to be `labels`, trimmed (and,
+        with `whole`, untrimmed too; else None); the texts are kept with the scores, so that another model
+        judged on them can be paired take for take."""
         repeated = [text for text in texts for _ in range(takes_per_clip)]
         takes = engine.render_prompts(
             repeated,
@@ -356,12 +358,16 @@ def judge_model(
         meant = np.repeat(labels, takes_per_clip)
         rate = DELIVERY_SAMPLE_RATE
         trimmed = [as_recorded(take, rate) for take in takes]
-        judged = judge_set(reference, judge, trimmed, meant, rate, groups=groups)
-        whole = judge_set(reference, judge, takes, meant, rate, groups=groups)
-        return {**judged, "texts": list(texts)}, {**whole, "texts": list(texts)}
+        judged = {**judge_set(reference, judge, trimmed, meant, rate, groups=groups), "texts": list(texts)}
+        if not whole:
+            return judged, None
+        return judged, {
+            **judge_set(reference, judge, takes, meant, rate, groups=groups),
+            "texts": list(texts),
+        }
 
     scores["generated"], scores["generated_whole"] = judge_prompts(
-        reference.test_captions, reference.test_labels
+        reference.test_captions, reference.test_labels, whole=True
     )
     scores["synthesised"] = judge_synthesised(
         reference, judge, np.repeat(reference.test_labels, takes_per_clip)

@@ -183,6 +183,11 @@ _PATCH = replace(
     vae_budget_share=0.02,
     unet_budget_share=0.98,
 )
+# Version 3's last step (session 12, after "bundled-patch-refiner"): the UNet fine-tuned with each class's
+# real recordings drawn in place of up to 80 % of its synthesised clips (70 % of all draws real, against
+# 40 %), so that classes whose takes followed the synthesiser (wind, rain, birds) hear their recordings;
+# code and refiner kept (--init DIR --stages unet --corpus DIR; 38 min on 2 cores).
+_PATCH_CLASSES = replace(_PATCH, unet=StageRecipe(3_000, 32, 2e-4, 100, 100), real_class_share=0.8)
 RECIPES = {
     "bundled": _BASE,
     # The committed weights' second step (issue 14): the UNet of "bundled" fine-tuned on the CPU for
@@ -241,13 +246,12 @@ RECIPES = {
     # Version 3's first step (session 11: 5,800 steps, 73 min on 2 CPU cores; session 10 ran 3,600), then
     # "bundled-patch-refiner", then "bundled-patch-classes".
     "bundled-patch": replace(_PATCH, unet=StageRecipe(5_800, 32, 4e-4, 100, 100)),
-    # The GPU job's default (session 12): version 3 (--init bundled) trained on at GPU batch sizes, its code
-    # and refiner kept, with "bundled-patch-classes"' draws; the UNet gets nearly all of the ~8 minutes
+    # The GPU job's default (session 12): "bundled-patch-classes" at GPU batch sizes from version 3 (--init
+    # bundled), its code and refiner kept; the UNet gets nearly all of the ~8 minutes
     # (~110 ms a step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes)
     "bundled-patch-gpu": replace(
-        _PATCH,
+        _PATCH_CLASSES,
         unet=StageRecipe(4_000, 128, 2e-4, 200, 100),
-        real_class_share=0.8,
         checkpoint_every=1_000,
         log_every=50,
     ),
@@ -261,15 +265,7 @@ RECIPES = {
         vae_budget_share=0.98,
         unet_budget_share=0.02,
     ),
-    # Version 3's last step (session 12, after "bundled-patch-refiner"): the UNet fine-tuned with each
-    # class's real recordings drawn in place of up to 80 % of its synthesised clips (70 % of all draws
-    # real, against 40 %), so that classes whose takes followed the synthesiser (wind, rain, birds) hear
-    # their recordings; code and refiner kept (--init DIR --stages unet --corpus DIR; 38 min on 2 cores).
-    "bundled-patch-classes": replace(
-        _PATCH,
-        unet=StageRecipe(3_000, 32, 2e-4, 100, 100),
-        real_class_share=0.8,
-    ),
+    "bundled-patch-classes": _PATCH_CLASSES,  # version 3's last step (above)
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
