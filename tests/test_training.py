@@ -219,6 +219,75 @@ def test_a_class_hands_part_of_its_synthesised_draws_to_its_recordings(tmp_path:
     assert (drawn >= len(synthetic)).float().mean().item() > 0.505  # 0.519: more than `share` alone
 
 
+def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -> None:
+    """The paraphrases `foleykit eval` scores are worded unlike anything trained on, by the rule that
+    filtered the helper-written list (wordings.tsv's header): no training wording is within MiniLM cosine
+    0.7 of a paraphrase, shares two content words with one, or has a difflib ratio of 0.7 with it."""
+    import difflib
+    import re
+
+    from foleykit.evaluation.evaluate import PARAPHRASES, read_prompt_file
+    from foleykit.pipelines.foley.pipeline_foley import load_minilm
+    from foleykit.synth import CLASSES
+    from foleykit.training.data import class_wordings
+
+    minor = {"a", "an", "the", "of", "on", "in", "at", "to", "with", "and", "by", "into", "through", "for"}
+    minor |= {"over", "across", "along", "down", "up", "someone", "something", "is", "its", "being"}
+
+    def words(text: str) -> set[str]:  # content words by their first five letters: hinge ~ hinges
+        return {w[:5] for w in re.findall(r"[a-z']+", text.lower()) if w not in minor}
+
+    wordings = class_wordings()
+    assert set(wordings) == set(CLASSES) and min(len(texts) for texts in wordings.values()) >= 7
+    every = [text for texts in wordings.values() for text in texts]
+    assert len(every) == len(set(every)), "no wording twice"
+    paraphrases = [text for _, text in read_prompt_file(PARAPHRASES)]
+    for paraphrase in paraphrases:
+        for text in every:
+            assert len(words(text) & words(paraphrase)) < 2, (text, paraphrase)
+            assert difflib.SequenceMatcher(None, text.lower(), paraphrase.lower()).ratio() < 0.7, (
+                text,
+                paraphrase,
+            )
+
+    tokenizer, encoder = load_minilm()
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        batch = tokenizer(texts, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            states = encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        return torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
+
+    similarity = embed(every) @ embed(paraphrases).T
+    worst = divmod(int(similarity.argmax()), len(paraphrases))
+    assert similarity.max() < 0.7, (every[worst[0]], paraphrases[worst[1]], float(similarity.max()))
+
+
+def test_a_wording_share_swaps_labelled_clips_captions_for_their_class_wordings() -> None:
+    from foleykit.synth import CLASSES
+    from foleykit.training.trainer import reworded, wording_table
+
+    row = {"own": 0, "gravel a": 1, "gravel b": 2, "gravel c": 3, "rain a": 4}
+    table = wording_table(
+        {"footsteps_gravel": ("gravel a", "gravel b", "gravel c"), "rain": ("rain a",)}, row
+    )
+    assert table.shape == (len(CLASSES), 3) and table[CLASSES.index("rain")].tolist() == [4, -1, -1]
+    assert table[CLASSES.index("wind")].tolist() == [-1, -1, -1]
+    gravel, rain, wind = CLASSES.index("footsteps_gravel"), CLASSES.index("rain"), CLASSES.index("wind")
+    labels = torch.tensor([gravel] * 3000 + [rain] * 100 + [wind] * 100 + [-1] * 100)
+    rows = torch.zeros(len(labels), dtype=torch.long)
+    torch.manual_seed(0)
+    always = reworded(rows, labels, table, 1.0)
+    drawn = torch.bincount(always[:3000], minlength=4)[1:].float() / 3000
+    assert drawn.min() > 0.3 and drawn.max() < 0.37, f"each gravel wording as likely: {drawn.tolist()}"
+    assert always[3000:3100].eq(4).all(), "a class with one wording always gets it, never a padding -1"
+    assert always[3100:].eq(0).all(), "a class without wordings and unlabelled recordings keep their own"
+    assert torch.equal(reworded(rows, labels, table, 0.0), rows)
+    share = reworded(rows, labels, table, 0.3)[:3000].ne(0).float().mean().item()
+    assert 0.27 < share < 0.33
+
+
 def test_retraining_the_vae_under_an_init_unet_is_refused(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -13,6 +13,10 @@ recordings beside thousands of synthesised clips would otherwise hardly be seen.
 synthesised class also hands part of its own draws to the recordings of that class: spread over the whole
 corpus, a class's seven bird recordings would be drawn a tenth as often as its hundred synthesised
 chirps, and the model's birds sounded like the synthesiser's thin tones (MODEL.md, session 11).
+
+Users do not type the captions' few wordings: `class_wordings` holds, per class, more ways to ask for it
+(`wordings.tsv`, training only; written blind to `foleykit eval --paraphrases`' prompts, which stay the test
+of wordings never seen), and a recipe's `wording_share` swaps them in for a share of a labelled clip's draws.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +37,7 @@ TRAIN_SEED_BASE = 1_000_000
 # its synthesised draws, one with fewer a part in proportion (a single recording drawn in place of a
 # hundred synthesised clips would be learnt by heart)
 RECORDINGS_FOR_FULL_CLASS_SHARE = 10
+WORDINGS = Path(__file__).with_name("wordings.tsv")
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,17 @@ def with_real_clips(
     )
 
 
+@lru_cache(maxsize=1)
+def class_wordings() -> dict[str, tuple[str, ...]]:
+    """Each class's training wordings (`wordings.tsv`: `label<TAB>wording` lines)."""
+    from foleykit.evaluation.evaluate import read_prompt_file
+
+    table: dict[str, list[str]] = {}
+    for index, text in read_prompt_file(WORDINGS):
+        table.setdefault(CLASSES[index], []).append(text)
+    return {label: tuple(texts) for label, texts in table.items()}
+
+
 def _make_clip(job: tuple[str, int, float, int, int]) -> tuple[np.ndarray, int, tuple[str, ...]]:
     label, seed, seconds, rate, captions = job
     clip = synthesize(label, seed, seconds, rate)
@@ -151,5 +168,6 @@ __all__ = [
     "Corpus",
     "CorpusSpec",
     "build_corpus",
+    "class_wordings",
     "with_real_clips",
 ]

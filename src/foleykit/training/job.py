@@ -182,8 +182,9 @@ def _pack_corpus(
 
 
 def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: int | None) -> dict[str, Any]:
-    """MiniLM states of every caption the unet stage draws: the synthesised corpus's and the real `clips`'."""
-    from foleykit.training.data import build_corpus
+    """MiniLM states of every caption the unet stage draws: the synthesised corpus's, the real `clips`' and,
+    with a `wording_share`, the classes' wordings."""
+    from foleykit.training.data import build_corpus, class_wordings
     from foleykit.training.text_states import TextStates
     from foleykit.training.trainer import initial_pipeline
 
@@ -191,6 +192,8 @@ def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: 
     synthesised = build_corpus(recipe.corpus("unet", pipe.sample_rate), workers, progress=True)
     captions = {text for captions in synthesised.captions for text in captions} | {""}
     captions |= {text for clip in clips for text in clip.captions}
+    if recipe.wording_share > 0:
+        captions |= {text for texts in class_wordings().values() for text in texts}
     states = TextStates.compute(pipe, sorted(captions))
     states.save(target)
     return {

@@ -58,8 +58,9 @@ from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_fol
 from foleykit.pipelines.foley.architecture import build_latent_code
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
+from foleykit.synth import CLASSES
 from foleykit.training.critic import MelPatchCritic, critic_loss, generator_terms
-from foleykit.training.data import Corpus, CorpusSpec, build_corpus, with_real_clips
+from foleykit.training.data import Corpus, CorpusSpec, build_corpus, class_wordings, with_real_clips
 from foleykit.training.text_states import TextStates
 
 STAGES = ("vocoder", "vae", "unet")
@@ -120,6 +121,9 @@ class TrainRecipe:
     # with --corpus: up to this share of a synthesised class's own draws go to its real recordings instead
     # (all of it from 10 recordings on, less for fewer; training/data.py)
     real_class_share: float = 0.0
+    # the share of a labelled clip's draws captioned with one of its class's wordings (training/wordings.tsv)
+    # instead of its own captions: prompts are worded in more ways than the captions are
+    wording_share: float = 0.0
     # each stage's share of --budget-minutes (among the stages a run trains)
     vocoder_budget_share: float = 0.3
     vae_budget_share: float = 0.2
@@ -266,6 +270,10 @@ RECIPES = {
         unet_budget_share=0.02,
     ),
     "bundled-patch-classes": _PATCH_CLASSES,  # version 3's last step (above)
+    # Sessions 13-14: version 3's UNet on, with 30 % of each labelled clip's draws captioned by one of its
+    # class's wordings (training/wordings.tsv): prompts worded unlike any caption were heard half as often
+    # as captions (--init bundled --stages unet --corpus DIR; measured, not shipped: MODEL.md)
+    "bundled-patch-wordings": replace(_PATCH_CLASSES, wording_share=0.3),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
@@ -275,6 +283,7 @@ RECIPES = {
         ema_decay=0.9,
         checkpoint_every=2,
         log_every=1,
+        wording_share=0.5,  # the wordings' path, packed text states included, runs in the dry runs
     ),
 }
 
@@ -448,6 +457,25 @@ def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, devic
     return StageTask(code, loss)
 
 
+def wording_table(wordings: dict[str, tuple[str, ...]], row: dict[str, int]) -> torch.Tensor:
+    """(classes, most wordings) text rows: each class's wordings, then -1 to the width of the longest list."""
+    width = max((len(texts) for texts in wordings.values()), default=1)
+    table = torch.full((len(CLASSES), width), -1, dtype=torch.long)
+    for label, texts in wordings.items():
+        table[CLASSES.index(label), : len(texts)] = torch.tensor([row[text] for text in texts])
+    return table
+
+
+def reworded(rows: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, share: float) -> torch.Tensor:
+    """`rows` (text rows of a batch) with `share` of the labelled clips' swapped for one of their class's
+    wordings (`wording_table`), each as likely; clips outside the classes (label -1) keep theirs."""
+    counts = table.ge(0).sum(dim=1)[labels.clamp(min=0)]
+    pick = (torch.rand(labels.shape, device=labels.device) * counts).long().clamp(max=table.shape[1] - 1)
+    picked = table[labels.clamp(min=0), pick]
+    swap = (labels >= 0) & (counts > 0) & (torch.rand(labels.shape, device=labels.device) < share)
+    return torch.where(swap, picked, rows)
+
+
 def unet_task(
     pipe: FoleyPipeline,
     corpus: Corpus,
@@ -468,7 +496,9 @@ def unet_task(
         latent_std = torch.cat([p.std for p in posteriors]).float() * scale
         del images, posteriors
         # Every distinct caption (and "" for text dropout) encoded once: the text encoder is frozen.
-        texts = sorted({text for captions in corpus.captions for text in captions} | {""})
+        wordings = class_wordings() if recipe.wording_share > 0 else {}
+        texts = {text for captions in corpus.captions for text in captions} | {""}
+        texts = sorted(texts | {text for group in wordings.values() for text in group})
         row = {text: i for i, text in enumerate(texts)}
         encode = pipe.encode_prompt if text_states is None else text_states.encode
         encoded = [encode(texts[i : i + 256], device) for i in range(0, len(texts), 256)]
@@ -478,6 +508,8 @@ def unet_task(
         caption_rows = torch.tensor(
             [[row[t] for t in captions] for captions in corpus.captions], device=device
         )
+        wording_rows = wording_table(wordings, row).to(device)
+        labels = corpus.labels.to(device)
     empty = row[""]
     schedule = DDPMScheduler.from_config(pipe.scheduler.config)
     alphas = schedule.alphas_cumprod.to(device)
@@ -491,6 +523,8 @@ def unet_task(
         latents = latent_mean[index] + latent_std[index] * torch.randn_like(latent_mean[index])
         choice = torch.randint(0, caption_rows.shape[1], (batch,), device=device)
         rows = caption_rows[index, choice]
+        if recipe.wording_share > 0:
+            rows = reworded(rows, labels[index], wording_rows, recipe.wording_share)
         rows = torch.where(torch.rand(batch, device=device) < recipe.text_dropout, empty, rows)
         noise = torch.randn_like(latents)
         steps = torch.randint(0, schedule.config.num_train_timesteps, (batch,), device=device)
@@ -916,7 +950,7 @@ def _check_recipe(recipe: TrainRecipe) -> None:
         raise BadInputError(str(err)) from None
     if recipe.vae_part not in ("all", "decoder"):
         raise BadInputError(f"vae_part must be 'all' or 'decoder', got {recipe.vae_part!r}")
-    for name in ("real_share", "real_class_share"):
+    for name in ("real_share", "real_class_share", "wording_share"):
         if not 0 <= getattr(recipe, name) <= 1:
             raise BadInputError(f"{name} must be from 0 to 1, got {getattr(recipe, name)!r}")
     if not 0 <= recipe.refiner_latent_noise < math.inf:
