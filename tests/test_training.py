@@ -227,7 +227,7 @@ def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -
     import re
 
     from foleykit.evaluation.evaluate import PARAPHRASES, read_prompt_file
-    from foleykit.pipelines.foley.pipeline_foley import load_minilm
+    from foleykit.pipelines.foley import FoleyArchitecture, build_foley_pipeline
     from foleykit.synth import CLASSES
     from foleykit.training.data import class_wordings
 
@@ -250,14 +250,13 @@ def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -
                 paraphrase,
             )
 
-    tokenizer, encoder = load_minilm()
+    pipe = build_foley_pipeline(FoleyArchitecture.tiny())  # the pooled MiniLM state the model reads
 
     def embed(texts: list[str]) -> torch.Tensor:
-        batch = tokenizer(texts, padding=True, return_tensors="pt")
         with torch.no_grad():
-            states = encoder(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        return torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
+            return torch.nn.functional.normalize(
+                pipe.encode_prompt(texts, torch.device("cpu"))[0][:, 0], dim=-1
+            )
 
     similarity = embed(every) @ embed(paraphrases).T
     worst = divmod(int(similarity.argmax()), len(paraphrases))
