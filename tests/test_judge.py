@@ -96,6 +96,10 @@ def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path
         "generated_frechet",
     }
     json.dumps(scores)  # eval.json takes it as it is
+    assert scores["first_seed"] == 0
+    fresh = judge_model(engine, tmp_path, takes_per_clip=1, steps=2, first_seed=1000)
+    assert fresh["first_seed"] == 1000 and fresh["generated"]["texts"] == made["texts"]
+    assert fresh["generated"]["frechet"] != made["frechet"], "other seeds, other takes"
 
 
 def test_takes_are_trimmed_like_the_recordings() -> None:
@@ -189,6 +193,11 @@ def test_two_models_are_compared_take_for_take(tmp_path: Path) -> None:
         report.write_text(json.dumps(content))
         with pytest.raises(BadInputError, match=message):
             read_judged(report, takes)
+    report.write_text(json.dumps({"judge": old}))  # made before first_seed was recorded: seeds from 0
+    with pytest.raises(BadInputError, match="start at seed 0, this run's at 1000"):
+        read_judged(report, 2, first_seed=1000)
+    report.write_text(json.dumps({"judge": {**old, "first_seed": 1000}}))
+    assert read_judged(report, 2, first_seed=1000)["first_seed"] == 1000
     report.write_text("{not json")
     with pytest.raises(BadInputError, match="cannot read"):
         read_judged(report, 2)

@@ -430,3 +430,32 @@ def test_a_refiner_recipe_trains_only_the_refiner_of_a_fitted_code(
     path.write_text(json.dumps(asdict(replace(RECIPES["tiny"], unet=StageRecipe(1, 2, 1e-3, 0, 1)))))
     assert train_main([str(tmp_path / "run5"), "--recipe-file", str(path), "--init", str(refined)]) == 2
     assert "has a patch code where this recipe trains a VAE" in capsys.readouterr().err
+
+
+def test_a_run_keeps_the_wordings_it_started_with(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wordings.tsv is package code: a resume after it was edited stops instead of training on other captions."""
+    from foleykit.training import data
+
+    assert RECIPES["tiny"].wording_share > 0
+    run = tmp_path / "run"
+    argv = [
+        str(run),
+        "--recipe",
+        "tiny",
+        "--init",
+        str(tiny_bundled_dir),
+        "--stages",
+        "unet",
+        "--max-steps",
+        "1",
+    ]
+    assert train_main(argv) == 0
+    assert json.loads((run / "wordings.json").read_text())["sha256"] == data.wordings_digest()
+    assert train_main(argv) == 0, "the same wordings: the run resumes"
+    edited = {**data.class_wordings(), "rain": ("rain on a tin roof, edited",)}
+    monkeypatch.setattr(data, "class_wordings", lambda: edited)
+    capsys.readouterr()
+    assert train_main(argv) == 2
+    assert "started with other class wordings" in capsys.readouterr().err

@@ -136,6 +136,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--takes-per-clip", type=int, default=2, help="judge: takes per real test recording (default 2)"
     )
     ev.add_argument(
+        "--judge-first-seed",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="judge: the first take's seed (default 0); fresh seeds give a confirmatory run takes "
+        "no earlier run heard",
+    )
+    ev.add_argument(
         "--compare",
         type=Path,
         default=None,
@@ -376,6 +384,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         raise BadInputError("steps must be a whole number ≥ 1")
     if args.takes_per_clip < 1:
         raise BadInputError("--takes-per-clip must be at least 1")
+    if args.judge_first_seed < 0:
+        raise BadInputError("--judge-first-seed must be 0 or more")
     if args.paraphrases and args.prompts:
         raise BadInputError("give --prompts FILE or --paraphrases, not both")
     config = EvalConfig(
@@ -391,6 +401,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         corpus=args.corpus,
         takes_per_clip=args.takes_per_clip,
         compare_with=args.compare,
+        judge_first_seed=args.judge_first_seed,
     )
     metrics = evaluate(config, progress=True)
     if args.json:

@@ -482,6 +482,7 @@ class Engine:
             "duration": request.duration,
             "steps": steps,
             "guidance": guidance,
+            "prompt_anchor": self.backend.prompt_anchor(request.prompt, guidance),
             "scheduler": {"class": type(scheduler).__name__, "config": dict(scheduler.config)},
             "model": self.provenance,
             "sample_rate": {"model": self.backend.info.sample_rate, "file": take.sample_rate},

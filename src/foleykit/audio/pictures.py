@@ -129,9 +129,9 @@ def with_axes(panels: list[np.ndarray], spectro_index: int, seconds: float, rate
         if index == spectro_index:
             low, high = np.log10(LOW_HZ), np.log10(rate / 2)
             for hz in FREQ_TICKS:
-                if hz >= rate / 2:
-                    continue
                 y = top + round((high - np.log10(hz)) / (high - low) * panel.shape[0])
+                if hz >= rate / 2 or y - top < 10:  # (the top rows hold the "Hz" label)
+                    continue
                 draw.line([(AXIS_LEFT - 3, y), (AXIS_LEFT - 1, y)], fill=AXIS)
                 draw.text((AXIS_LEFT - 5, y), _hz_label(hz), fill=AXIS, font=font, anchor="rm")
             draw.text((2, top), "Hz", fill=AXIS, font=font, anchor="lt")

@@ -196,6 +196,10 @@ class Backend(ABC):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         """The pipeline's own keyword for the clip length."""
 
+    def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
+        """A caption the pipeline pairs with `prompt` in guidance (only foleykit's own model does)."""
+        return None
+
     def initial_noise(self, seconds: float, generators: list[torch.Generator]) -> dict[str, Any]:
         """Initial latents to hand the pipeline (`{"latents": …}`), or none to let it draw its own."""
         return {}

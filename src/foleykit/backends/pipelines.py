@@ -258,6 +258,14 @@ class BundledBackend(Backend):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"audio_length_in_s": seconds}
 
+    def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
+        """The learned caption this prompt shares guidance with, for the sidecar (pipeline_foley.py)."""
+        weight = float(self.pipe.config.get("anchor_weight", 0.0))
+        if weight <= 0 or guidance <= 1.0:
+            return None
+        anchor = self.pipe.prompt_anchors([prompt], self.device)[0]
+        return None if anchor == prompt else {"caption": anchor, "weight": weight}
+
     def from_source(
         self,
         audio: np.ndarray,

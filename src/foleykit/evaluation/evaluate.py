@@ -59,6 +59,7 @@ class EvalConfig:
     corpus: Path | None = None  # real recordings: adds the independent judge's scores
     takes_per_clip: int = 2  # judge: generated takes per real test recording's caption
     compare_with: Path | None = None  # an earlier eval.json (same corpus): take-for-take differences
+    judge_first_seed: int = 0  # judge: the first take's seed (fresh seeds for a confirmatory run)
 
 
 def read_prompt_file(path: Path) -> list[tuple[int, str]]:
@@ -82,36 +83,33 @@ def read_prompt_file(path: Path) -> list[tuple[int, str]]:
     return rows
 
 
-def _spectrogram_image(wave: np.ndarray, height: int = 96, width: int = 300) -> np.ndarray:
-    """A log-power spectrogram as an RGB array (low frequencies at the bottom), for the PNG grid."""
-    from scipy import signal
-
-    _, _, power = signal.spectrogram(wave, EVAL_RATE, nperseg=512, noverlap=384)
-    db = 10 * np.log10(power + 1e-10)
-    level = np.clip((db - (db.max() - 80)) / 80, 0, 1)[::-1]
-    rows = np.linspace(0, level.shape[0] - 1, height).astype(int)
-    cols = np.linspace(0, level.shape[1] - 1, width).astype(int)
-    v = level[np.ix_(rows, cols)]
-    return (np.stack([v**0.5, v**1.5, 0.35 + 0.4 * v - 0.3 * v**3], axis=-1).clip(0, 1) * 255).astype(
-        np.uint8
-    )
-
-
 def write_spectrogram_grid(
     path: Path, real: list[np.ndarray], generated: list[np.ndarray], titles: list[str]
 ) -> Path:
+    """Real (synthesised) and generated clips side by side, one row per title, with time and frequency
+    axes and one dBFS colour scale for every tile (`foleykit.audio.pictures`): a faint take looks faint."""
     from PIL import Image, ImageDraw
 
-    tile_h, tile_w, label_h, gap = 96, 300, 14, 6
-    grid = Image.new("RGB", (2 * tile_w + 3 * gap, len(titles) * (tile_h + label_h) + label_h + gap), "white")
+    from foleykit.audio.pictures import AXIS, BACKGROUND, colour_bar_rgb, spectrogram_rgb, with_axes
+
+    def tile(wave: np.ndarray) -> np.ndarray:
+        return with_axes([spectrogram_rgb(wave, EVAL_RATE, 300, 96)], 0, len(wave) / EVAL_RATE, EVAL_RATE)
+
+    tiles = [(tile(r), tile(g)) for r, g in zip(real, generated, strict=True)]
+    tile_h, tile_w = tiles[0][0].shape[:2] if tiles else (112, 338)
+    label_h, gap, header = 14, 8, 30
+    grid = Image.new(
+        "RGB", (2 * tile_w + 3 * gap, header + len(tiles) * (tile_h + label_h + gap)), BACKGROUND
+    )
     draw = ImageDraw.Draw(grid)
-    draw.text((gap, 1), "real (synthesised)", fill="black")
-    draw.text((2 * gap + tile_w, 1), "generated", fill="black")
-    for row, (title, r, g) in enumerate(zip(titles, real, generated, strict=True)):
-        y = label_h + row * (tile_h + label_h)
-        draw.text((gap, y), title[:90], fill="black")
-        grid.paste(Image.fromarray(_spectrogram_image(r)), (gap, y + label_h - 2))
-        grid.paste(Image.fromarray(_spectrogram_image(g)), (2 * gap + tile_w, y + label_h - 2))
+    draw.text((gap, 2), "real (synthesised)", fill=AXIS)
+    draw.text((2 * gap + tile_w, 2), "generated", fill=AXIS)
+    grid.paste(Image.fromarray(colour_bar_rgb(160, 8)), (gap, 16))
+    for row, (title, (r, g)) in enumerate(zip(titles, tiles, strict=True)):
+        y = header + row * (tile_h + label_h + gap)
+        draw.text((gap, y), title[:100], fill=AXIS)
+        grid.paste(Image.fromarray(r), (gap, y + label_h))
+        grid.paste(Image.fromarray(g), (2 * gap + tile_w, y + label_h))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(path, lambda tmp: grid.save(tmp, format="PNG"), force=True)
 
@@ -137,7 +135,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
 
         if config.corpus is None:
             raise BadInputError("--compare needs --corpus: it pairs the judge's per-take results")
-        earlier = read_judged(config.compare_with, config.takes_per_clip)
+        earlier = read_judged(config.compare_with, config.takes_per_clip, config.judge_first_seed)
     classifier = load_classifier(config.classifier, progress=progress)
     engine = get_engine(source, device=config.device, dtype=config.dtype, progress=progress)
 
@@ -197,6 +195,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
             guidance=config.guidance,
             batch_size=config.batch_size,
             prompts=[(CLASSES[label], prompt) for label, prompt in user_prompts or []],
+            first_seed=config.judge_first_seed,
         )
         if earlier is not None:
             from foleykit.evaluation.judged import compare_judged

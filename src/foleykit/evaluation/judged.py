@@ -206,9 +206,9 @@ def as_recorded(take: np.ndarray, rate: int) -> np.ndarray:
     return trimmed if trimmed.size else mono
 
 
-def read_judged(path: Path, takes_per_clip: int) -> dict[str, Any]:
+def read_judged(path: Path, takes_per_clip: int, first_seed: int = 0) -> dict[str, Any]:
     """The judge's section of an earlier `foleykit eval --corpus --json` report, checked before any work:
-    it must hold per-take results made with the same number of takes per prompt."""
+    it must hold per-take results made with the same number of takes per prompt, from the same seeds."""
     import json
 
     try:
@@ -227,6 +227,10 @@ def read_judged(path: Path, takes_per_clip: int) -> dict[str, Any]:
     if judged.get("takes_per_clip") != takes_per_clip:
         raise BadInputError(
             f"{path}: made with --takes-per-clip {judged.get('takes_per_clip')}, this run {takes_per_clip}"
+        )
+    if judged.get("first_seed", 0) != first_seed:
+        raise BadInputError(
+            f"{path}: its takes start at seed {judged.get('first_seed', 0)}, this run's at {first_seed}"
         )
     return judged
 
@@ -311,6 +315,7 @@ def judge_model(
     guidance: float | None = None,
     batch_size: int = 8,
     prompts: Sequence[tuple[str, str]] = (),
+    first_seed: int = 0,
 ) -> dict[str, Any]:
     """The judge's scores for a loaded model (`foleykit.engine.Engine`) against a real corpus.
 
@@ -318,7 +323,8 @@ def judge_model(
     JUDGED_SECONDS long; and, as "generated_prompts", with `prompts` ((class, prompt) pairs such as the
     paraphrases, worded unlike any caption) of the classes the corpus can judge. The round trips need the
     model's own mel analysis, VAE and decoder (the bundled `FoleyPipeline`); other pipelines get the real,
-    generated and synthesised scores only.
+    generated and synthesised scores only. Takes use seeds `first_seed`, `first_seed` + 1, …: a
+    confirmatory evaluation draws takes that no earlier evaluation heard.
     """
     from foleykit.evaluation.judge import Judge
 
@@ -328,6 +334,7 @@ def judge_model(
     scores: dict[str, Any] = {
         "judge": "aiSFX (Ma & Lerch 2022) embedding",
         "takes_per_clip": takes_per_clip,
+        "first_seed": first_seed,
         "takes_trimmed": True,
         "real": judge_real(reference),
     }
@@ -342,13 +349,13 @@ def judge_model(
     def judge_prompts(
         texts: Sequence[str], labels: np.ndarray, whole: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """`takes_per_clip` takes of each text, seeds 0, 1, …, judged as meant to be `labels`, trimmed (and,
+        """`takes_per_clip` takes of each text, seeds `first_seed`, `first_seed` + 1, …, judged as meant to be `labels`, trimmed (and,
         with `whole`, untrimmed too; else None); the texts are kept with the scores, so that another model
         judged on them can be paired take for take."""
         repeated = [text for text in texts for _ in range(takes_per_clip)]
         takes = engine.render_prompts(
             repeated,
-            list(range(len(repeated))),
+            list(range(first_seed, first_seed + len(repeated))),
             JUDGED_SECONDS,
             steps=steps,
             guidance=guidance,

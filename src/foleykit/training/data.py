@@ -21,6 +21,8 @@ of wordings never seen), and a recipe's `wording_share` swaps them in for a shar
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -132,6 +134,12 @@ def class_wordings() -> dict[str, tuple[str, ...]]:
     for index, text in read_prompt_file(WORDINGS):
         table.setdefault(CLASSES[index], []).append(text)
     return {label: tuple(texts) for label, texts in table.items()}
+
+
+def wordings_digest() -> str:
+    """sha256 of the wordings as training reads them (a run records it: resuming must not change them)."""
+    text = json.dumps(class_wordings(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _make_clip(job: tuple[str, int, float, int, int]) -> tuple[np.ndarray, int, tuple[str, ...]]:

@@ -60,7 +60,15 @@ from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
 from foleykit.synth import CLASSES
 from foleykit.training.critic import MelPatchCritic, critic_loss, generator_terms
-from foleykit.training.data import Corpus, CorpusSpec, build_corpus, class_wordings, with_real_clips
+from foleykit.training.data import (
+    WORDINGS,
+    Corpus,
+    CorpusSpec,
+    build_corpus,
+    class_wordings,
+    with_real_clips,
+    wordings_digest,
+)
 from foleykit.training.text_states import TextStates
 
 STAGES = ("vocoder", "vae", "unet")
@@ -847,24 +855,19 @@ def _check_init(recipe: TrainRecipe, stages: Sequence[str]) -> None:
         )
 
 
-def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
-    """A run keeps the real corpus it started with, or none (RUN_DIR/corpus.json, by manifest digest)."""
-    record = run_dir / "corpus.json"
-    wanted: dict[str, Any] = {"corpus": None, "manifest_sha256": None}
-    if corpus_dir is not None:
-        from foleykit.corpus import MANIFEST, load_corpus
-
-        load_corpus(corpus_dir)  # a bad manifest stops here, before minutes of synthesis
-        digest = hashlib.sha256((Path(corpus_dir) / MANIFEST).read_bytes()).hexdigest()
-        wanted = {"corpus": str(Path(corpus_dir).resolve()), "manifest_sha256": digest}
+def _keep_record(
+    run_dir: Path, name: str, wanted: dict[str, Any], key: str, said: Callable[[Any], str]
+) -> None:
+    """A run keeps an input it started with: RUN_DIR/NAME records its digest under `key`, and a resume
+    with another one stops (`said` tells what the run started with)."""
+    record = run_dir / name
     if record.exists():
         try:
-            started = json.loads(record.read_text()).get("manifest_sha256")
+            started = json.loads(record.read_text()).get(key)
         except ValueError:
-            raise BadInputError(f"{record} is not JSON: it records the run's corpus") from None
-        if started != wanted["manifest_sha256"]:
-            said = "no real corpus" if started is None else "another real corpus"
-            raise BadInputError(f"{run_dir} started with {said} ({record}); use a new run directory")
+            raise BadInputError(f"{record} is not JSON: it records what the run started with") from None
+        if started != wanted[key]:
+            raise BadInputError(f"{run_dir} started with {said(started)} ({record}); use a new run directory")
         return
     from accelerate import PartialState
 
@@ -872,6 +875,32 @@ def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
         text = json.dumps(wanted, indent=2) + "\n"
         write_atomic(record, lambda tmp: tmp.write_text(text), force=True)
     PartialState().wait_for_everyone()
+
+
+def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
+    """A run keeps the real corpus it started with, or none (RUN_DIR/corpus.json, by manifest digest)."""
+    wanted: dict[str, Any] = {"corpus": None, "manifest_sha256": None}
+    if corpus_dir is not None:
+        from foleykit.corpus import MANIFEST, load_corpus
+
+        load_corpus(corpus_dir)  # a bad manifest stops here, before minutes of synthesis
+        digest = hashlib.sha256((Path(corpus_dir) / MANIFEST).read_bytes()).hexdigest()
+        wanted = {"corpus": str(Path(corpus_dir).resolve()), "manifest_sha256": digest}
+    _keep_record(
+        run_dir,
+        "corpus.json",
+        wanted,
+        "manifest_sha256",
+        lambda started: "no real corpus" if started is None else "another real corpus",
+    )
+
+
+def _check_wordings(run_dir: Path, recipe: TrainRecipe) -> None:
+    """A run that draws wordings keeps the ones it started with (RUN_DIR/wordings.json, by digest):
+    wordings.tsv changes with the package, and a resume across an edit would change training silently."""
+    if recipe.wording_share > 0:
+        wanted = {"file": str(WORDINGS), "sha256": wordings_digest()}
+        _keep_record(run_dir, "wordings.json", wanted, "sha256", lambda _: "other class wordings")
 
 
 def train(
@@ -906,6 +935,7 @@ def train(
         )
     recipe_file.write_text(wanted)
     _check_corpus(run_dir, corpus_dir)
+    _check_wordings(run_dir, recipe)
     if not (run_dir / "initial" / "model_index.json").is_file():
         initial = initial_pipeline(recipe, text_encoder=text_states is None)
         try:

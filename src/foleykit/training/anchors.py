@@ -1,0 +1,138 @@
+"""The captions a trained model learned, listed beside its weights for prompt anchoring.
+
+`FoleyPipeline` pairs each prompt with the nearest caption in the model directory's `known_captions.json`
+and shares guidance with it (`anchor_weight` in `model_index.json`; pipeline_foley.py says why). The list
+is what training drew: every synthesiser template filled with each speed, size and count the
+synthesiser draws for its class (without the distance and room modifiers, which MiniLM places near the
+bare caption anyway), the captions of the
+corpus's train recordings, and the class wordings when the recipe drew them. Test recordings' captions
+are left out: the model never heard those clips.
+
+    python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from foleykit.errors import BadInputError
+from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
+from foleykit.training.trainer import replace_dir
+
+DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~12 s in all)
+
+
+def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> list[str]:
+    """Every template of every class filled with each (speed, size, count) the synthesiser draws for that
+    class, found by synthesising `seeds` clips of it (a size word one class uses never reaches another's;
+    at 8 kHz, which draws the same descriptors as the training rate: checked for 30 seeds a class)."""
+    from foleykit.progress import progress_bar
+    from foleykit.synth import CLASSES, TEMPLATES, _fill, synthesize
+
+    captions = []
+    for label in progress_bar(CLASSES, desc="descriptors", unit="class", disable=not progress):
+        drawn = {
+            tuple(synthesize(label, seed, 4.0, 8000).params.get(key, default) for key, default in DESCRIBED)
+            for seed in range(seeds)
+        }
+        for values in sorted(drawn, key=str):
+            captions += [
+                _fill(template, dict(zip(KEYS, values, strict=True))) for template in TEMPLATES[label]
+            ]
+    return captions
+
+
+DESCRIBED = (("speed", ""), ("size", ""), ("count", 1))
+KEYS = tuple(key for key, _ in DESCRIBED)
+
+
+def learned_captions(
+    corpus_dir: Path | None = None,
+    wordings: bool = False,
+    seeds: int = DESCRIPTOR_SEEDS,
+    progress: bool = False,
+) -> list[str]:
+    """Every caption training could draw, once each, in a stable order (templates, recordings, wordings)."""
+    captions = template_captions(seeds, progress)
+    if corpus_dir is not None:
+        from foleykit.corpus import load_corpus
+
+        captions += [text for clip in load_corpus(corpus_dir, split="train") for text in clip.captions]
+    if wordings:
+        from foleykit.training.data import class_wordings
+
+        captions += [text for texts in class_wordings().values() for text in texts]
+    return list(dict.fromkeys(captions))
+
+
+def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
+    """The model directory's `model_index.json`, once it is known that anchors may be written there."""
+    index_path = Path(model_dir) / "model_index.json"
+    if not index_path.is_file():
+        raise BadInputError(f"{model_dir} is not a model directory (no model_index.json)")
+    if not 0.0 <= anchor_weight <= 1.0:
+        raise BadInputError(f"--anchor-weight must be within 0 and 1, got {anchor_weight}")
+    if (Path(model_dir) / KNOWN_CAPTIONS).exists() and not force:
+        raise BadInputError(f"{Path(model_dir) / KNOWN_CAPTIONS} exists: pass --force to replace it")
+    index = json.loads(index_path.read_text())
+    if index.get("_class_name") != "FoleyPipeline":
+        raise BadInputError(f"{model_dir}: prompt anchoring is for foleykit's own models (FoleyPipeline)")
+    return index
+
+
+def write_anchors(model_dir: Path, captions: list[str], anchor_weight: float, force: bool = False) -> Path:
+    """Write `known_captions.json` into a model directory and set its `anchor_weight` (atomically: the
+    directory is rewritten beside itself and swapped in)."""
+    model_dir = Path(model_dir)
+    index = check_target(model_dir, anchor_weight, force)
+    index["anchor_weight"] = anchor_weight
+
+    def write(tmp: Path) -> None:
+        shutil.copytree(model_dir, tmp)
+        (tmp / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        text = json.dumps({"captions": captions}, indent=1, ensure_ascii=False) + "\n"
+        (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
+
+    replace_dir(model_dir, write)
+    return model_dir / KNOWN_CAPTIONS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m foleykit.training.anchors", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("model", type=Path, help="a model directory written by training (FoleyPipeline)")
+    parser.add_argument("--corpus", type=Path, default=None, help="the real corpus it was trained on")
+    parser.add_argument("--wordings", action="store_true", help="its recipe drew the class wordings")
+    parser.add_argument(
+        "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"
+    )
+    parser.add_argument(
+        "--descriptor-seeds",
+        type=int,
+        default=DESCRIPTOR_SEEDS,
+        help=f"clips synthesised per class to find the descriptors it draws (default {DESCRIPTOR_SEEDS})",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing known_captions.json")
+    args = parser.parse_args(argv)
+    try:
+        check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
+        if args.corpus is not None:
+            from foleykit.corpus import load_corpus
+
+            load_corpus(args.corpus)
+        captions = learned_captions(args.corpus, args.wordings, max(1, args.descriptor_seeds), progress=True)
+        print(write_anchors(args.model, captions, args.anchor_weight, force=args.force))
+    except BadInputError as err:
+        print(f"foleykit.training.anchors: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

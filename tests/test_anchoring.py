@@ -1,0 +1,147 @@
+"""Prompt anchoring: a prompt shares guidance with the nearest caption the model learned (FoleyPipeline), and
+the list of learned captions written beside the weights (`python -m foleykit.training.anchors`). Tiny
+random-weight pipelines saved and loaded back; MiniLM is the real one from its package, so the nearest
+caption is chosen as users' prompts will be."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from foleykit.pipelines.foley import FoleyPipeline
+from foleykit.training.anchors import learned_captions, template_captions, write_anchors
+from tests.corpora import write_corpus
+
+KNOWN = ["a door slams shut", "rain falling", "a dog barking", "footsteps on gravel"]
+
+
+def _anchored(tmp_path: Path, tiny_bundled_dir: Path, weight: float = 0.5) -> Path:
+    model = tmp_path / "anchored"
+    shutil.copytree(tiny_bundled_dir, model)
+    write_anchors(model, KNOWN, weight)
+    return model
+
+
+def _take(pipe: FoleyPipeline, prompt: str, **kwargs) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(3)
+    out = pipe(
+        prompt,
+        audio_length_in_s=0.5,
+        num_inference_steps=2,
+        generator=generator,
+        output_type="latent",
+        **kwargs,
+    )
+    return out.audios
+
+
+def test_each_prompt_is_paired_with_its_nearest_learned_caption(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    pipe = FoleyPipeline.from_pretrained(str(_anchored(tmp_path, tiny_bundled_dir)), local_files_only=True)
+    assert pipe.known_captions == KNOWN and pipe.config.anchor_weight == 0.5
+    prompts = [
+        "heavy rainfall on a tin roof",
+        "a puppy yapping",
+        "rain falling",
+        "",
+        "boots crunching on stones",
+    ]
+    anchors = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchors == ["rain falling", "a dog barking", "rain falling", "", "footsteps on gravel"]
+    pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
+    assert json.loads((tmp_path / "again" / "known_captions.json").read_text())["captions"] == KNOWN
+    plain = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True)
+    assert plain.known_captions == [] and plain.config.get("anchor_weight", 0.0) == 0.0
+    assert plain.prompt_anchors(["heavy rainfall"], torch.device("cpu")) == ["heavy rainfall"]
+
+
+def test_guidance_is_shared_between_the_prompt_and_its_anchor(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    """ε = ε_u + g·[(1 − w)(ε_prompt − ε_u) + w(ε_anchor − ε_u)]: w = 0 is the prompt alone, w = 1 the anchor
+    alone, a learned caption is its own anchor, and in between the take differs from both."""
+    pipe = FoleyPipeline.from_pretrained(str(_anchored(tmp_path, tiny_bundled_dir)), local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    paraphrase = "heavy rainfall on a tin roof"
+    alone = _take(pipe, paraphrase, anchor_weight=0.0)
+    plain = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True)
+    plain.set_progress_bar_config(disable=True)
+    assert torch.equal(alone, _take(plain, paraphrase)), "weight 0: as a model without anchors"
+    anchor_alone = _take(pipe, "rain falling")
+    assert (alone - anchor_alone).abs().max() > 1e-2, "the two prompts guide apart"
+    # the same rows in a batch of three instead of two, padded to another length: float sums reorder
+    torch.testing.assert_close(_take(pipe, paraphrase, anchor_weight=1.0), anchor_alone, atol=1e-4, rtol=1e-3)
+    assert torch.equal(_take(pipe, "rain falling"), _take(pipe, "rain falling", anchor_weight=0.0))
+    shared = _take(pipe, paraphrase)  # the model's own weight, 0.5
+    assert not torch.allclose(shared, alone) and not torch.allclose(shared, _take(pipe, "rain falling"))
+    assert torch.equal(
+        _take(pipe, paraphrase, guidance_scale=1.0), _take(plain, paraphrase, guidance_scale=1.0)
+    )
+
+
+def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", classes=("rain", "door_slam"), seconds=1.0)
+    rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
+    train = {c for r in rows if r["split"] == "train" for c in r["captions"]}
+    templates = set(template_captions(seeds=3))
+    test_only = {c for r in rows if r["split"] == "test" for c in r["captions"]} - train - templates
+    assert test_only, "the fixture has captions only its test recordings carry"
+    captions = learned_captions(corpus, seeds=3)
+    assert len(captions) == len(set(captions))
+    assert train <= set(captions) and not test_only & set(captions), "test recordings' captions stay out"
+    assert {"gravel footsteps", "a door slam", "heavy rain", "light rainfall"} <= set(captions)
+    assert "large rain" not in captions, "only the size words the synthesiser draws for the class"
+    from foleykit.training.data import class_wordings
+
+    wording = class_wordings()["rain"][0]
+    assert wording not in captions and wording in learned_captions(corpus, wordings=True, seeds=3)
+
+
+def test_the_anchors_command_refuses_what_it_should(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    def anchors(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "foleykit.training.anchors", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    assert anchors(str(model), "--anchor-weight", "0.3", "--descriptor-seeds", "2").returncode == 0
+    assert json.loads((model / "model_index.json").read_text())["anchor_weight"] == 0.3
+    mine = (model / "known_captions.json").read_text()
+    from foleykit.training.anchors import main as anchors_main
+
+    run = anchors(str(model))  # refused before any synthesis: one line, exit 2
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    for args, message in [
+        ((str(model),), "exists: pass --force"),
+        ((str(model), "--anchor-weight", "2", "--force"), "within 0 and 1"),
+        ((str(tmp_path / "nothing"),), "not a model directory"),
+        ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
+    ]:
+        capsys.readouterr()
+        assert anchors_main(list(args)) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert (model / "known_captions.json").read_text() == mine, "nothing replaced without --force"
+
+
+def test_the_sidecar_names_the_anchor_a_take_was_guided_by(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from foleykit.cli import main
+
+    model = _anchored(tmp_path, tiny_bundled_dir)
+    argv = ["generate", "--model", str(model), "--duration", "0.5", "--steps", "2", "--json"]
+    assert main([*argv, "heavy rainfall on a tin roof", "--out", str(tmp_path / "a")]) == 0
+    take = json.loads(capsys.readouterr().out)["takes"][0]
+    sidecar = json.loads(Path(take["path"]).with_suffix(".json").read_text())
+    assert sidecar["prompt_anchor"] == {"caption": "rain falling", "weight": 0.5}
+    assert main([*argv, "rain falling", "--out", str(tmp_path / "b")]) == 0
+    take = json.loads(capsys.readouterr().out)["takes"][0]
+    assert json.loads(Path(take["path"]).with_suffix(".json").read_text())["prompt_anchor"] is None
