@@ -145,3 +145,51 @@ def test_the_sidecar_names_the_anchor_a_take_was_guided_by(
     assert main([*argv, "rain falling", "--out", str(tmp_path / "b")]) == 0
     take = json.loads(capsys.readouterr().out)["takes"][0]
     assert json.loads(Path(take["path"]).with_suffix(".json").read_text())["prompt_anchor"] is None
+
+
+def test_a_mixed_batch_anchors_only_the_prompts_that_need_it(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    pipe = FoleyPipeline.from_pretrained(str(_anchored(tmp_path, tiny_bundled_dir)), local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    generator = [torch.Generator().manual_seed(s) for s in (1, 2, 3, 4)]
+    prompts = ["heavy rainfall on a tin roof", "rain falling"]
+    both = pipe(
+        prompts,
+        audio_length_in_s=0.5,
+        num_inference_steps=2,
+        generator=generator,
+        num_waveforms_per_prompt=2,
+        output_type="latent",
+    ).audios
+    assert both.shape[0] == 4
+    own = pipe(
+        ["rain falling"] * 2,
+        audio_length_in_s=0.5,
+        num_inference_steps=2,
+        anchor_weight=0.0,
+        output_type="latent",
+        generator=[torch.Generator().manual_seed(s) for s in (3, 4)],
+    ).audios
+    torch.testing.assert_close(both[2:], own, atol=1e-4, rtol=1e-3)  # a learned caption: its own anchor
+    try:
+        pipe("rain", audio_length_in_s=0.5, num_inference_steps=1, anchor_weight=1.5)
+    except ValueError as err:
+        assert "anchor_weight must be within 0 and 1" in str(err)
+    else:
+        raise AssertionError("an anchor weight above 1 is refused")
+
+
+def test_a_model_trained_or_averaged_from_an_anchored_one_does_not_inherit_its_list(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """The list names what the starting model learned; the new model's is written after its training."""
+    from dataclasses import replace
+
+    from foleykit.training.soup import interpolate
+    from foleykit.training.trainer import RECIPES, initial_pipeline
+
+    model = _anchored(tmp_path, tiny_bundled_dir)
+    pipe = initial_pipeline(replace(RECIPES["tiny"], init=str(model)))
+    assert pipe.known_captions == [] and pipe.config.anchor_weight == 0.0
+    mean = interpolate(model, model, tmp_path / "mean", 0.5)
+    assert not (mean / "known_captions.json").exists()
+    assert json.loads((mean / "model_index.json").read_text())["anchor_weight"] == 0.0

@@ -83,10 +83,13 @@ def test_models_that_are_not_two_fine_tunes_of_one_model_are_refused(
     base = _save(tmp_path / "base", arch)
     wider = _save(tmp_path / "wider", replace(arch, unet_channels=tuple(2 * c for c in arch.unet_channels)))
     other_data = _save(tmp_path / "other", arch, attribution="b")
+    unattributed = _save(tmp_path / "unattributed", arch)
+    (unattributed / "ATTRIBUTION.md").unlink()
     out = tmp_path / "out"
     cases = [
         ((str(base), str(wider), str(out)), "architecture"),
         ((str(base), str(other_data), str(out)), "ATTRIBUTION.md differs"),
+        ((str(base), str(unattributed), str(out)), "ATTRIBUTION.md differs"),
         ((str(base), str(base), str(out), "--weight", "1.5"), "within 0 and 1"),
         ((str(base), str(tmp_path / "missing"), str(out)), "does not exist"),
     ]

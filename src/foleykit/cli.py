@@ -140,8 +140,8 @@ def _build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="SEED",
-        help="judge: the first take's seed (default 0); fresh seeds give a confirmatory run takes "
-        "no earlier run heard",
+        help="judge: the first take's seed (default 0); a confirmatory run starts past the seeds an "
+        "earlier run used (it used prompts × takes of them)",
     )
     ev.add_argument(
         "--compare",

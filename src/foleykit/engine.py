@@ -146,6 +146,7 @@ class Engine:
         self.source = source
         self._provenance: dict[str, Any] | None = None
         self.lock = threading.Lock()  # one pipeline call at a time: diffusers pipelines are not re-entrant
+        self._anchors: dict[tuple[str, float], dict[str, Any] | None] = {}  # sidecars: one lookup a prompt
 
     @classmethod
     def load(
@@ -452,6 +453,14 @@ class Engine:
         flags += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
         return flags + self.backend.speedups.flags()
 
+    def _prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
+        """The learned caption a prompt shared guidance with (MiniLM runs: under the pipeline's lock)."""
+        key = (prompt, guidance)
+        if key not in self._anchors:
+            with self.lock:
+                self._anchors[key] = self.backend.prompt_anchor(prompt, guidance)
+        return self._anchors[key]
+
     def sidecar(self, request: SoundRequest, take: Take, file_name: str) -> dict[str, Any]:
         """Everything it takes to make the file again (DESIGN §2)."""
         steps, guidance = self.settings(request.steps, request.guidance)
@@ -482,7 +491,7 @@ class Engine:
             "duration": request.duration,
             "steps": steps,
             "guidance": guidance,
-            "prompt_anchor": self.backend.prompt_anchor(request.prompt, guidance),
+            "prompt_anchor": self._prompt_anchor(request.prompt, guidance),
             "scheduler": {"class": type(scheduler).__name__, "config": dict(scheduler.config)},
             "model": self.provenance,
             "sample_rate": {"model": self.backend.info.sample_rate, "file": take.sample_rate},

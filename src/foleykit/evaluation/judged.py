@@ -323,8 +323,9 @@ def judge_model(
     JUDGED_SECONDS long; and, as "generated_prompts", with `prompts` ((class, prompt) pairs such as the
     paraphrases, worded unlike any caption) of the classes the corpus can judge. The round trips need the
     model's own mel analysis, VAE and decoder (the bundled `FoleyPipeline`); other pipelines get the real,
-    generated and synthesised scores only. Takes use seeds `first_seed`, `first_seed` + 1, …: a
-    confirmatory evaluation draws takes that no earlier evaluation heard.
+    generated and synthesised scores only. Takes use seeds `first_seed`, `first_seed` + 1, … (the
+    caption and the paraphrase sets each from `first_seed`): a confirmatory evaluation starts past the
+    seeds an earlier one used, so that it judges takes no earlier evaluation heard.
     """
     from foleykit.evaluation.judge import Judge
 

@@ -24,7 +24,7 @@ from foleykit.errors import BadInputError
 from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
 from foleykit.training.trainer import replace_dir
 
-DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~12 s in all)
+DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
 
 
 def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> list[str]:

@@ -79,8 +79,9 @@ def interpolated_state(
 
 
 def _same_text(paths: Sequence[Path]) -> bool:
+    """Each file absent, or all present with the same bytes."""
     present = [p for p in paths if p.is_file()]
-    return len({p.read_bytes() for p in present}) <= 1
+    return not present or (len(present) == len(paths) and len({p.read_bytes() for p in present}) == 1)
 
 
 def interpolate(
@@ -96,8 +97,8 @@ def interpolate(
     for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
         if not _same_text([base_dir / name, tuned_dir / name]):
             raise BadInputError(
-                f"{name} differs between {base_dir} and {tuned_dir}: the models learned from different "
-                "recordings; interpolate models trained on one corpus"
+                f"{name} differs between {base_dir} and {tuned_dir} (or only one has it): the models learned "
+                "from different recordings; interpolate models trained on one corpus"
             )
     base, tuned = _load(base_dir), _load(tuned_dir)
     if dict(base.config) != dict(tuned.config) | {"_name_or_path": base.config.get("_name_or_path")}:
@@ -107,6 +108,8 @@ def interpolate(
         if type(a) is not type(b) or _config(a) != _config(b):
             raise BadInputError(f"{component}: the two models have different architectures")
         a.load_state_dict(interpolated_state(a.state_dict(), b.state_dict(), weight, component))
+    base.known_captions = []  # what each learned differs: list the mean's with foleykit.training.anchors
+    base.register_to_config(anchor_weight=0.0)
 
     def record(directory: Path) -> Any:
         path = directory / RECORD

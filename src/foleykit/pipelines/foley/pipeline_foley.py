@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, DPMSolverMultistepScheduler, UNet2DConditionModel
 from diffusers.pipelines.pipeline_utils import AudioPipelineOutput
+from diffusers.utils import logging
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
@@ -42,6 +43,24 @@ MAX_TEXT_TOKENS = 64
 LOG_MEL_FLOOR = 1e-5
 DECODERS = ("griffin-lim", "vocoder")
 KNOWN_CAPTIONS = "known_captions.json"  # beside model_index.json: the captions the model was trained on
+
+logger = logging.get_logger(__name__)
+
+
+def _known_captions_file(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> Path | None:
+    """The model's `known_captions.json`: beside a local model, or from the hub cache (fetched unless
+    `local_files_only`); None where there is none."""
+    local = Path(name_or_path)
+    if local.is_dir():
+        return local / KNOWN_CAPTIONS if (local / KNOWN_CAPTIONS).is_file() else None
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    options = {k: kwargs[k] for k in ("cache_dir", "local_files_only", "revision", "token") if k in kwargs}
+    try:
+        return Path(hf_hub_download(str(name_or_path), KNOWN_CAPTIONS, **options))
+    except (EntryNotFoundError, LocalEntryNotFoundError, OSError):
+        return None
 
 
 def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
@@ -127,9 +146,16 @@ class FoleyPipeline(DiffusionPipeline):
             if index.get("text_encoder", [None])[0] is None:
                 kwargs["tokenizer"], kwargs["text_encoder"] = load_minilm()
         pipe = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
-        known = Path(pretrained_model_name_or_path) / KNOWN_CAPTIONS
-        if known.is_file():
-            pipe.known_captions = list(json.loads(known.read_text(encoding="utf-8"))["captions"])
+        known = _known_captions_file(pretrained_model_name_or_path, kwargs)
+        if known is not None:
+            captions = json.loads(known.read_text(encoding="utf-8"))["captions"]
+            pipe.known_captions = [str(c) for c in captions if str(c).strip()]
+        if pipe.config.get("anchor_weight", 0.0) > 0 and not pipe.known_captions:
+            logger.warning(
+                "anchor_weight is set but %s has no %s: prompts are not anchored",
+                pretrained_model_name_or_path,
+                KNOWN_CAPTIONS,
+            )
         return pipe
 
     def save_pretrained(
@@ -145,9 +171,12 @@ class FoleyPipeline(DiffusionPipeline):
                 super().save_pretrained(save_directory, **kwargs)
             finally:
                 self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
+        known = Path(save_directory) / KNOWN_CAPTIONS
         if self.known_captions:
             text = json.dumps({"captions": self.known_captions}, indent=1, ensure_ascii=False) + "\n"
-            (Path(save_directory) / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
+            known.write_text(text, encoding="utf-8")
+        elif known.is_file():  # an earlier model's list in the same folder is not this model's
+            known.unlink()
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -241,19 +270,22 @@ class FoleyPipeline(DiffusionPipeline):
         mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask], dim=1)
         return states.to(self.unet.dtype), mask
 
+    @torch.no_grad()
     def prompt_anchors(self, prompts: list[str], device: torch.device) -> list[str]:
         """Each prompt's nearest known caption by MiniLM sentence similarity (the prompt itself when it is
         one, when it is empty, or when the model has no captions listed)."""
         if not self.known_captions:
             return list(prompts)
-        if getattr(self, "_known_embeddings", None) is None or self._known_embeddings.device != device:
+        key = tuple(self.known_captions)
+        cached = getattr(self, "_known_embeddings", None)
+        if cached is None or cached[0] != key:  # kept on the CPU, encoded once per list
             rows = [
-                self.encode_prompt(self.known_captions[i : i + 256], device)[0][:, 0]
+                self.encode_prompt(self.known_captions[i : i + 256], device)[0][:, 0].float().cpu()
                 for i in range(0, len(self.known_captions), 256)
             ]
-            self._known_embeddings = torch.nn.functional.normalize(torch.cat(rows).float(), dim=-1)
+            self._known_embeddings = cached = (key, torch.nn.functional.normalize(torch.cat(rows), dim=-1))
         queries = torch.nn.functional.normalize(self.encode_prompt(prompts, device)[0][:, 0].float(), dim=-1)
-        similarity, nearest = (queries @ self._known_embeddings.T).max(dim=1)
+        similarity, nearest = (queries.cpu() @ cached[1].T).max(dim=1)
         return [
             prompt if not prompt.strip() or score >= 0.9999 else self.known_captions[index]
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
@@ -353,6 +385,8 @@ class FoleyPipeline(DiffusionPipeline):
         steps = num_inference_steps or self.config.default_steps
         guidance = self.config.default_guidance if guidance_scale is None else guidance_scale
         anchor_weight = self.config.get("anchor_weight", 0.0) if anchor_weight is None else anchor_weight
+        if not 0.0 <= anchor_weight <= 1.0:
+            raise ValueError(f"anchor_weight must be within 0 and 1, got {anchor_weight}")
 
         # 1. Check inputs
         self.check_inputs(prompts, negatives, audio_length_in_s, generator)
