@@ -67,7 +67,8 @@ class SynthClip:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _fill(template: str, descriptors: dict[str, Any]) -> str:
+def fill_template(template: str, descriptors: dict[str, Any]) -> str:
+    """A class template with a clip's descriptors (speed, size, count) put in, articles agreed."""
     count = int(descriptors.get("count", 1))
     speed = descriptors.get("speed", "")
     text = template.format(
@@ -88,7 +89,7 @@ def caption(label: str, descriptors: dict[str, Any], rng: np.random.Generator) -
     if "count" in descriptors and descriptors["count"] > 1:
         counted = [t for t in templates if "{count_word}" in t or "{times}" in t]
         templates = tuple(counted) or templates  # say the count when there is more than one
-    text = _fill(templates[int(rng.integers(len(templates)))], descriptors)
+    text = fill_template(templates[int(rng.integers(len(templates)))], descriptors)
     distance, room = descriptors["distance"], descriptors["room"]
     if distance == "distant" and rng.random() < 0.7:
         text = f"{text}, {'in the distance' if rng.random() < 0.5 else 'far away'}"
@@ -133,4 +134,4 @@ def synthesize(
     )
 
 
-__all__ = ["CLASSES", "TEMPLATES", "SynthClip", "caption", "synthesize"]
+__all__ = ["CLASSES", "TEMPLATES", "SynthClip", "caption", "fill_template", "synthesize"]

@@ -32,7 +32,7 @@ def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> 
     class, found by synthesising `seeds` clips of it (a size word one class uses never reaches another's;
     at 8 kHz, which draws the same descriptors as the training rate: checked for 30 seeds a class)."""
     from foleykit.progress import progress_bar
-    from foleykit.synth import CLASSES, TEMPLATES, _fill, synthesize
+    from foleykit.synth import CLASSES, TEMPLATES, fill_template, synthesize
 
     captions = []
     for label in progress_bar(CLASSES, desc="descriptors", unit="class", disable=not progress):
@@ -42,7 +42,7 @@ def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> 
         }
         for values in sorted(drawn, key=str):
             captions += [
-                _fill(template, dict(zip(KEYS, values, strict=True))) for template in TEMPLATES[label]
+                fill_template(template, dict(zip(KEYS, values, strict=True))) for template in TEMPLATES[label]
             ]
     return captions
 
