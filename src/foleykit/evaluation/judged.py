@@ -350,9 +350,9 @@ def judge_model(
     def judge_prompts(
         texts: Sequence[str], labels: np.ndarray, whole: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """`takes_per_clip` takes of each text, seeds `first_seed`, `first_seed` + 1, …, judged as meant to be `labels`, trimmed (and,
-        with `whole`, untrimmed too; else None); the texts are kept with the scores, so that another model
-        judged on them can be paired take for take."""
+        """`takes_per_clip` takes of each text, seeds `first_seed`, `first_seed` + 1, …, judged as meant to
+        be `labels`, trimmed (and, with `whole`, untrimmed too; else None); the texts are kept with the
+        scores, so that another model judged on them can be paired take for take."""
         repeated = [text for text in texts for _ in range(takes_per_clip)]
         takes = engine.render_prompts(
             repeated,

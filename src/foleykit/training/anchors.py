@@ -64,9 +64,9 @@ def learned_captions(
 
         captions += [text for clip in load_corpus(corpus_dir, split="train") for text in clip.captions]
     if wordings:
-        from foleykit.training.data import class_wordings
+        from foleykit.training.data import wording_texts
 
-        captions += [text for texts in class_wordings().values() for text in texts]
+        captions += wording_texts()
     return list(dict.fromkeys(captions))
 
 

@@ -136,6 +136,11 @@ def class_wordings() -> dict[str, tuple[str, ...]]:
     return {label: tuple(texts) for label, texts in table.items()}
 
 
+def wording_texts() -> tuple[str, ...]:
+    """Every class's wordings in one list, in the file's order (what a run encodes and packs)."""
+    return tuple(text for texts in class_wordings().values() for text in texts)
+
+
 def wordings_digest() -> str:
     """sha256 of the wordings as training reads them (a run records it: resuming must not change them)."""
     text = json.dumps(class_wordings(), sort_keys=True, ensure_ascii=False)
@@ -178,4 +183,5 @@ __all__ = [
     "build_corpus",
     "class_wordings",
     "with_real_clips",
+    "wording_texts",
 ]

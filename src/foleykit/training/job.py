@@ -184,7 +184,7 @@ def _pack_corpus(
 def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: int | None) -> dict[str, Any]:
     """MiniLM states of every caption the unet stage draws: the synthesised corpus's, the real `clips`' and,
     with a `wording_share`, the classes' wordings."""
-    from foleykit.training.data import build_corpus, class_wordings
+    from foleykit.training.data import build_corpus, wording_texts
     from foleykit.training.text_states import TextStates
     from foleykit.training.trainer import initial_pipeline
 
@@ -193,7 +193,7 @@ def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: 
     captions = {text for captions in synthesised.captions for text in captions} | {""}
     captions |= {text for clip in clips for text in clip.captions}
     if recipe.wording_share > 0:
-        captions |= {text for texts in class_wordings().values() for text in texts}
+        captions |= set(wording_texts())
     states = TextStates.compute(pipe, sorted(captions))
     states.save(target)
     return {

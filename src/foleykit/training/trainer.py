@@ -67,6 +67,7 @@ from foleykit.training.data import (
     build_corpus,
     class_wordings,
     with_real_clips,
+    wording_texts,
     wordings_digest,
 )
 from foleykit.training.text_states import TextStates
@@ -506,7 +507,7 @@ def unet_task(
         # Every distinct caption (and "" for text dropout) encoded once: the text encoder is frozen.
         wordings = class_wordings() if recipe.wording_share > 0 else {}
         texts = {text for captions in corpus.captions for text in captions} | {""}
-        texts = sorted(texts | {text for group in wordings.values() for text in group})
+        texts = sorted(texts | (set(wording_texts()) if wordings else set()))
         row = {text: i for i, text in enumerate(texts)}
         encode = pipe.encode_prompt if text_states is None else text_states.encode
         encoded = [encode(texts[i : i + 256], device) for i in range(0, len(texts), 256)]
