@@ -91,15 +91,45 @@ def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
     templates = set(template_captions(seeds=3))
     test_only = {c for r in rows if r["split"] == "test" for c in r["captions"]} - train - templates
     assert test_only, "the fixture has captions only its test recordings carry"
-    captions = learned_captions(corpus, seeds=3)
-    assert len(captions) == len(set(captions))
+    captions, own = learned_captions(corpus, seeds=3)
+    assert len(captions) == len(set(captions)) and own == []
     assert train <= set(captions) and not test_only & set(captions), "test recordings' captions stay out"
     assert {"gravel footsteps", "a door slam", "heavy rain", "light rainfall"} <= set(captions)
     assert "large rain" not in captions, "only the size words the synthesiser draws for the class"
     from foleykit.training.data import class_wordings
 
     wording = class_wordings()["rain"][0]
-    assert wording not in captions and wording in learned_captions(corpus, wordings=True, seeds=3)
+    assert wording not in captions and wording in learned_captions(corpus, wordings=True, seeds=3)[0]
+
+
+def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """With --labelled-only a recording outside the classes is learned but anchors no paraphrase of a class
+    ("a hard blow to the chest" stays off "a chest being shut"); a prompt worded as it is stays itself."""
+    corpus = write_corpus(tmp_path / "corpus", classes=("rain", "punch_impact"), seconds=1.0)
+    manifest = corpus / "manifest.jsonl"
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    chest = {**rows[0], "label": None, "captions": ["a chest being shut"], "source_path": "chest.wav"}
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in [*rows, chest]))
+    everything, none_own = learned_captions(corpus, seeds=2)
+    anchors, own = learned_captions(corpus, seeds=2, labelled_only=True)
+    assert none_own == [] and "a chest being shut" in everything
+    assert own == ["a chest being shut"] and set(anchors) == set(everything) - {"a chest being shut"}
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    listed = [*KNOWN, "a punch"]
+    write_anchors(model, listed, 0.5, own_anchors=own)
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pipe.own_anchors == own
+    prompts = ["A chest being  shut", "a hard blow to the chest", "a chest being closed"]
+    assert pipe.prompt_anchors(prompts, torch.device("cpu"))[0] == "A chest being  shut"
+    assert set(pipe.prompt_anchors(prompts, torch.device("cpu"))[1:]) <= set(listed)
+    pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
+    assert json.loads((tmp_path / "again" / "known_captions.json").read_text())["own_anchors"] == own
+    pipe.forget_anchors()
+    assert pipe.known_captions == pipe.own_anchors == [] and pipe.config.anchor_weight == 0.0
 
 
 def test_the_anchors_command_refuses_what_it_should(
@@ -123,6 +153,7 @@ def test_the_anchors_command_refuses_what_it_should(
         ((str(model), "--anchor-weight", "2", "--force"), "within 0 and 1"),
         ((str(tmp_path / "nothing"),), "not a model directory"),
         ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
+        ((str(model), "--force", "--labelled-only"), "give --corpus DIR too"),
     ]:
         capsys.readouterr()
         assert anchors_main(list(args)) == 2

@@ -4,11 +4,14 @@
 and shares guidance with it (`anchor_weight` in `model_index.json`; pipeline_foley.py says why). The list
 is what training drew: every synthesiser template filled with each speed, size and count the
 synthesiser draws for its class (without the distance and room modifiers, which MiniLM places near the
-bare caption anyway), the captions of the
-corpus's train recordings, and the class wordings when the recipe drew them. Test recordings' captions
-are left out: the model never heard those clips.
+bare caption anyway), the captions of the corpus's train recordings, and the class wordings when the
+recipe drew them. Test recordings' captions are left out: the model never heard those clips.
 
-    python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5
+With `--labelled-only`, captions of recordings outside the classes (one to three recordings each: "a
+chest being shut") anchor no other prompt, only a prompt worded exactly as they are (`own_anchors`):
+sentence similarity sends paraphrases of a class to them by shared words ("a hard blow to the chest").
+
+    python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
 """
 
 from __future__ import annotations
@@ -56,18 +59,24 @@ def learned_captions(
     wordings: bool = False,
     seeds: int = DESCRIPTOR_SEEDS,
     progress: bool = False,
-) -> list[str]:
-    """Every caption training could draw, once each, in a stable order (templates, recordings, wordings)."""
+    labelled_only: bool = False,
+) -> tuple[list[str], list[str]]:
+    """Every caption training could draw, once each, in a stable order (templates, recordings, wordings), as
+    (anchors, own anchors): with `labelled_only` the unlabelled recordings' captions are own anchors only."""
     captions = template_captions(seeds, progress)
+    own: list[str] = []
     if corpus_dir is not None:
         from foleykit.corpus import load_corpus
 
-        captions += [text for clip in load_corpus(corpus_dir, split="train") for text in clip.captions]
+        for clip in load_corpus(corpus_dir, split="train"):
+            (own if labelled_only and clip.label is None else captions).extend(clip.captions)
     if wordings:
         from foleykit.training.data import wording_texts
 
         captions += wording_texts()
-    return list(dict.fromkeys(captions))
+    anchors = list(dict.fromkeys(captions))
+    listed = set(anchors)
+    return anchors, [text for text in dict.fromkeys(own) if text not in listed]
 
 
 def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
@@ -85,9 +94,15 @@ def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
     return index
 
 
-def write_anchors(model_dir: Path, captions: list[str], anchor_weight: float, force: bool = False) -> Path:
-    """Write `known_captions.json` into a model directory and set its `anchor_weight` (atomically: the
-    directory is rewritten beside itself and swapped in)."""
+def write_anchors(
+    model_dir: Path,
+    captions: list[str],
+    anchor_weight: float,
+    force: bool = False,
+    own_anchors: Sequence[str] = (),
+) -> Path:
+    """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
+    and set its `anchor_weight` (atomically: the directory is rewritten beside itself and swapped in)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force)
     index["anchor_weight"] = anchor_weight
@@ -95,7 +110,8 @@ def write_anchors(model_dir: Path, captions: list[str], anchor_weight: float, fo
     def write(tmp: Path) -> None:
         shutil.copytree(model_dir, tmp)
         (tmp / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-        text = json.dumps({"captions": captions}, indent=1, ensure_ascii=False) + "\n"
+        listed = {"captions": list(captions), **({"own_anchors": list(own_anchors)} if own_anchors else {})}
+        text = json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
         (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
 
     replace_dir(model_dir, write)
@@ -110,6 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=None, help="the real corpus it was trained on")
     parser.add_argument("--wordings", action="store_true", help="its recipe drew the class wordings")
     parser.add_argument(
+        "--labelled-only",
+        action="store_true",
+        help="anchor prompts to class captions only (unlabelled recordings' captions anchor only themselves)",
+    )
+    parser.add_argument(
         "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"
     )
     parser.add_argument(
@@ -122,12 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
+        if args.labelled_only and args.corpus is None:
+            raise BadInputError("--labelled-only sorts a corpus's captions: give --corpus DIR too")
         if args.corpus is not None:
             from foleykit.corpus import load_corpus
 
             load_corpus(args.corpus)
-        captions = learned_captions(args.corpus, args.wordings, max(1, args.descriptor_seeds), progress=True)
-        print(write_anchors(args.model, captions, args.anchor_weight, force=args.force))
+        captions, own = learned_captions(
+            args.corpus, args.wordings, max(1, args.descriptor_seeds), True, args.labelled_only
+        )
+        print(write_anchors(args.model, captions, args.anchor_weight, args.force, own))
     except BadInputError as err:
         print(f"foleykit.training.anchors: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

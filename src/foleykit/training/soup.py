@@ -108,8 +108,7 @@ def interpolate(
         if type(a) is not type(b) or _config(a) != _config(b):
             raise BadInputError(f"{component}: the two models have different architectures")
         a.load_state_dict(interpolated_state(a.state_dict(), b.state_dict(), weight, component))
-    base.known_captions = []  # what each learned differs: list the mean's with foleykit.training.anchors
-    base.register_to_config(anchor_weight=0.0)
+    base.forget_anchors()  # what each learned differs: list the mean's with foleykit.training.anchors
 
     def record(directory: Path) -> Any:
         path = directory / RECORD

@@ -799,10 +799,7 @@ def initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPip
         )
     without = {} if text_encoder else {"tokenizer": None, "text_encoder": None}
     pipe = FoleyPipeline.from_pretrained(str(source.directory), local_files_only=True, **without)
-    # the init's anchors list what it learned, not what this run will: write them again after training
-    # (python -m foleykit.training.anchors)
-    pipe.known_captions = []
-    pipe.register_to_config(anchor_weight=0.0)
+    pipe.forget_anchors()  # the init's anchors list what it learned, not what this run will
     for module in (pipe.unet, pipe.vae, pipe.vocoder):
         module.to(torch.float32)  # shipped weights are fp16: train from float32 copies of them
     if arch.latent_code != "patch" and isinstance(pipe.vae, MelPatchCode):

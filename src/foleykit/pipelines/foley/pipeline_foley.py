@@ -16,6 +16,8 @@ a few hundred captions hears a prompt worded unlike any of them half as often. E
 the nearest caption the model learned (MiniLM sentence similarity) and guidance pulls towards both, the
 anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al., "Compositional Visual
 Generation with Composable Diffusion Models", ECCV 2022): the prompt's own words still shape the take.
+The list's `own_anchors` are captions learned from one or two recordings each: a prompt worded exactly as one
+is left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def _known_captions_file(name_or_path: str | os.PathLike, kwargs: dict[str, Any]
         return Path(hf_hub_download(str(name_or_path), KNOWN_CAPTIONS, **options))
     except (EntryNotFoundError, LocalEntryNotFoundError, OSError):
         return None
+
+
+def _wording(text: str) -> str:
+    """A caption as MiniLM reads it (uncased, whitespace-blind): the key an own anchor is matched by."""
+    return " ".join(text.lower().split())
 
 
 def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
@@ -126,7 +133,8 @@ class FoleyPipeline(DiffusionPipeline):
             griffin_lim_iterations=griffin_lim_iterations,
             anchor_weight=anchor_weight,
         )
-        self.known_captions: list[str] = []
+        self.known_captions: list[str] = []  # the anchors a prompt may be paired with
+        self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -148,8 +156,9 @@ class FoleyPipeline(DiffusionPipeline):
         pipe = super().from_pretrained(pretrained_model_name_or_path, **kwargs)
         known = _known_captions_file(pretrained_model_name_or_path, kwargs)
         if known is not None:
-            captions = json.loads(known.read_text(encoding="utf-8"))["captions"]
-            pipe.known_captions = [str(c) for c in captions if str(c).strip()]
+            listed = json.loads(known.read_text(encoding="utf-8"))
+            pipe.known_captions = [str(c) for c in listed["captions"] if str(c).strip()]
+            pipe.own_anchors = [str(c) for c in listed.get("own_anchors", []) if str(c).strip()]
         if pipe.config.get("anchor_weight", 0.0) > 0 and not pipe.known_captions:
             logger.warning(
                 "anchor_weight is set but %s has no %s: prompts are not anchored",
@@ -173,7 +182,11 @@ class FoleyPipeline(DiffusionPipeline):
                 self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
         known = Path(save_directory) / KNOWN_CAPTIONS
         if self.known_captions:
-            text = json.dumps({"captions": self.known_captions}, indent=1, ensure_ascii=False) + "\n"
+            listed = {
+                "captions": self.known_captions,
+                **({"own_anchors": self.own_anchors} if self.own_anchors else {}),
+            }
+            text = json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
             known.write_text(text, encoding="utf-8")
         elif known.is_file():  # an earlier model's list in the same folder is not this model's
             known.unlink()
@@ -270,12 +283,20 @@ class FoleyPipeline(DiffusionPipeline):
         mask = torch.cat([mask.new_ones(mask.shape[0], 1), mask], dim=1)
         return states.to(self.unet.dtype), mask
 
+    def forget_anchors(self) -> None:
+        """Drop the caption lists and turn anchoring off: a fine-tune or an average of this model learned
+        other captions (list them again with `python -m foleykit.training.anchors`)."""
+        self.known_captions, self.own_anchors = [], []
+        self.register_to_config(anchor_weight=0.0)
+
     @torch.no_grad()
     def prompt_anchors(self, prompts: list[str], device: torch.device) -> list[str]:
         """Each prompt's nearest known caption by MiniLM sentence similarity (the prompt itself when it is
-        one, when it is empty, or when the model has no captions listed)."""
+        one, when it is one of the model's `own_anchors`, when it is empty, or when the model has no captions
+        listed)."""
         if not self.known_captions:
             return list(prompts)
+        own = {_wording(caption) for caption in self.own_anchors}
         key = tuple(self.known_captions)
         cached = getattr(self, "_known_embeddings", None)
         if cached is None or cached[0] != key:  # kept on the CPU, encoded once per list
@@ -287,7 +308,9 @@ class FoleyPipeline(DiffusionPipeline):
         queries = torch.nn.functional.normalize(self.encode_prompt(prompts, device)[0][:, 0].float(), dim=-1)
         similarity, nearest = (queries.cpu() @ cached[1].T).max(dim=1)
         return [
-            prompt if not prompt.strip() or score >= 0.9999 else self.known_captions[index]
+            prompt
+            if not prompt.strip() or score >= 0.9999 or _wording(prompt) in own
+            else self.known_captions[index]
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
 
