@@ -106,7 +106,7 @@ def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
     """With --labelled-only a recording outside the classes is learned but anchors no paraphrase of a class
-    ("a hard blow to the chest" stays off "a chest being shut"); a prompt worded as it is stays itself."""
+    ("a chest being closed" stays off "a chest being shut"); a prompt worded as it is stays itself."""
     corpus = write_corpus(tmp_path / "corpus", classes=("rain", "punch_impact"), seconds=1.0)
     manifest = corpus / "manifest.jsonl"
     rows = [json.loads(line) for line in manifest.read_text().splitlines()]
@@ -117,19 +117,49 @@ def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
     assert none_own == [] and "a chest being shut" in everything
     assert own == ["a chest being shut"] and set(anchors) == set(everything) - {"a chest being shut"}
 
+    prompts = ["A chest being  shut", "a chest being closed", "a hard blow to the chest"]
+    listed = [*KNOWN, "a punch"]
     model = tmp_path / "model"
     shutil.copytree(tiny_bundled_dir, model)
-    listed = [*KNOWN, "a punch"]
-    write_anchors(model, listed, 0.5, own_anchors=own)
+    write_anchors(model, [*listed, "a chest being shut"], 0.5)  # the control: listed as an anchor
+    pulled = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pulled.prompt_anchors(prompts, torch.device("cpu"))[1] == "a chest being shut"
+
+    write_anchors(model, listed, 0.5, force=True, own_anchors=own)
     pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
-    assert pipe.own_anchors == own
-    prompts = ["A chest being  shut", "a hard blow to the chest", "a chest being closed"]
-    assert pipe.prompt_anchors(prompts, torch.device("cpu"))[0] == "A chest being  shut"
-    assert set(pipe.prompt_anchors(prompts, torch.device("cpu"))[1:]) <= set(listed)
+    assert pipe.known_captions == listed and pipe.own_anchors == own
+    anchored = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchored[0] == "A chest being  shut", "worded as an own anchor: not anchored"
+    assert "a chest being shut" not in anchored and set(anchored[1:]) <= set(listed)
     pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
-    assert json.loads((tmp_path / "again" / "known_captions.json").read_text())["own_anchors"] == own
-    pipe.forget_anchors()
-    assert pipe.known_captions == pipe.own_anchors == [] and pipe.config.anchor_weight == 0.0
+    again = json.loads((tmp_path / "again" / "known_captions.json").read_text())
+    assert again == {"captions": listed, "own_anchors": own}
+
+    write_anchors(model, [*listed, "A chest being shut"], 0.5, force=True, own_anchors=own)
+    both = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert both.known_captions == listed, "a caption listed both ways anchors only itself"
+    both.forget_anchors()
+    assert both.known_captions == both.own_anchors == [] and both.config.anchor_weight == 0.0
+
+
+def test_the_anchors_command_writes_own_anchors_with_labelled_only(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    from foleykit.training.anchors import main as anchors_main
+
+    corpus = write_corpus(tmp_path / "corpus", classes=("rain",), seconds=1.0)
+    manifest = corpus / "manifest.jsonl"
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    chest = {**rows[0], "label": None, "captions": ["a chest being shut"], "source_path": "chest.wav"}
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in [*rows, chest]))
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    command = [str(model), "--corpus", str(corpus), "--labelled-only", "--descriptor-seeds", "1"]
+    assert anchors_main([*command, "--anchor-weight", "0.25"]) == 0
+    listed = json.loads((model / "known_captions.json").read_text())
+    assert listed["own_anchors"] == ["a chest being shut"] and "a chest being shut" not in listed["captions"]
+    assert "a rain" in listed["captions"], "a labelled recording's caption anchors"
+    assert json.loads((model / "model_index.json").read_text())["anchor_weight"] == 0.25
 
 
 def test_the_anchors_command_refuses_what_it_should(

@@ -7,9 +7,10 @@ synthesiser draws for its class (without the distance and room modifiers, which 
 bare caption anyway), the captions of the corpus's train recordings, and the class wordings when the
 recipe drew them. Test recordings' captions are left out: the model never heard those clips.
 
-With `--labelled-only`, captions of recordings outside the classes (one to three recordings each: "a
-chest being shut") anchor no other prompt, only a prompt worded exactly as they are (`own_anchors`):
-sentence similarity sends paraphrases of a class to them by shared words ("a hard blow to the chest").
+With `--labelled-only`, captions of recordings outside the classes (most of them from one to three
+recordings: "a chest being shut") anchor no other prompt, only a prompt worded exactly as they are
+(`own_anchors`): sentence similarity sends paraphrases of a class to them by shared words ("a hard blow to
+the chest").
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
 """
@@ -142,17 +143,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="replace an existing known_captions.json")
     args = parser.parse_args(argv)
     try:
-        check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
         if args.labelled_only and args.corpus is None:
             raise BadInputError("--labelled-only sorts a corpus's captions: give --corpus DIR too")
+        check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
         if args.corpus is not None:
             from foleykit.corpus import load_corpus
 
             load_corpus(args.corpus)
         captions, own = learned_captions(
-            args.corpus, args.wordings, max(1, args.descriptor_seeds), True, args.labelled_only
+            args.corpus,
+            wordings=args.wordings,
+            seeds=max(1, args.descriptor_seeds),
+            progress=True,
+            labelled_only=args.labelled_only,
         )
-        print(write_anchors(args.model, captions, args.anchor_weight, args.force, own))
+        print(write_anchors(args.model, captions, args.anchor_weight, force=args.force, own_anchors=own))
     except BadInputError as err:
         print(f"foleykit.training.anchors: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

@@ -16,8 +16,8 @@ a few hundred captions hears a prompt worded unlike any of them half as often. E
 the nearest caption the model learned (MiniLM sentence similarity) and guidance pulls towards both, the
 anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al., "Compositional Visual
 Generation with Composable Diffusion Models", ECCV 2022): the prompt's own words still shape the take.
-The list's `own_anchors` are captions learned from one or two recordings each: a prompt worded exactly as one
-is left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
+The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
+left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _known_captions_file(name_or_path: str | os.PathLike, kwargs: dict[str, Any]
 
 
 def _wording(text: str) -> str:
-    """A caption as MiniLM reads it (uncased, whitespace-blind): the key an own anchor is matched by."""
+    """The key an own anchor is matched by: case- and whitespace-insensitive (punctuation still counts)."""
     return " ".join(text.lower().split())
 
 
@@ -157,8 +157,11 @@ class FoleyPipeline(DiffusionPipeline):
         known = _known_captions_file(pretrained_model_name_or_path, kwargs)
         if known is not None:
             listed = json.loads(known.read_text(encoding="utf-8"))
-            pipe.known_captions = [str(c) for c in listed["captions"] if str(c).strip()]
             pipe.own_anchors = [str(c) for c in listed.get("own_anchors", []) if str(c).strip()]
+            own = {_wording(caption) for caption in pipe.own_anchors}  # listed twice: it anchors only itself
+            pipe.known_captions = [
+                str(c) for c in listed["captions"] if str(c).strip() and _wording(str(c)) not in own
+            ]
         if pipe.config.get("anchor_weight", 0.0) > 0 and not pipe.known_captions:
             logger.warning(
                 "anchor_weight is set but %s has no %s: prompts are not anchored",
@@ -287,6 +290,7 @@ class FoleyPipeline(DiffusionPipeline):
         """Drop the caption lists and turn anchoring off: a fine-tune or an average of this model learned
         other captions (list them again with `python -m foleykit.training.anchors`)."""
         self.known_captions, self.own_anchors = [], []
+        self._known_embeddings = None
         self.register_to_config(anchor_weight=0.0)
 
     @torch.no_grad()
