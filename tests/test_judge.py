@@ -248,3 +248,30 @@ def test_a_class_with_many_prompts_cannot_carry_the_class_mean() -> None:
     assert pair["difference"] == pytest.approx(0.3) and pair["balanced_difference"] == pytest.approx(-1 / 6)
     low, high = pair["balanced_interval"]
     assert low <= -1 / 6 <= high
+    assert pair["per_class"] == {
+        "a": {"new": 1.0, "old": 0.5, "takes": 16},
+        "b": {"new": 0.0, "old": 1.0, "takes": 2},
+        "c": {"new": 1.0, "old": 1.0, "takes": 2},
+    }, "where the difference comes from"
+    from foleykit.cli import _by_class_line
+
+    assert _by_class_line(pair["per_class"]).split(": ", 1)[1] == "a +50, b -100", "c did not move"
+    assert _by_class_line(compare_judged(old, old)["generated"]["per_class"]).endswith("no class moved")
+
+
+def test_the_eval_report_prints_where_a_paired_difference_comes_from(capsys: pytest.CaptureFixture) -> None:
+    from foleykit.cli import _print_judged
+    from foleykit.evaluation.judged import compare_judged
+
+    texts = [f"prompt {i}" for i in range(10)]
+    old = _judged([0, 0] * 10, texts, 2)
+    new = _judged([1, 1] * 5 + [0, 0] * 5, texts, 2)
+    for judged in (old, new):
+        judged["real"].update(accuracy=0.8, frechet_real=20.0)
+        judged["generated"]["labels"] = [0] * 10 + [1] * 10
+    _print_judged({**new, "compared": {"with": "old/eval.json", **compare_judged(new, old)}})
+    lines = capsys.readouterr().out.splitlines()
+    paired = next(
+        i for i, line in enumerate(lines) if line.strip().startswith("generated takes") and "points" in line
+    )
+    assert "+50.0 points" in lines[paired] and lines[paired + 1].strip() == "by class: a +100"

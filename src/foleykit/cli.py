@@ -469,6 +469,20 @@ def _print_judged(judged: dict) -> None:
                     f"    {title:<20} {100 * pair['difference']:+6.1f} points [{bounds}]   "
                     f"Fréchet {pair['frechet'][0]:.1f} vs {pair['frechet'][1]:.1f}{balanced}"
                 )
+                if key in ("generated", "generated_prompts") and pair.get("per_class"):
+                    print(_by_class_line(pair["per_class"]))
+
+
+def _by_class_line(per_class: dict[str, dict]) -> str:
+    """The classes whose share of recognised takes moved, largest gain first, wrapped under the pair."""
+    import textwrap
+
+    moved = sorted(
+        ((name, 100 * (c["new"] - c["old"])) for name, c in per_class.items() if c["new"] != c["old"]),
+        key=lambda item: -item[1],
+    )
+    words = ", ".join(f"{name} {points:+.0f}" for name, points in moved) or "no class moved"
+    return textwrap.fill(words, width=110, initial_indent="      by class: ", subsequent_indent=" " * 16)
 
 
 def _run_batch(args: argparse.Namespace) -> int:

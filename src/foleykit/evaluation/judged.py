@@ -277,7 +277,27 @@ def compare_judged(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
             compared[name]["balanced_interval"] = group_interval(
                 groups, partial(_class_mean_of, difference, labels)
             )
+            compared[name]["per_class"] = _per_class_pairs(a, b, labels, new["real"]["classes"])
     return compared
+
+
+def _per_class_pairs(
+    new: dict[str, Any], old: dict[str, Any], labels: np.ndarray, classes: list[str]
+) -> dict[str, dict[str, float | int]]:
+    """Each class's share recognised in both evaluations of the same takes, and how many takes it had:
+    where a difference comes from (a class has a few prompts, so no interval is given)."""
+    recognised_new, recognised_old = (
+        np.asarray(new["recognised"], float),
+        np.asarray(old["recognised"], float),
+    )
+    return {
+        classes[label]: {
+            "new": float(recognised_new[labels == label].mean()),
+            "old": float(recognised_old[labels == label].mean()),
+            "takes": int((labels == label).sum()),
+        }
+        for label in np.unique(labels)
+    }
 
 
 def judge_real(reference: RealReference) -> dict[str, Any]:
