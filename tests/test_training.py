@@ -459,3 +459,19 @@ def test_a_run_keeps_the_wordings_it_started_with(
     capsys.readouterr()
     assert train_main(argv) == 2
     assert "started with other class wordings" in capsys.readouterr().err
+
+
+def test_conditioning_augmentation_noises_worded_tokens_by_their_own_scale() -> None:
+    from foleykit.training.trainer import augmented
+
+    torch.manual_seed(0)
+    states = torch.randn(3, 6, 384) * torch.tensor([1.0, 5.0, 2.0])[:, None, None]
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]])
+    worded = torch.tensor([True, True, False])
+    out = augmented(states, mask, worded, 0.25)
+    change = out - states
+    assert torch.equal(change[2], torch.zeros_like(change[2])), "the empty caption stays the unconditional"
+    assert torch.equal(change[0, 4:], torch.zeros_like(change[0, 4:])), "padding stays as it was"
+    for row, tokens, scale in ((0, 4, 1.0), (1, 6, 5.0)):
+        relative = change[row, :tokens].std() / scale
+        assert 0.22 < relative < 0.28, f"row {row}: noise {relative:.3f} of its RMS, asked 0.25"

@@ -133,6 +133,10 @@ class TrainRecipe:
     # the share of a labelled clip's draws captioned with one of its class's wordings (training/wordings.tsv)
     # instead of its own captions: prompts are worded in more ways than the captions are
     wording_share: float = 0.0
+    # conditioning augmentation (as StackGAN's, on text states): each training caption's MiniLM states get
+    # Gaussian noise of this many times their own RMS, so that the UNet answers a neighbourhood of each
+    # caption, where a paraphrase's states fall, and not the caption's exact states only (0: off)
+    text_noise: float = 0.0
     # each stage's share of --budget-minutes (among the stages a run trains)
     vocoder_budget_share: float = 0.3
     vae_budget_share: float = 0.2
@@ -293,6 +297,7 @@ RECIPES = {
         checkpoint_every=2,
         log_every=1,
         wording_share=0.5,  # the wordings' path, packed text states included, runs in the dry runs
+        text_noise=0.25,  # and the conditioning augmentation's
     ),
 }
 
@@ -485,6 +490,15 @@ def reworded(rows: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, shar
     return torch.where(swap, picked, rows)
 
 
+def augmented(states: torch.Tensor, mask: torch.Tensor, worded: torch.Tensor, scale: float) -> torch.Tensor:
+    """Text states with Gaussian noise of `scale` times each caption's RMS over its real tokens, on the
+    worded rows only (the empty caption of text dropout stays the unconditional input) and real tokens."""
+    keep = mask.unsqueeze(-1).to(states.dtype)
+    rms = ((states.float() ** 2 * keep).sum(dim=(1, 2)) / (keep.sum(dim=(1, 2)) * states.shape[-1])).sqrt()
+    sigma = (scale * rms * worded.float()).to(states.dtype)[:, None, None]
+    return states + torch.randn_like(states) * sigma * keep
+
+
 def unet_task(
     pipe: FoleyPipeline,
     corpus: Corpus,
@@ -535,13 +549,16 @@ def unet_task(
         if recipe.wording_share > 0:
             rows = reworded(rows, labels[index], wording_rows, recipe.wording_share)
         rows = torch.where(torch.rand(batch, device=device) < recipe.text_dropout, empty, rows)
+        conditioning = text_states[rows].to(pipe.unet.dtype)
+        if recipe.text_noise > 0:
+            conditioning = augmented(conditioning, text_mask[rows], rows != empty, recipe.text_noise)
         noise = torch.randn_like(latents)
         steps = torch.randint(0, schedule.config.num_train_timesteps, (batch,), device=device)
         noisy = schedule.add_noise(latents, noise, steps)
         pred = pipe.unet(
             noisy,
             steps,
-            encoder_hidden_states=text_states[rows].to(pipe.unet.dtype),
+            encoder_hidden_states=conditioning,
             encoder_attention_mask=text_mask[rows],
         ).sample
         per_sample = F.mse_loss(pred.float(), noise, reduction="none").mean(dim=(1, 2, 3))
