@@ -287,6 +287,8 @@ RECIPES = {
     # class's wordings (training/wordings.tsv): prompts worded unlike any caption were heard half as often
     # as captions (--init bundled --stages unet --corpus DIR; measured, not shipped: MODEL.md)
     "bundled-patch-wordings": replace(_PATCH_CLASSES, wording_share=0.3),
+    # version 4 (session 16): version 3's fine-tune again, from version 3, with conditioning augmentation
+    "bundled-patch-textnoise": replace(_PATCH_CLASSES, text_noise=0.25),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
