@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from foleykit.errors import BadInputError
-from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
+from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, known_captions_text
 from foleykit.training.trainer import replace_dir
 
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
@@ -111,8 +111,7 @@ def write_anchors(
     def write(tmp: Path) -> None:
         shutil.copytree(model_dir, tmp)
         (tmp / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-        listed = {"captions": list(captions), **({"own_anchors": list(own_anchors)} if own_anchors else {})}
-        text = json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
+        text = known_captions_text(list(captions), list(own_anchors))
         (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
 
     replace_dir(model_dir, write)

@@ -65,6 +65,12 @@ def _known_captions_file(name_or_path: str | os.PathLike, kwargs: dict[str, Any]
         return None
 
 
+def known_captions_text(captions: list[str], own_anchors: list[str]) -> str:
+    """`known_captions.json` as written beside a model (by `save_pretrained` and training.anchors)."""
+    listed = {"captions": list(captions), **({"own_anchors": list(own_anchors)} if own_anchors else {})}
+    return json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
+
+
 def _wording(text: str) -> str:
     """The key an own anchor is matched by: case- and whitespace-insensitive (punctuation still counts)."""
     return " ".join(text.lower().split())
@@ -185,12 +191,7 @@ class FoleyPipeline(DiffusionPipeline):
                 self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
         known = Path(save_directory) / KNOWN_CAPTIONS
         if self.known_captions:
-            listed = {
-                "captions": self.known_captions,
-                **({"own_anchors": self.own_anchors} if self.own_anchors else {}),
-            }
-            text = json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
-            known.write_text(text, encoding="utf-8")
+            known.write_text(known_captions_text(self.known_captions, self.own_anchors), encoding="utf-8")
         elif known.is_file():  # an earlier model's list in the same folder is not this model's
             known.unlink()
 
