@@ -29,6 +29,7 @@ from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.placement import CueSound, PlacedCue, assign_lanes, place
 from foleykit.framesync.timecode import SAMPLE_RATE, Timecode, frame_to_sample, sample_to_frame
 from foleykit.framesync.video import Programme, probe_video
+from foleykit.markers import read_markers
 
 # -- fixtures: programmes, cue sounds, placements, written files ------------------------------------------
 
@@ -344,6 +345,45 @@ def test_aaf_clip_positions_and_timecode(written: Written) -> None:
             ]
             assert tape_tc.start == programme.start_frame + p.file_start_frame
             assert tape_tc.drop == programme.drop_frame
+        events = [s for s in composition.slots if isinstance(s, aaf2.mobslots.EventMobSlot)]
+        sound_ids = {
+            s.slot_id
+            for s in composition.slots
+            if isinstance(s, aaf2.mobslots.TimelineMobSlot) and s.segment.media_kind == "Sound"
+        }
+        marks = sorted(
+            (m["Position"].value, m["Comment"].value, set(m["DescribedSlots"].value) <= sound_ids)
+            for event in events
+            for m in event.segment.components
+        )
+        assert marks == sorted((p.cue.mark_frame, p.cue.name, True) for p in written.placed)
+
+
+def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(written: Written) -> None:
+    """The AAF reader attaches each marker to the clip under it on the track it names: the cue's own clip,
+    at the cue's mark (in the clip's media frames, as in the OTIO export)."""
+    if written.result["aaf"] is None:
+        pytest.skip(f"no AAF: {written.result['aaf_skipped']}")
+    timeline = otio.adapters.read_from_file(str(written.out / "timeline.aaf"), adapter_name="AAF")
+    by_name = {p.cue.file_stem + ".wav": p for p in written.placed}
+    seen = 0
+    for track in timeline.audio_tracks():
+        for clip in track.find_clips():
+            p = by_name[clip.name]
+            (marker,) = clip.markers
+            assert marker.name == p.cue.name
+            at = clip.range_in_parent().start_time + (
+                marker.marked_range.start_time - clip.source_range.start_time
+            )
+            assert at.value == p.cue.mark_frame
+            assert marker.color == otio.schema.MarkerColor.RED
+            seen += 1
+    assert seen == len(written.placed)
+    # and foleykit reads them back in, as it reads an editor's markers (`--markers timeline.aaf`)
+    found = read_markers(written.out / "timeline.aaf", written.programme)
+    assert [(m.frame, m.name) for _, m in found] == sorted(
+        (p.cue.mark_frame, p.cue.name) for p in written.placed
+    )
 
 
 # -- overwriting, bad timelines -------------------------------------------------------------------------

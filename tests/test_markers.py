@@ -323,6 +323,7 @@ def test_audio_markers_name_sound_files_beside_the_marker_file(tmp_path: Path) -
             r"default\.edl, line 2: the marker at 00:00:01:00 has no text",
         ),
         ("broken.otio", "{not json", r"broken\.otio is not a readable OpenTimelineIO file"),
+        ("broken.aaf", b"not a compound file", r"broken\.aaf is not a readable AAF file"),
     ],
 )
 def test_bad_marker_files_get_one_line_and_exit_2(

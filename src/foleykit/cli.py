@@ -208,7 +208,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--cues",
         type=Path,
         required=True,
-        help="cue sheet (.csv, .toml) or editor markers (.edl, .xml, .otio, .otioz, .txt, Premiere's .csv)",
+        help="cue sheet (.csv, .toml) or editor markers (.edl, .xml, .otio, .otioz, .aaf, .txt, Premiere's .csv)",
     )
     syn.add_argument("--fps", default=None, help="frame rate without a video: 24, 25, 24000/1001, 29.97 …")
     syn.add_argument(

@@ -7,7 +7,9 @@ non-drop, flags tape timecode drop-frame for any non-integer rate (23.976 too), 
 length 0, describes every picture as 1920x1080 unless told, writes no markers and needs mob ids
 (`use_empty_mob_ids`: fresh ones per write). So the programme's size and the cue files' PCM format go in
 as `AAF` metadata, and pyaaf2 patches the written file: exact edit and sample rates, the programme's drop
-flag on every timecode, sequence lengths.
+flag on every timecode, sequence lengths; and it adds each cue's mark as a marker the way Media Composer
+writes them (a `DescriptiveMarker` per mark, on an `EventMobSlot` per marked audio track, naming that
+track in `DescribedSlots`), which the adapter's own reader attaches to the cue's clip.
 
 The adapter is pure Python (~10 ms a clip); the export orchestrator runs it in a child process.
 """
@@ -24,6 +26,9 @@ from foleykit.exports.otio_timeline import BIT_DEPTH, NAMESPACE, to_otio
 from foleykit.framesync.placed import PlacedProgramme
 from foleykit.framesync.timecode import SAMPLE_RATE
 from foleykit.framesync.video import Programme
+
+MARKER_USER = "foleykit"
+MARKER_RED = {"red": 65535, "green": 0, "blue": 0}  # AAF RGBColor: 16 bits a channel
 
 
 def to_aaf_timeline(model: PlacedProgramme) -> otio.schema.Timeline:
@@ -67,11 +72,69 @@ def write_timeline(timeline: otio.schema.Timeline, programme: Programme, path: P
     """`to_aaf_timeline`'s output as AAF, made exact: the part a child process can do (no audio needed)."""
     otio.adapters.write_to_file(timeline, str(path), adapter_name="AAF", use_empty_mob_ids=True)
     _make_exact(Path(path), programme)
+    _add_cue_markers(Path(path), programme, cue_marks(timeline))
 
 
 def write_from_json(otio_json: str, programme: Programme, path: str) -> None:
     """`write_timeline` for a child process: the timeline comes over as OTIO JSON."""
     write_timeline(otio.adapters.read_from_string(otio_json, adapter_name="otio_json"), programme, Path(path))
+
+
+def cue_marks(timeline: otio.schema.Timeline) -> list[tuple[int, int, str]]:
+    """(audio track index, frame from the programme's start, cue name) of every cue's mark: the clip markers
+    `to_otio` sets, which the AAF writer drops."""
+    marks = []
+    for index, track in enumerate(timeline.audio_tracks()):
+        for clip in track.find_clips():
+            for marker in clip.markers:
+                info = marker.metadata.get(NAMESPACE)
+                if info is not None:
+                    marks.append((index, int(info["mark_frame"]), marker.name))
+    return marks
+
+
+def _add_cue_markers(path: Path, programme: Programme, marks: list[tuple[int, int, str]]) -> None:
+    """Media Composer's marker layout: per marked audio track an event slot of the programme's rate, with
+    that track's physical number, holding one red, one-frame `DescriptiveMarker` per mark. The writer
+    leaves the audio tracks unnumbered; they get A1, A2, … (physical numbers 1, 2, …) as Media Composer
+    numbers them, which is also how a reader finds the track a marker describes."""
+    import aaf2
+
+    if not marks:
+        return
+    with aaf2.open(str(path), "rw") as f:
+        (composition,) = list(f.content.toplevel())
+        sound = [
+            slot
+            for slot in composition.slots
+            if isinstance(slot, aaf2.mobslots.TimelineMobSlot) and slot.segment.media_kind == "Sound"
+        ]
+        next_id = max(slot.slot_id for slot in composition.slots) + 1
+        descriptive = f.dictionary.lookup_datadef("DescriptiveMetadata")
+        for index, slot in enumerate(sound):
+            if slot["PhysicalTrackNumber"].value is None:
+                slot["PhysicalTrackNumber"].value = index + 1
+            mine = sorted((frame, name) for track, frame, name in marks if track == index)
+            if not mine:
+                continue
+            sequence = f.create.Sequence(media_kind="DescriptiveMetadata")
+            for frame, name in mine:
+                marker = f.create.DescriptiveMarker()
+                marker["DataDefinition"].value = descriptive
+                marker["Position"].value = frame
+                marker["Length"].value = 1
+                marker["Comment"].value = name
+                marker["CommentMarkerUser"].value = MARKER_USER
+                marker["CommentMarkerColor"].value = MARKER_RED
+                marker["DescribedSlots"].value = {slot.slot_id}
+                sequence.components.append(marker)
+            event = f.create.EventMobSlot()
+            event["SlotID"].value = next_id
+            event["EditRate"].value = programme.rate
+            event["PhysicalTrackNumber"].value = slot["PhysicalTrackNumber"].value
+            event.segment = sequence
+            composition.slots.append(event)
+            next_id += 1
 
 
 def _make_exact(path: Path, programme: Programme) -> None:
@@ -106,4 +169,4 @@ def _make_exact(path: Path, programme: Programme) -> None:
                 descriptor["SampleRate"].value = exact
 
 
-__all__ = ["to_aaf_timeline", "write_from_json", "write_timeline", "write_to_file"]
+__all__ = ["cue_marks", "to_aaf_timeline", "write_from_json", "write_timeline", "write_to_file"]

@@ -1,7 +1,8 @@
 """Editor markers in and out (DESIGN §6): one adapter per format, chosen by extension (or content).
 
 In (`read_markers`): a CMX 3600 EDL of markers (Resolve) or locators (Avid), FCP 7 XML markers (Premiere,
-FCP 7), OTIO markers (`.otio`, `.otioz`), Premiere's marker CSV, and plain `TIMECODE text` lists (`.txt`).
+FCP 7), OTIO markers (`.otio`, `.otioz`), Avid's AAF sequence markers (`.aaf`, through OTIO's AAF adapter),
+Premiere's marker CSV, and plain `TIMECODE text` lists (`.txt`).
 Out (`markers_to_string`; the caller commits the text atomically): `.edl` (Resolve's layout with Avid locators), `.otio`, `.xml`
 (FCP 7 sequence markers), `.txt`.
 Each reader gives (where, Marker) pairs, `where` naming the line or marker as the user sees it, and
@@ -18,7 +19,7 @@ from foleykit.framesync.marker import Marker
 from foleykit.framesync.video import Programme
 from foleykit.markers.common import decode, decode_head, sound_text
 
-READ_SUFFIXES = (".edl", ".xml", ".otio", ".otioz", ".txt")  # and .csv from Premiere, by its header
+READ_SUFFIXES = (".edl", ".xml", ".otio", ".otioz", ".aaf", ".txt")  # and .csv from Premiere, by its header
 WRITE_SUFFIXES = (".edl", ".otio", ".xml", ".txt")
 
 
@@ -44,7 +45,7 @@ def read_markers(path: str | Path, programme: Programme) -> list[tuple[str, Mark
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        if suffix in (".otio", ".otioz", ".xml"):
+        if suffix in (".otio", ".otioz", ".xml", ".aaf"):
             if not path.is_file():
                 raise BadInputError(f"marker file {path} does not exist")
             from foleykit.markers import otio_markers  # OpenTimelineIO loads only for these

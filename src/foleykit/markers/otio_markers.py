@@ -1,5 +1,6 @@
-"""Markers in OTIO files (`.otio`, `.otioz`) and FCP 7 XML (`.xml`, Premiere's and FCP 7's export), through
-OpenTimelineIO's own adapters.
+"""Markers in OTIO files (`.otio`, `.otioz`), FCP 7 XML (`.xml`, Premiere's and FCP 7's export) and AAF
+(`.aaf`, read only: Media Composer's markers, which the AAF adapter attaches to the clip or track they
+describe), through OpenTimelineIO's own adapters.
 
 Markers may sit on the timeline's stack (FCP sequence markers), on a track, or on a clip (in the clip's
 media time, OTIO's convention: FCP clip markers count from the media start). Each is moved to the
@@ -23,7 +24,7 @@ from foleykit.framesync.marker import Marker
 from foleykit.framesync.video import Programme
 from foleykit.markers.common import frame_of_time
 
-ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".xml": "fcp_xml"}
+ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".xml": "fcp_xml", ".aaf": "AAF"}
 
 
 def _read(path: Path) -> otio.schema.Timeline:
@@ -31,7 +32,7 @@ def _read(path: Path) -> otio.schema.Timeline:
     try:
         result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
     except Exception as err:  # the adapters raise many kinds; any of them means "not a timeline we can read"
-        kind = "FCP 7 XML" if adapter == "fcp_xml" else "OpenTimelineIO"
+        kind = {"fcp_xml": "FCP 7 XML", "AAF": "AAF"}.get(adapter, "OpenTimelineIO")
         raise BadInputError(f"{path} is not a readable {kind} file ({type(err).__name__}: {err})") from None
     if isinstance(result, otio.schema.SerializableCollection):  # an XML with several sequences: the first
         timelines = [t for t in result.find_children(descended_from_type=otio.schema.Timeline)] or list(
