@@ -9,6 +9,7 @@ Positions are checked against the placement (frame-aligned file extents) and the
 from __future__ import annotations
 
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +23,7 @@ import wavinfo
 
 from foleykit.audio.bwf import BextInfo, write_bwf
 from foleykit.errors import BadInputError, OutputExistsError
+from foleykit.exports.aaf import _add_cue_markers
 from foleykit.exports.preview import write_preview
 from foleykit.exports.writer import write_timelines
 from foleykit.framesync.cues import Cue
@@ -359,11 +361,12 @@ def test_aaf_clip_positions_and_timecode(written: Written) -> None:
         assert marks == sorted((p.cue.mark_frame, p.cue.name, True) for p in written.placed)
 
 
-def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(written: Written) -> None:
+def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(
+    written: Written, tmp_path: Path
+) -> None:
     """The AAF reader attaches each marker to the clip under it on the track it names: the cue's own clip,
     at the cue's mark (in the clip's media frames, as in the OTIO export)."""
-    if written.result["aaf"] is None:
-        pytest.skip(f"no AAF: {written.result['aaf_skipped']}")
+    assert written.result["aaf"] is not None, written.result["aaf_skipped"]  # a marker fault skips the AAF
     timeline = otio.adapters.read_from_file(str(written.out / "timeline.aaf"), adapter_name="AAF")
     by_name = {p.cue.file_stem + ".wav": p for p in written.placed}
     seen = 0
@@ -379,11 +382,17 @@ def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(written: W
             assert marker.color == otio.schema.MarkerColor.RED
             seen += 1
     assert seen == len(written.placed)
-    # and foleykit reads them back in, as it reads an editor's markers (`--markers timeline.aaf`)
+    # and foleykit reads them back in, as it reads an editor's markers (`sync --cues timeline.aaf`)
     found = read_markers(written.out / "timeline.aaf", written.programme)
     assert [(m.frame, m.name) for _, m in found] == sorted(
         (p.cue.mark_frame, p.cue.name) for p in written.placed
     )
+
+    # a mark on a track the file lacks stops the AAF (reported skipped) instead of going missing
+    copy = tmp_path / "copy.aaf"
+    shutil.copyfile(written.out / "timeline.aaf", copy)
+    with pytest.raises(ValueError, match="no audio track 'A9'"):
+        _add_cue_markers(copy, written.programme, [("A9", 0, "door")])
 
 
 # -- overwriting, bad timelines -------------------------------------------------------------------------

@@ -244,8 +244,8 @@ def sync(
 ) -> SyncResult:
     """Place every cue of `cues` on its frame of `video` (or an `fps`/`length` programme) and export.
 
-    `cues` is a cue sheet (.csv, .toml) or an editor's marker file (.edl, .xml, .otio, .otioz, .txt, or
-    Premiere's marker .csv): each marker's name is its cue's prompt (or `audio: FILE`).
+    `cues` is a cue sheet (.csv, .toml) or an editor's marker file (.edl, .xml, .otio, .otioz, .aaf,
+    .txt, or Premiere's marker .csv): each marker's name is its cue's prompt (or `audio: FILE`).
 
     `trim` cuts the lead-ins of generated `sync = onset` cues (their files then start a few ms before
     the hit and run the full cue duration after it); placement lands the transient on the mark either

@@ -80,28 +80,28 @@ def write_from_json(otio_json: str, programme: Programme, path: str) -> None:
     write_timeline(otio.adapters.read_from_string(otio_json, adapter_name="otio_json"), programme, Path(path))
 
 
-def cue_marks(timeline: otio.schema.Timeline) -> list[tuple[int, int, str]]:
-    """(audio track index, frame from the programme's start, cue name) of every cue's mark: the clip markers
+def cue_marks(timeline: otio.schema.Timeline) -> list[tuple[str, int, str]]:
+    """(audio track name, frame from the programme's start, cue name) of every cue's mark: the clip markers
     `to_otio` sets, which the AAF writer drops."""
     marks = []
-    for index, track in enumerate(timeline.audio_tracks()):
+    for track in timeline.audio_tracks():
         for clip in track.find_clips():
             for marker in clip.markers:
                 info = marker.metadata.get(NAMESPACE)
                 if info is not None:
-                    marks.append((index, int(info["mark_frame"]), marker.name))
+                    marks.append((track.name, int(info["mark_frame"]), marker.name))
     return marks
 
 
-def _add_cue_markers(path: Path, programme: Programme, marks: list[tuple[int, int, str]]) -> None:
+def _add_cue_markers(path: Path, programme: Programme, marks: list[tuple[str, int, str]]) -> None:
     """Media Composer's marker layout: per marked audio track an event slot of the programme's rate, with
     that track's physical number, holding one red, one-frame `DescriptiveMarker` per mark. The writer
-    leaves the audio tracks unnumbered; they get A1, A2, … (physical numbers 1, 2, …) as Media Composer
-    numbers them, which is also how a reader finds the track a marker describes."""
+    names each audio slot after its OTIO track (A1, A2, …) but leaves it unnumbered; the slots get physical
+    numbers 1, 2, … as Media Composer numbers its tracks, which is also how a reader finds the track a
+    marker describes. A mark whose track the file lacks stops the AAF (the caller reports it skipped)
+    rather than going missing."""
     import aaf2
 
-    if not marks:
-        return
     with aaf2.open(str(path), "rw") as f:
         (composition,) = list(f.content.toplevel())
         sound = [
@@ -109,21 +109,26 @@ def _add_cue_markers(path: Path, programme: Programme, marks: list[tuple[int, in
             for slot in composition.slots
             if isinstance(slot, aaf2.mobslots.TimelineMobSlot) and slot.segment.media_kind == "Sound"
         ]
+        for number, slot in enumerate(sound, start=1):
+            if slot["PhysicalTrackNumber"].value is None:
+                slot["PhysicalTrackNumber"].value = number
+        by_name = {slot.name: slot for slot in sound}
+        for track, _, cue in marks:
+            if track not in by_name:
+                raise ValueError(f"the AAF has no audio track {track!r} for the mark of cue {cue!r}")
         next_id = max(slot.slot_id for slot in composition.slots) + 1
         descriptive = f.dictionary.lookup_datadef("DescriptiveMetadata")
-        for index, slot in enumerate(sound):
-            if slot["PhysicalTrackNumber"].value is None:
-                slot["PhysicalTrackNumber"].value = index + 1
-            mine = sorted((frame, name) for track, frame, name in marks if track == index)
+        for name, slot in by_name.items():
+            mine = sorted((frame, cue) for track, frame, cue in marks if track == name)
             if not mine:
                 continue
             sequence = f.create.Sequence(media_kind="DescriptiveMetadata")
-            for frame, name in mine:
+            for frame, cue in mine:
                 marker = f.create.DescriptiveMarker()
                 marker["DataDefinition"].value = descriptive
                 marker["Position"].value = frame
                 marker["Length"].value = 1
-                marker["Comment"].value = name
+                marker["Comment"].value = cue
                 marker["CommentMarkerUser"].value = MARKER_USER
                 marker["CommentMarkerColor"].value = MARKER_RED
                 marker["DescribedSlots"].value = {slot.slot_id}

@@ -11,6 +11,8 @@ Written as a timeline of the programme's length (its picture, or a gap) with the
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,9 @@ ADAPTERS = {".otio": "otio_json", ".otioz": "otioz", ".xml": "fcp_xml", ".aaf": 
 def _read(path: Path) -> otio.schema.Timeline:
     adapter = ADAPTERS[Path(path).suffix.lower()]
     try:
-        result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
+        # the AAF reader prints what it cannot resolve: to stderr, where it cannot break --json output
+        with contextlib.redirect_stdout(sys.stderr):
+            result = otio.adapters.read_from_file(str(path), adapter_name=adapter)
     except Exception as err:  # the adapters raise many kinds; any of them means "not a timeline we can read"
         kind = {"fcp_xml": "FCP 7 XML", "AAF": "AAF"}.get(adapter, "OpenTimelineIO")
         raise BadInputError(f"{path} is not a readable {kind} file ({type(err).__name__}: {err})") from None
