@@ -56,8 +56,7 @@ def decoder_parts(pipe: object, wave: np.ndarray) -> dict[str, np.ndarray]:
     magnitude, and its mel → linear magnitude inference with the true phase."""
     import torch
 
-    from foleykit.pipelines.foley.griffin_lim import griffin_lim, mel_to_linear
-    from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
+    from foleykit.pipelines.foley.griffin_lim import griffin_lim
 
     n_fft, hop = pipe.config.n_fft, pipe.hop_length
     window = torch.hann_window(n_fft)
@@ -65,16 +64,13 @@ def decoder_parts(pipe: object, wave: np.ndarray) -> dict[str, np.ndarray]:
         torch.from_numpy(wave)[None], n_fft, hop, window=window, center=True, return_complex=True
     )
     frames = len(wave) // hop
-    basis = pipe._mel_basis.float()  # the pipeline's own filter bank (what log_mel analyses with)
-    mel = torch.einsum("bft,fm->btm", spec.abs()[..., :frames], basis)
-    # the floor log_mel puts under the mel and the cap decode_mel puts over it: the decoder's own magnitude
-    linear = mel_to_linear(mel.clamp(min=LOG_MEL_FLOOR, max=1e4), basis)
+    magnitude = spec.abs()[..., :frames]
+    # the decoder's own magnitude: the pipeline's log-mel of the wave, inverted as decode_mel inverts it
+    linear = pipe.linear_magnitude(pipe.log_mel(torch.from_numpy(wave)[None]))
     linear = torch.nn.functional.pad(linear, (0, spec.shape[-1] - frames))
     iterations = pipe.config.griffin_lim_iterations
     return {
-        "… true magnitude, Griffin-Lim phase": griffin_lim(spec.abs()[..., :frames], n_fft, hop, iterations)[
-            0
-        ],
+        "… true magnitude, Griffin-Lim phase": griffin_lim(magnitude, n_fft, hop, iterations)[0],
         "… mel → linear, true phase": torch.istft(
             linear * torch.exp(1j * spec.angle()), n_fft, hop, window=window, center=True, length=len(wave)
         )[0],

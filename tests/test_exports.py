@@ -366,6 +366,8 @@ def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(
 ) -> None:
     """The AAF reader attaches each marker to the clip under it on the track it names: the cue's own clip,
     at the cue's mark (in the clip's media frames, as in the OTIO export)."""
+    import aaf2
+
     assert written.result["aaf"] is not None, written.result["aaf_skipped"]  # a marker fault skips the AAF
     timeline = otio.adapters.read_from_file(str(written.out / "timeline.aaf"), adapter_name="AAF")
     by_name = {p.cue.file_stem + ".wav": p for p in written.placed}
@@ -391,8 +393,8 @@ def test_aaf_markers_land_on_their_cues_clips_for_the_adapters_reader(
     # a mark on a track the file lacks stops the AAF (reported skipped) instead of going missing
     copy = tmp_path / "copy.aaf"
     shutil.copyfile(written.out / "timeline.aaf", copy)
-    with pytest.raises(ValueError, match="no audio track 'A9'"):
-        _add_cue_markers(copy, written.programme, [("A9", 0, "door")])
+    with aaf2.open(str(copy), "rw") as f, pytest.raises(ValueError, match="no audio track 'A9'"):
+        _add_cue_markers(f, written.programme, [("A9", 0, "door")])
 
 
 # -- overwriting, bad timelines -------------------------------------------------------------------------

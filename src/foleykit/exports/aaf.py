@@ -70,9 +70,12 @@ def write_to_file(model: PlacedProgramme, path: Path) -> None:
 
 def write_timeline(timeline: otio.schema.Timeline, programme: Programme, path: Path) -> None:
     """`to_aaf_timeline`'s output as AAF, made exact: the part a child process can do (no audio needed)."""
+    import aaf2
+
     otio.adapters.write_to_file(timeline, str(path), adapter_name="AAF", use_empty_mob_ids=True)
-    _make_exact(Path(path), programme)
-    _add_cue_markers(Path(path), programme, cue_marks(timeline))
+    with aaf2.open(str(path), "rw") as f:  # one rewrite of the file for both patches
+        _make_exact(f, programme)
+        _add_cue_markers(f, programme, cue_marks(timeline))
 
 
 def write_from_json(otio_json: str, programme: Programme, path: str) -> None:
@@ -93,56 +96,57 @@ def cue_marks(timeline: otio.schema.Timeline) -> list[tuple[str, int, str]]:
     return marks
 
 
-def _add_cue_markers(path: Path, programme: Programme, marks: list[tuple[str, int, str]]) -> None:
+def _add_cue_markers(f: Any, programme: Programme, marks: list[tuple[str, int, str]]) -> None:
     """Media Composer's marker layout: per marked audio track an event slot of the programme's rate, with
     that track's physical number, holding one red, one-frame `DescriptiveMarker` per mark. The writer
     names each audio slot after its OTIO track (A1, A2, …) but leaves it unnumbered; the slots get physical
     numbers 1, 2, … as Media Composer numbers its tracks, which is also how a reader finds the track a
     marker describes. A mark whose track the file lacks stops the AAF (the caller reports it skipped)
-    rather than going missing."""
+    rather than going missing. `f`: the file, open with pyaaf2 for writing."""
     import aaf2
 
-    with aaf2.open(str(path), "rw") as f:
-        (composition,) = list(f.content.toplevel())
-        sound = [
-            slot
-            for slot in composition.slots
-            if isinstance(slot, aaf2.mobslots.TimelineMobSlot) and slot.segment.media_kind == "Sound"
-        ]
-        for number, slot in enumerate(sound, start=1):
-            if slot["PhysicalTrackNumber"].value is None:
-                slot["PhysicalTrackNumber"].value = number
-        by_name = {slot.name: slot for slot in sound}
-        for track, _, cue in marks:
-            if track not in by_name:
-                raise ValueError(f"the AAF has no audio track {track!r} for the mark of cue {cue!r}")
-        next_id = max(slot.slot_id for slot in composition.slots) + 1
-        descriptive = f.dictionary.lookup_datadef("DescriptiveMetadata")
-        for name, slot in by_name.items():
-            mine = sorted((frame, cue) for track, frame, cue in marks if track == name)
-            if not mine:
-                continue
-            sequence = f.create.Sequence(media_kind="DescriptiveMetadata")
-            for frame, cue in mine:
-                marker = f.create.DescriptiveMarker()
-                marker["DataDefinition"].value = descriptive
-                marker["Position"].value = frame
-                marker["Length"].value = 1
-                marker["Comment"].value = cue
-                marker["CommentMarkerUser"].value = MARKER_USER
-                marker["CommentMarkerColor"].value = MARKER_RED
-                marker["DescribedSlots"].value = {slot.slot_id}
-                sequence.components.append(marker)
-            event = f.create.EventMobSlot()
-            event["SlotID"].value = next_id
-            event["EditRate"].value = programme.rate
-            event["PhysicalTrackNumber"].value = slot["PhysicalTrackNumber"].value
-            event.segment = sequence
-            composition.slots.append(event)
-            next_id += 1
+    (composition,) = list(f.content.toplevel())
+    sound = [
+        slot
+        for slot in composition.slots
+        if isinstance(slot, aaf2.mobslots.TimelineMobSlot) and slot.segment.media_kind == "Sound"
+    ]
+    for number, slot in enumerate(sound, start=1):
+        if slot["PhysicalTrackNumber"].value is None:
+            slot["PhysicalTrackNumber"].value = number
+    by_name = {slot.name: slot for slot in sound}
+    for track, _, cue in marks:
+        if track not in by_name:
+            raise ValueError(f"the AAF has no audio track {track!r} for the mark of cue {cue!r}")
+    next_id = max(slot.slot_id for slot in composition.slots) + 1
+    descriptive = f.dictionary.lookup_datadef("DescriptiveMetadata")
+    for name, slot in by_name.items():
+        mine = sorted((frame, cue) for track, frame, cue in marks if track == name)
+        if not mine:
+            continue
+        sequence = f.create.Sequence(media_kind="DescriptiveMetadata")
+        for frame, cue in mine:
+            marker = f.create.DescriptiveMarker()
+            marker["DataDefinition"].value = descriptive
+            marker["Position"].value = frame
+            marker["Length"].value = 1
+            marker["Comment"].value = cue
+            marker["CommentMarkerUser"].value = MARKER_USER
+            marker["CommentMarkerColor"].value = MARKER_RED
+            marker["DescribedSlots"].value = {slot.slot_id}
+            sequence.components.append(marker)
+        event = f.create.EventMobSlot()
+        event["SlotID"].value = next_id
+        event["EditRate"].value = programme.rate
+        event["PhysicalTrackNumber"].value = slot["PhysicalTrackNumber"].value
+        event.segment = sequence
+        composition.slots.append(event)
+        next_id += 1
 
 
-def _make_exact(path: Path, programme: Programme) -> None:
+def _make_exact(f: Any, programme: Programme) -> None:
+    """The writer's approximations put right in the written file `f` (open with pyaaf2 for writing): exact
+    edit and sample rates, the programme's timecode rate and drop flag, sequence lengths."""
     import aaf2
 
     exact = programme.rate
@@ -154,24 +158,19 @@ def _make_exact(path: Path, programme: Programme) -> None:
         except (TypeError, ValueError, ZeroDivisionError):
             return False
 
-    with aaf2.open(str(path), "rw") as f:
-        for mob in f.content.mobs:
-            for slot in mob.slots:
-                if "EditRate" in slot and close(slot["EditRate"].value):
-                    slot["EditRate"].value = exact
-                segment = slot.segment
-                if isinstance(segment, aaf2.components.Sequence) and segment.components:
-                    segment.length = sum(c.length for c in segment.components)  # left 0 for video tracks
-                if isinstance(segment, aaf2.components.Timecode):
-                    segment["FPS"].value = fps
-                    segment["Drop"].value = programme.drop_frame
-            descriptor = getattr(mob, "descriptor", None)
-            if (
-                descriptor is not None
-                and "SampleRate" in descriptor
-                and close(descriptor["SampleRate"].value)
-            ):
-                descriptor["SampleRate"].value = exact
+    for mob in f.content.mobs:
+        for slot in mob.slots:
+            if "EditRate" in slot and close(slot["EditRate"].value):
+                slot["EditRate"].value = exact
+            segment = slot.segment
+            if isinstance(segment, aaf2.components.Sequence) and segment.components:
+                segment.length = sum(c.length for c in segment.components)  # left 0 for video tracks
+            if isinstance(segment, aaf2.components.Timecode):
+                segment["FPS"].value = fps
+                segment["Drop"].value = programme.drop_frame
+        descriptor = getattr(mob, "descriptor", None)
+        if descriptor is not None and "SampleRate" in descriptor and close(descriptor["SampleRate"].value):
+            descriptor["SampleRate"].value = exact
 
 
 __all__ = ["cue_marks", "to_aaf_timeline", "write_from_json", "write_timeline", "write_to_file"]

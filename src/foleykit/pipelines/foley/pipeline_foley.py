@@ -363,15 +363,24 @@ class FoleyPipeline(DiffusionPipeline):
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
         return self.decode_mel(self.vae.decode(latents).sample.squeeze(1))
 
+    def linear_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
+        """Log-mel (batch, frames, n_mels) → the STFT magnitude (batch, freq, frames) the Griffin-Lim decoder
+        gives its phase to: the linear spectrum this filter bank maps onto the mel."""
+        from foleykit.pipelines.foley.griffin_lim import mel_to_linear
+
+        mel = mel.float().clamp(max=math.log(1e4))  # a wild latent must not overflow exp()
+        return mel_to_linear(torch.exp(mel), self._mel_basis.to(mel.device))
+
     def decode_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel (batch, frames, n_mels) → float32 waveforms (batch, frames × hop), by the config's decoder."""
         if self.config.decoder == "griffin-lim":
-            from foleykit.pipelines.foley.griffin_lim import griffin_lim, mel_to_linear
+            from foleykit.pipelines.foley.griffin_lim import griffin_lim
 
-            mel = mel.float().clamp(max=math.log(1e4))  # a wild latent must not overflow exp()
-            magnitude = mel_to_linear(torch.exp(mel), self._mel_basis.to(mel.device))
             return griffin_lim(
-                magnitude, self.config.n_fft, self.hop_length, self.config.griffin_lim_iterations
+                self.linear_magnitude(mel),
+                self.config.n_fft,
+                self.hop_length,
+                self.config.griffin_lim_iterations,
             )
         mel = mel.to(self.vocoder.dtype)
         if mel.device.type == "cpu":
