@@ -10,7 +10,8 @@ same statistic for each stage on its own, against the same synthesised reference
 - `decoder round trip`: each reference → the model's log-mel → its decoder (Griffin-Lim for `bundled`);
   and its two losses apart, for a Griffin-Lim model: `… true magnitude, Griffin-Lim phase` (the STFT
   magnitude itself, no mel, phase by Griffin-Lim) and `… mel → linear, true phase` (the magnitude the
-  decoder infers from the mel, with the original's phase);
+  decoder infers from the mel, with the original's phase; for `griffin-lim-mel` too: the magnitude it
+  starts from, and plain Griffin-Lim's phase);
 - `latent round trip`: → log-mel → latent code (and refiner) → log-mel → decoder;
 - `generated`: the model's takes of the references' captions (what the eval scores);
 - with `--corpus`, trimmed as the corpus builder trims a recording: the same classes' real recordings
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         decode = _mel_round_trip(pipe, latent=latent)
         trips = np.stack([to_eval_audio(decode(w), rate) for w in references])
         stages[name] = stage_scores(references, trips, embed)
-        if not latent and pipe.config.decoder == "griffin-lim":
+        if not latent and pipe.config.decoder in ("griffin-lim", "griffin-lim-mel"):
             parts = [decoder_parts(pipe, w) for w in references]
             for part in parts[0]:
                 waves = np.stack(

@@ -78,7 +78,7 @@ def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path
     prompts = [("bell", "a church bell tolling"), ("typing", "keys clacking"), ("rain", "drizzle on a roof")]
     scores = judge_model(engine, write_corpus(tmp_path, RATE), takes_per_clip=1, steps=2, prompts=prompts)
     assert scores["generated_prompts"]["clips"] == 2, "typing has no recordings in this corpus: not judged"
-    assert scores["round_trip"]["decoder"] == "griffin-lim" and scores["round_trip"]["clips"] == 3
+    assert scores["round_trip"]["decoder"] == "griffin-lim-mel" and scores["round_trip"]["clips"] == 3
     made = scores["generated"]
     assert scores["takes_trimmed"] and scores["generated_whole"]["texts"] == made["texts"]
     assert scores["generated_whole"]["clips"] == 3

@@ -52,7 +52,8 @@ class FoleyArchitecture:
     default_guidance: float = 3.0
     # Griffin-Lim, not the HiFi-GAN, turns mel into sound: the independent judge recognises about twice
     # as many round-tripped real recordings (griffin_lim.py, MODEL.md); the vocoder is still trained and kept.
-    decoder: str = "griffin-lim"
+    # "griffin-lim-mel" holds the mel through the iterations (version 5; MODEL.md, session 18).
+    decoder: str = "griffin-lim-mel"
     griffin_lim_iterations: int = 16
 
     @property

