@@ -1,5 +1,5 @@
 """The Griffin-Lim decoders: holding the mel through the iterations keeps a round trip's mel nearer the
-original's than imposing the filter bank's inverse, at the same iterations; the plain one is unchanged."""
+original's than imposing the filter bank's inverse, at the same iterations."""
 
 from __future__ import annotations
 
