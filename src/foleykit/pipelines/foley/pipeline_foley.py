@@ -363,27 +363,32 @@ class FoleyPipeline(DiffusionPipeline):
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
         return self.decode_mel(self.vae.decode(latents).sample.squeeze(1))
 
+    def _mel_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
+        """Log-mel → mel magnitudes (float32), capped: a wild latent must not overflow exp()."""
+        return torch.exp(mel.float().clamp(max=math.log(1e4)))
+
     def linear_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel (batch, frames, n_mels) → the STFT magnitude (batch, freq, frames) the Griffin-Lim decoder
         starts from: the linear spectrum this filter bank maps onto the mel."""
         from foleykit.pipelines.foley.griffin_lim import mel_to_linear
 
-        mel = mel.float().clamp(max=math.log(1e4))  # a wild latent must not overflow exp()
-        return mel_to_linear(torch.exp(mel), self._mel_basis.to(mel.device))
+        return mel_to_linear(self._mel_magnitude(mel), self._mel_basis.to(mel.device))
 
     def decode_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel (batch, frames, n_mels) → float32 waveforms (batch, frames × hop), by the config's decoder."""
         if self.config.decoder in ("griffin-lim", "griffin-lim-mel"):
-            from foleykit.pipelines.foley.griffin_lim import griffin_lim
+            from foleykit.pipelines.foley.griffin_lim import griffin_lim, mel_to_linear
 
+            magnitude = self._mel_magnitude(mel)
+            basis = self._mel_basis.to(mel.device)
             held = self.config.decoder == "griffin-lim-mel"  # the mel itself is held, not one spectrum
             return griffin_lim(
-                self.linear_magnitude(mel),
+                mel_to_linear(magnitude, basis),
                 self.config.n_fft,
                 self.hop_length,
                 self.config.griffin_lim_iterations,
-                mel_target=torch.exp(mel.float().clamp(max=math.log(1e4))) if held else None,
-                basis=self._mel_basis if held else None,
+                mel_target=magnitude if held else None,
+                basis=basis if held else None,
             )
         mel = mel.to(self.vocoder.dtype)
         if mel.device.type == "cpu":
