@@ -18,6 +18,7 @@ same statistic for each stage on its own, against the same synthesised reference
   against synthesised clips of their classes, and the generated takes against the same clips.
 
 Usage: python bench/two_sample_stages.py [--model bundled] [--corpus DIR] [--json OUT.json]
+       [--reference-seed N] [--take-seed N]   (a fresh look: other references and take seeds than the eval's)
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", type=int, default=10, help="references per class (the eval's 10)")
     parser.add_argument("--corpus", type=Path, help="real recordings (python -m foleykit.corpus build)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--reference-seed", type=int, help="first synthesised reference seed (default: the eval's)"
+    )
+    parser.add_argument("--take-seed", type=int, default=0, help="first take seed (the eval's: 0)")
     args = parser.parse_args(argv)
 
     import torch
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return predict(classifier, waves)[1]
 
     n = args.per_class
-    references, _, captions = real_clips(PROMPT_SEEDS, n)
+    references, _, captions = real_clips(args.reference_seed or PROMPT_SEEDS, n)
     engine = get_engine(resolve_model(args.model), progress=False)
     pipe = engine.backend.pipe
     rate = engine.backend.info.sample_rate
@@ -165,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 stages[part] = stage_scores(references, waves, embed)
     print("generated …", flush=True)
-    takes = engine.render_prompts(captions, list(range(len(captions))), EVAL_SECONDS)
+    seeds = list(range(args.take_seed, args.take_seed + len(captions)))
+    takes = engine.render_prompts(captions, seeds, EVAL_SECONDS)
     generated = np.stack([to_eval_audio(t, DELIVERY_SAMPLE_RATE) for t in takes])
     stages["generated"] = stage_scores(references, generated, embed)
     if args.corpus is not None:
@@ -185,7 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {accuracy:>32}  {s['frechet']:>7.1f}  {s['clips']:>5}")
     print(f"({seconds} s)")
     if args.json:
-        record = {"model": args.model, "per_class": n, "splits": SPLITS, "seconds": seconds, "stages": stages}
+        record = {
+            "model": args.model,
+            "per_class": n,
+            "splits": SPLITS,
+            "reference_seed": args.reference_seed or PROMPT_SEEDS,
+            "take_seed": args.take_seed,
+            "seconds": seconds,
+            "stages": stages,
+        }
         args.json.write_text(json.dumps(record, indent=1) + "\n")
     return 0
 

@@ -388,7 +388,9 @@ def test_a_refiner_recipe_trains_only_the_refiner_of_a_fitted_code(
 ) -> None:
     """patch_refiner_channels > 0 with vae steps: from a model whose code is fitted, the vae stage keeps the
     code (so the UNet's latents) bit for bit and trains the refiner after it; the export decodes through it.
-    Runs that would leave a UNet in latents it does not know, or export an untrained refiner, are refused."""
+    Then patch_texture_levels: the vae stage, with no steps, fits the texture and keeps the rest. Runs that
+    would leave a UNet in latents it does not know, or export an untrained refiner or an unfitted texture,
+    are refused."""
     from foleykit.pipelines.foley import FoleyPipeline
 
     fit_only = replace(RECIPES["tiny"], latent_code="patch", vae=StageRecipe(0, 2, 0.0, 0, clips_per_class=1))
@@ -421,6 +423,26 @@ def test_a_refiner_recipe_trains_only_the_refiner_of_a_fitted_code(
     assert not torch.allclose(linear, refined_mel), "the export decodes through its trained refiner"
     for old, new in zip(before.unet.parameters(), after.unet.parameters(), strict=True):
         assert torch.equal(old, new)
+
+    # a texture (patch_texture_levels): fitted in closed form by the vae stage, all else kept bit for bit
+    texture = replace(refine, patch_texture_levels=2, vae=StageRecipe(0, 2, 0.0, 0, clips_per_class=1))
+    path.write_text(json.dumps(asdict(texture)))
+    argv[3:] = ["unet", "--init", str(refined)]
+    assert train_main([str(tmp_path / "run6"), *argv]) == 2, "its export would hold an unfitted texture"
+    assert "a texture of 2 levels and the init model's code has none" in capsys.readouterr().err
+    argv[3] = "vae"
+    textured = tmp_path / "textured"
+    assert train_main([str(tmp_path / "run7"), *argv, "--export", str(textured)]) == 0
+    assert json.loads((tmp_path / "run7" / "stage_vae" / "done").read_text())["steps"] == 0
+    final = FoleyPipeline.from_pretrained(str(textured), local_files_only=True)
+    assert final.vae.texture_fitted and final.vae.config.texture_levels == 2
+    for name, value in after.vae.state_dict().items():
+        assert torch.equal(final.vae.state_dict()[name], value), f"the code's {name} moved"
+    for old, new in zip(after.unet.parameters(), final.unet.parameters(), strict=True):
+        assert torch.equal(old, new)
+    with torch.no_grad():
+        grain = final.vae.decode(latents, generator=torch.Generator().manual_seed(0)).sample - refined_mel
+    assert grain.abs().max() > 0, "the export decodes with its texture"
 
     path.write_text(json.dumps(asdict(replace(refine, latent_code="vae"))))
     assert train_main([str(tmp_path / "run3"), "--recipe-file", str(path)]) == 2

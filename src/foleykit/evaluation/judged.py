@@ -451,12 +451,15 @@ def analysed_mel(pipe: Any, wave: np.ndarray) -> Any:
 
 def through_vae(pipe: Any, mel: Any) -> Any:
     """A log-mel (batch, frames, bands) through the pipeline's latent code (its VAE or `MelPatchCode`): the
-    latents' mode, decoded."""
+    latents' mode, decoded (what a code draws, a patch code's texture, from a generator seeded alike for
+    every clip, so a round trip is reproducible)."""
     import torch
 
     with torch.no_grad():
         image = mel[:, None].to(pipe.vae.dtype)
-        return pipe.vae.decode(pipe.vae.encode(image).latent_dist.mode()).sample[:, 0].float()
+        latents = pipe.vae.encode(image).latent_dist.mode()
+        generator = torch.Generator(latents.device).manual_seed(0)
+        return pipe.vae.decode(latents, generator=generator).sample[:, 0].float()
 
 
 def _mel_round_trip(pipe: Any, latent: bool = False) -> Callable[[np.ndarray], np.ndarray]:

@@ -9,7 +9,8 @@
    the recipe's `latent_code="patch"`, a `MelPatchCode` fitted in closed form (a whitened PCA of log-mel
    cells: no steps, seconds), then, with `patch_refiner_channels` and vae steps, its decoder's refiner
    trained to undo latent noise (an init's fitted code is kept: `--init PATCH_MODEL --stages vae` gives
-   a patch-code model a refiner without touching its UNet);
+   a patch-code model a refiner without touching its UNet), and, with `patch_texture_levels`, its
+   texture fitted in closed form to what the refiner leaves (patch_code.py);
 3. unet: latent diffusion (epsilon prediction, min-SNR weighting, EMA weights) on frozen MiniLM states,
    with text dropout so the same network makes the unconditional prediction for guidance.
 
@@ -120,6 +121,9 @@ class TrainRecipe:
     # (whitened units: the code's latents have unit variance), what a UNet's disagreeing cells look like
     patch_refiner_channels: int = 0
     refiner_latent_noise: float = 0.5
+    # latent_code="patch": loudness bands of the texture the code's decoder adds (0: none, or the init's);
+    # the vae stage fits it last, to the residual its refiner leaves on the corpus's mix of clips
+    patch_texture_levels: int = 0
     min_snr_gamma: float = 5.0
     ema_decay: float = 0.9995
     checkpoint_every: int = 500
@@ -154,7 +158,12 @@ class TrainRecipe:
 
     def arch(self) -> FoleyArchitecture:
         arch = FoleyArchitecture.tiny() if self.architecture == "tiny" else FoleyArchitecture()
-        return replace(arch, latent_code=self.latent_code, patch_refiner_channels=self.patch_refiner_channels)
+        return replace(
+            arch,
+            latent_code=self.latent_code,
+            patch_refiner_channels=self.patch_refiner_channels,
+            patch_texture_levels=self.patch_texture_levels,
+        )
 
     def stage(self, name: str) -> StageRecipe:
         return getattr(self, name)
@@ -289,6 +298,15 @@ RECIPES = {
     "bundled-patch-wordings": replace(_PATCH_CLASSES, wording_share=0.3),
     # version 4 (session 16): version 3's fine-tune again, from version 3, with conditioning augmentation
     "bundled-patch-textnoise": replace(_PATCH_CLASSES, text_noise=0.25),
+    # version 6 (session 19): a patch-code model's texture (--init DIR --stages vae --corpus DIR), fitted on
+    # the mix of clips version 4's UNet was trained on; its code, refiner and UNet kept (no steps: seconds)
+    "bundled-patch-texture": replace(
+        _PATCH_CLASSES,
+        patch_texture_levels=7,
+        vae=StageRecipe(0, 32, 0.0, 0, 100),
+        vae_budget_share=0.98,
+        unet_budget_share=0.02,
+    ),
     "tiny": TrainRecipe(
         architecture="tiny",
         clip_seconds=1.0,
@@ -456,7 +474,8 @@ def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: t
 
 def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
     """A fitted patch code's refiner learns to give back the log-mel of a clip from its latents with noise
-    added: the code itself (its buffers) stays as fitted, so the latents a UNet learns do not change."""
+    added: the code itself (its buffers) stays as fitted, so the latents a UNet learns do not change; its
+    texture, if it has one, is fitted afresh once the refiner is trained."""
     code = pipe.vae
     with torch.no_grad():
         images = _mel_images(pipe, corpus.waveforms.to(device))
@@ -468,9 +487,17 @@ def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, devic
             latents = code.encode(image).latent_dist.mode()
             noise = torch.rand(len(index), 1, 1, 1, device=device) * recipe.refiner_latent_noise
             latents = latents + noise * torch.randn_like(latents)
-        return _reconstruction_loss(code.decode(latents).sample.float(), image, recipe)
+        return _reconstruction_loss(code.decode(latents, texture=False).sample.float(), image, recipe)
 
-    return StageTask(code, loss)
+    return StageTask(code, loss, finish=lambda _: _fit_texture(pipe, corpus, device))
+
+
+def _fit_texture(pipe: FoleyPipeline, corpus: Corpus, device: torch.device) -> None:
+    """A patch code's texture, where it has one, fitted last (in closed form, the same on every process):
+    to what its refiner, as trained, leaves on the mix of clips the UNet learns from."""
+    if pipe.vae.config.texture_levels:
+        with torch.no_grad():
+            pipe.vae.fit_texture(_mel_images(pipe, corpus.waveforms.to(device)), corpus.weights)
 
 
 def wording_table(wordings: dict[str, tuple[str, ...]], row: dict[str, int]) -> torch.Tensor:
@@ -681,6 +708,7 @@ def run_stage(
     elif patch_code and accelerator.is_main_process and progress:
         print("vae: the init model's patch code is kept (its UNet knows these latents)", file=sys.stderr)
     if patch_code and (pipe.vae.refiner is None or stage.steps == 0):
+        _fit_texture(pipe, corpus, device)
         if accelerator.is_main_process:
             _publish(pipe.vae, stage_dir, run_dir, steps=0, budget_stop=False, text_states=text_states)
         accelerator.wait_for_everyone()
@@ -829,12 +857,15 @@ def initial_pipeline(recipe: TrainRecipe, text_encoder: bool = True) -> FoleyPip
     if arch.latent_code == "patch" and not isinstance(pipe.vae, MelPatchCode):
         # the init's UNet keeps its weights as a start; the vae stage fits the code, the unet stage relearns
         pipe.register_modules(vae=build_latent_code(arch))
-    elif arch.latent_code == "patch" and arch.patch_refiner_channels:
-        # the init's fitted code (and so its UNet's latents) with the recipe's refiner, for the vae stage
-        # (train() refuses a run that would not train it); a recipe that asks for none keeps the init's
-        width = arch.patch_refiner_channels
-        if width != pipe.vae.config.refiner_channels:
-            pipe.register_modules(vae=pipe.vae.with_refiner(width))
+    elif arch.latent_code == "patch":
+        # the init's fitted code (and so its UNet's latents) with the recipe's refiner and texture, for the
+        # vae stage (train() refuses a run that would not train them); a recipe that asks for none of
+        # either keeps the init's
+        code = pipe.vae.config
+        width = arch.patch_refiner_channels or code.refiner_channels
+        levels = arch.patch_texture_levels or code.texture_levels
+        if (width, levels) != (code.refiner_channels, code.texture_levels):
+            pipe.register_modules(vae=pipe.vae.with_parts(width, levels))
     found = (pipe.sample_rate, pipe.n_mels, pipe.hop_length, pipe.unet.config.block_out_channels)
     wanted = (arch.sample_rate, arch.n_mels, arch.hop_length, tuple(arch.unet_channels))
     if tuple(found[:3]) != wanted[:3] or tuple(found[3]) != wanted[3]:
@@ -873,6 +904,12 @@ def _check_init(recipe: TrainRecipe, stages: Sequence[str]) -> None:
         raise BadInputError(
             f"the recipe asks for a {width}-channel refiner and the init model's code has "
             f"{has or 'none'}: train it in this run (--stages vae)"
+        )
+    levels, has = recipe.patch_texture_levels, (code or {}).get("texture_levels", 0)
+    if code is not None and "vae" not in stages and levels not in (0, has):
+        raise BadInputError(
+            f"the recipe asks for a texture of {levels} levels and the init model's code has "
+            f"{has or 'none'}: fit it in this run (--stages vae)"
         )
 
 

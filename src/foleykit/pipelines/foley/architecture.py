@@ -36,6 +36,9 @@ class FoleyArchitecture:
     latent_code: str = "vae"
     # the patch code's `CellEdgeRefiner` width (0: the plain linear inverse); trained by the vae stage
     patch_refiner_channels: int = 0
+    # the patch code's texture: loudness bands of the residual noise its decoder adds (0: none); fitted by
+    # the vae stage (patch_code.py)
+    patch_texture_levels: int = 0
     vae_layers_per_block: int = 1
     vae_norm_groups: int = 8
     unet_channels: tuple[int, ...] = (64, 128, 192)
@@ -92,6 +95,10 @@ class FoleyArchitecture:
         if self.patch_refiner_channels < 0 or (self.patch_refiner_channels and self.latent_code != "patch"):
             raise ValueError(
                 f"patch_refiner_channels={self.patch_refiner_channels} needs latent_code='patch' and ≥ 0"
+            )
+        if self.patch_texture_levels < 0 or (self.patch_texture_levels and self.latent_code != "patch"):
+            raise ValueError(
+                f"patch_texture_levels={self.patch_texture_levels} needs latent_code='patch' and ≥ 0"
             )
         vae_scale = 2 ** (len(self.vae_channels) - 1)
         multiple = vae_scale * 2 ** (len(self.unet_channels) - 1)
@@ -183,4 +190,5 @@ def build_latent_code(arch: FoleyArchitecture) -> MelPatchCode:
         patch_size=2 ** (len(arch.vae_channels) - 1),
         latent_channels=arch.latent_channels,
         refiner_channels=arch.patch_refiner_channels,
+        texture_levels=arch.patch_texture_levels,
     )

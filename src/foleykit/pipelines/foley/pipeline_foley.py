@@ -358,10 +358,13 @@ class FoleyPipeline(DiffusionPipeline):
         """The length of one latent frame: regions are regenerated in whole latent frames."""
         return self.hop_length * self.vae_scale_factor / self.sample_rate
 
-    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
+    def decode_latents(
+        self, latents: torch.Tensor, generator: torch.Generator | list[torch.Generator] | None = None
+    ) -> torch.Tensor:
+        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype.
+        `generator` feeds a latent code that draws (a `MelPatchCode`'s texture), so a seed gives one take."""
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        return self.decode_mel(self.vae.decode(latents).sample.squeeze(1))
+        return self.decode_mel(self.vae.decode(latents, generator=generator).sample.squeeze(1))
 
     def _mel_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel → mel magnitudes (float32), capped: a wild latent must not overflow exp()."""
@@ -491,7 +494,8 @@ class FoleyPipeline(DiffusionPipeline):
             return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
 
         # 6. Decode in float32 and trim to the requested length
-        audio = self.decode_latents(latents)[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()
+        audio = self.decode_latents(latents, generator)
+        audio = audio[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()
         self.maybe_free_model_hooks()
         if output_type == "np":
             audio = audio.numpy()
