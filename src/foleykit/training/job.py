@@ -67,6 +67,7 @@ JOB_RECIPES = {
     "bundled-gpu": ("vae", "unet"),
     "bundled-real": ("vae", "unet"),
     # the vae stage keeps the bundled model's fitted MelPatchCode and refiner (it would fit a code from a VAE model)
+    # and refits the code's texture, since version 6, on the packed clips (seconds)
     "bundled-patch-gpu": ("vae", "unet"),
     "tiny": ("vocoder", "vae", "unet"),
 }
