@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         return predict(classifier, waves)[1]
 
     n = args.per_class
-    references, _, captions = real_clips(args.reference_seed or PROMPT_SEEDS, n)
+    reference_seed = PROMPT_SEEDS if args.reference_seed is None else args.reference_seed
+    references, _, captions = real_clips(reference_seed, n)
     engine = get_engine(resolve_model(args.model), progress=False)
     pipe = engine.backend.pipe
     rate = engine.backend.info.sample_rate
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             "model": args.model,
             "per_class": n,
             "splits": SPLITS,
-            "reference_seed": args.reference_seed or PROMPT_SEEDS,
+            "reference_seed": reference_seed,
             "take_seed": args.take_seed,
             "seconds": seconds,
             "stages": stages,
