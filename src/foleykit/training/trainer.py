@@ -472,13 +472,14 @@ def vae_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: t
     )
 
 
-def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, device: torch.device) -> StageTask:
-    """A fitted patch code's refiner learns to give back the log-mel of a clip from its latents with noise
-    added: the code itself (its buffers) stays as fitted, so the latents a UNet learns do not change; its
-    texture, if it has one, is fitted afresh once the refiner is trained."""
+def refiner_task(
+    pipe: FoleyPipeline, images: torch.Tensor, corpus: Corpus, recipe: TrainRecipe, device: torch.device
+) -> StageTask:
+    """A fitted patch code's refiner learns to give back the log-mel of a clip (`images`: the corpus's, from
+    `_mel_images`) from its latents with noise added: the code itself (its buffers) stays as fitted, so the
+    latents a UNet learns do not change; its texture, if it has one, is fitted afresh once the refiner is
+    trained."""
     code = pipe.vae
-    with torch.no_grad():
-        images = _mel_images(pipe, corpus.waveforms.to(device))
     crops = _mel_crops(pipe, images, recipe, device)
 
     def loss(index: torch.Tensor) -> torch.Tensor:
@@ -489,15 +490,14 @@ def refiner_task(pipe: FoleyPipeline, corpus: Corpus, recipe: TrainRecipe, devic
             latents = latents + noise * torch.randn_like(latents)
         return _reconstruction_loss(code.decode(latents, texture=False).sample.float(), image, recipe)
 
-    return StageTask(code, loss, finish=lambda _: _fit_texture(pipe, corpus, device))
+    return StageTask(code, loss, finish=lambda _: _fit_texture(code, images, corpus.weights))
 
 
-def _fit_texture(pipe: FoleyPipeline, corpus: Corpus, device: torch.device) -> None:
+def _fit_texture(code: MelPatchCode, images: torch.Tensor, weights: torch.Tensor | None) -> None:
     """A patch code's texture, where it has one, fitted last (in closed form, the same on every process):
-    to what its refiner, as trained, leaves on the mix of clips the UNet learns from."""
-    if pipe.vae.config.texture_levels:
-        with torch.no_grad():
-            pipe.vae.fit_texture(_mel_images(pipe, corpus.waveforms.to(device)), corpus.weights)
+    to what its refiner, as trained, leaves on the corpus's log-mel `images`, the mix the UNet learns from."""
+    if code.config.texture_levels:
+        code.fit_texture(images, weights)
 
 
 def wording_table(wordings: dict[str, tuple[str, ...]], row: dict[str, int]) -> torch.Tensor:
@@ -702,13 +702,16 @@ def run_stage(
             share = corpus.recorded_share()
             print(f"{name}: {corpus.recordings} real recordings, {share:.0%} of the draws", file=sys.stderr)
     patch_code = name == "vae" and isinstance(pipe.vae, MelPatchCode)
+    if patch_code:  # the code's fit, its texture and its refiner all read the corpus's log-mel, once
+        with torch.no_grad():
+            images = _mel_images(pipe, corpus.waveforms.to(device))
     if patch_code and not pipe.vae.fitted:  # in closed form, the same on every process
         with torch.no_grad():
-            pipe.vae.fit(_mel_images(pipe, corpus.waveforms.to(device)), corpus.weights)
+            pipe.vae.fit(images, corpus.weights)
     elif patch_code and accelerator.is_main_process and progress:
         print("vae: the init model's patch code is kept (its UNet knows these latents)", file=sys.stderr)
     if patch_code and (pipe.vae.refiner is None or stage.steps == 0):
-        _fit_texture(pipe, corpus, device)
+        _fit_texture(pipe.vae, images, corpus.weights)
         if accelerator.is_main_process:
             _publish(pipe.vae, stage_dir, run_dir, steps=0, budget_stop=False, text_states=text_states)
         accelerator.wait_for_everyone()
@@ -717,7 +720,7 @@ def run_stage(
         states = None if text_states is None else TextStates.load(text_states)
         task = unet_task(pipe, corpus, recipe, device, states)
     elif patch_code:
-        task = refiner_task(pipe, corpus, recipe, device)
+        task = refiner_task(pipe, images, corpus, recipe, device)
     else:
         task = TASKS[name](pipe, corpus, recipe, device)
     model = task.model.requires_grad_(True).train()

@@ -92,14 +92,10 @@ class FoleyArchitecture:
             raise ValueError(
                 f"latent_code must be one of {', '.join(LATENT_CODES)}, got {self.latent_code!r}"
             )
-        if self.patch_refiner_channels < 0 or (self.patch_refiner_channels and self.latent_code != "patch"):
-            raise ValueError(
-                f"patch_refiner_channels={self.patch_refiner_channels} needs latent_code='patch' and ≥ 0"
-            )
-        if self.patch_texture_levels < 0 or (self.patch_texture_levels and self.latent_code != "patch"):
-            raise ValueError(
-                f"patch_texture_levels={self.patch_texture_levels} needs latent_code='patch' and ≥ 0"
-            )
+        for part in ("patch_refiner_channels", "patch_texture_levels"):
+            value = getattr(self, part)
+            if value < 0 or (value and self.latent_code != "patch"):
+                raise ValueError(f"{part}={value} needs latent_code='patch' and ≥ 0")
         vae_scale = 2 ** (len(self.vae_channels) - 1)
         multiple = vae_scale * 2 ** (len(self.unet_channels) - 1)
         if self.n_mels % multiple:
