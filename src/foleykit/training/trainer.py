@@ -298,6 +298,9 @@ RECIPES = {
     "bundled-patch-wordings": replace(_PATCH_CLASSES, wording_share=0.3),
     # version 4 (session 16): version 3's fine-tune again, from version 3, with conditioning augmentation
     "bundled-patch-textnoise": replace(_PATCH_CLASSES, text_noise=0.25),
+    # session 20: both, from version 6 (--init bundled --stages unet --corpus DIR; 32 min on 2 cores):
+    # prompts worded as users word them +5.5 points, captions -5.2 (measured, not shipped: MODEL.md)
+    "bundled-patch-wordnoise": replace(_PATCH_CLASSES, text_noise=0.25, wording_share=0.3),
     # version 6 (session 19): a patch-code model's texture (--init DIR --stages vae --corpus DIR), fitted on
     # the mix of clips version 4's UNet was trained on; its code, refiner and UNet kept (no steps: seconds)
     "bundled-patch-texture": replace(
