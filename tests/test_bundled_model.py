@@ -57,13 +57,17 @@ def test_generate_with_the_bundled_model_offline(tmp_path: Path) -> None:
 
 def _trained_with() -> list[tuple[str, dict]]:
     """(recipe name, recipe as run) of every training run behind the weights, newest first: each record's
-    `init` holds the record of the weights it started from; the oldest lists version 1 and 2 itself."""
+    `init` holds the record of the weights it started from (a weight average's also the fine-tune's, as
+    `tuned`); the oldest lists version 1 and 2 itself."""
     named, record = [], json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
     while isinstance(record, dict):
         if "recipe_name" in record or "job" in record:  # a CPU run's record, or a GPU job's (job.py install)
             named.append((record.get("recipe_name") or record["job"]["recipe_name"], record["recipe"]))
         if "base" in record:
             named += [("bundled-finetune", record["fine_tune"]), ("bundled", record["base"])]
+        tuned = record.get("tuned")  # a weight average's (training/soup.py): the fine-tune averaged in
+        if isinstance(tuned, dict) and "recipe_name" in tuned:
+            named.append((tuned["recipe_name"], tuned["recipe"]))
         record = record.get("init")
     return named
 
