@@ -18,12 +18,20 @@ from foleykit.training.soup import interpolate
 from foleykit.training.soup import main as soup_main
 
 
-def _save(directory: Path, arch: FoleyArchitecture, unet_shift: float = 0.0, attribution: str = "a") -> Path:
+def _save(
+    directory: Path,
+    arch: FoleyArchitecture,
+    unet_shift: float = 0.0,
+    attribution: str = "a",
+    dtype: torch.dtype = torch.float32,
+) -> Path:
     torch.manual_seed(0)  # same init: the tuned model is the base with its UNet moved
     pipe = build_foley_pipeline(arch)
     with torch.no_grad():
         for param in pipe.unet.parameters():
             param.add_(unet_shift)
+    for module in (pipe.unet, pipe.vae, pipe.vocoder):
+        module.to(dtype)
     pipe.save_pretrained(directory, include_text_encoder=False)
     (directory / "ATTRIBUTION.md").write_text(f"# recordings {attribution}\n")
     (directory / "WEIGHTS-LICENSE").write_text("CC-BY-SA-4.0\n")
@@ -47,7 +55,8 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
     (base / "training_recipe.json").write_text(json.dumps({"recipe_name": "bundled-patch-classes"}))
 
     run = _soup(str(base), str(tuned), str(tmp_path / "soup"), "--weight", "0.25")
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert run.stdout == f"{tmp_path / 'soup'}\n"
     a, b, mixed = _unet(base), _unet(tuned), _unet(tmp_path / "soup")
     for key in a:
         if a[key].is_floating_point():
@@ -66,6 +75,7 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
 
     record = json.loads((tmp_path / "soup" / "training_recipe.json").read_text())
     assert record["interpolation"]["tuned_weight"] == 0.25
+    assert (record["interpolation"]["base"], record["interpolation"]["tuned"]) == (str(base), str(tuned))
     assert record["init"] == {"recipe_name": "bundled-patch-classes"}
     assert record["tuned"] == {"model": str(tuned)}
     assert (tmp_path / "soup" / "ATTRIBUTION.md").read_text() == "# recordings a\n"
@@ -74,6 +84,35 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
     interpolate(base, tuned, tmp_path / "soup0", 0.0)
     for key, value in _unet(tmp_path / "soup0").items():
         assert torch.equal(value, a[key]), "weight 0 gives the base back"
+
+
+def test_fp16_models_give_an_fp16_soup_with_their_shared_parts_bit_for_bit(tmp_path: Path) -> None:
+    """Shipped weights are fp16: the mean is taken in float32 and stored as the inputs were, so the soup is
+    as small as they are and a component the two share (the VAE, the vocoder) comes out unchanged."""
+    from safetensors.torch import load_file
+
+    arch = FoleyArchitecture.tiny()
+    base = _save(tmp_path / "base", arch, dtype=torch.float16)
+    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.25, dtype=torch.float16)
+    interpolate(base, tuned, tmp_path / "soup", 0.5)
+    for component, name in (
+        ("vae", "diffusion_pytorch_model.safetensors"),
+        ("vocoder", "model.safetensors"),
+    ):
+        assert (tmp_path / "soup" / component / name).read_bytes() == (base / component / name).read_bytes()
+    name = "unet/diffusion_pytorch_model.safetensors"
+    a, b, mixed = (load_file(directory / name) for directory in (base, tuned, tmp_path / "soup"))
+    for key, value in mixed.items():
+        assert value.dtype == torch.float16
+        assert torch.equal(value, torch.lerp(a[key].float(), b[key].float(), 0.5).half())
+
+    wide = _save(tmp_path / "wide", arch, unet_shift=0.25)  # float32: the mean keeps the wider dtype
+    interpolate(base, wide, tmp_path / "mixed", 0.5)
+    for part in (name, "vocoder/model.safetensors"):  # (transformers loads the vocoder as stored: fp16)
+        a, b = load_file(base / part), load_file(wide / part)
+        for key, value in load_file(tmp_path / "mixed" / part).items():
+            assert value.dtype == torch.float32, part
+            assert torch.equal(value, torch.lerp(a[key].float(), b[key].float(), 0.5)), "not rounded first"
 
 
 def test_models_that_are_not_two_fine_tunes_of_one_model_are_refused(

@@ -317,3 +317,30 @@ def test_empty_audio_and_earlier_takes_stop_the_run_before_generation(
         capsys, "sync", "--fps", "25", "--length", "2", "--cues", str(sheet), "--out", str(out)
     )
     assert code == 2 and "takes/001_door_knock exists" in err
+
+
+def test_a_programme_whose_mix_would_not_fit_in_memory_is_refused_before_generation(
+    tmp_path: Path, sounds: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The mix of a 23.9 h programme needs about 62 GiB: refused in one line before anything is made
+    (against the free memory psutil reports; the command's part is skipped where that much is free)."""
+    import psutil
+
+    from foleykit.framesync.video import programme_from_rate
+    from foleykit.syncing import _check_memory
+
+    sheet = tmp_path / "cues.csv"
+    sheet.write_text("frame,audio\n3,sfx/knock.wav\n")
+    out = tmp_path / "out"
+    need = 86_000 * 48_000 * 16
+    if psutil.virtual_memory().available > need:
+        pytest.skip("this machine has the memory for a 23.9 h mix")
+    code, stdout, err = _run(
+        capsys, "sync", "--fps", "25", "--length", "86000", "--cues", str(sheet), "--out", str(out)
+    )
+    assert code == 2 and stdout == "" and err.count("\n") == 1, err
+    assert "23.9 h long" in err and "62 GiB" in err and "shorter reels" in err, err
+    assert not out.exists() or not any(out.iterdir())
+    with pytest.raises(Exception, match="shorter reels"):
+        _check_memory(programme_from_rate("25", 60.0, None), available=2**20)
+    _check_memory(programme_from_rate("25", 60.0, None), available=2**30)  # 60 s: 44 MiB, fits in 1 GiB

@@ -31,6 +31,14 @@ def test_tiny_recipe_trains_exports_and_generates(tmp_path: Path, capsys: pytest
         assert [e["step"] for e in losses(run, stage)] == [1, 2, 3, 4]
     index = json.loads((exported / "model_index.json").read_text())
     assert index["text_encoder"] == [None, None], "MiniLM is referenced from its package, not copied"
+    record = json.loads((exported / "training_recipe.json").read_text())  # what made it, for a rerun
+    assert record["recipe_name"] == "tiny" and record["recipe"] == asdict(RECIPES["tiny"])
+    assert record["commands"] == [f"python -m foleykit.training {run} --recipe tiny --export {exported}"]
+    assert {name: stage["steps"] for name, stage in record["stages"].items()} == dict.fromkeys(
+        ("vocoder", "vae", "unet"), 4
+    )
+    assert all(stage["seconds"] > 0 for stage in record["stages"].values())
+    assert "init" not in record and "corpus_manifest_sha256" not in record
     capsys.readouterr()
     out = tmp_path / "takes"
     argv = [
@@ -50,6 +58,18 @@ def test_tiny_recipe_trains_exports_and_generates(tmp_path: Path, capsys: pytest
     assert sf.info(path).frames == 48000
 
 
+def test_a_recipe_is_named_only_when_every_value_matches() -> None:
+    from foleykit.training.trainer import named_recipe
+
+    assert (
+        named_recipe(replace(RECIPES["bundled-patch-wordnoise"], init="bundled")) == "bundled-patch-wordnoise"
+    )
+    nested = replace(RECIPES["tiny"], vae=replace(RECIPES["tiny"].vae, learning_rate=2e-3))
+    assert named_recipe(nested) is None, "a stage's values count too"
+    assert named_recipe(replace(RECIPES["tiny"], text_noise=0.0)) is None
+    assert len({replace(r, init=None) for r in RECIPES.values()}) == len(RECIPES), "two names, one recipe"
+
+
 def test_a_stage_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     run = tmp_path / "run"
     train(run, RECIPES["tiny"], stages=["vae"], max_steps=1, progress=False)
@@ -58,6 +78,10 @@ def test_a_stage_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     assert [e["step"] for e in losses(run, "vae")] == [1, 2, 3], "continued at step 2, not from scratch"
     train(run, RECIPES["tiny"], stages=["vae"], progress=False)
     assert [e["step"] for e in losses(run, "vae")] == [1, 2, 3, 4]
+    seconds = [e["seconds"] for e in losses(run, "vae")]  # training time summed over the three sittings
+    assert seconds == sorted(seconds) and seconds[0] > 0
+    done = json.loads((run / "stage_vae" / "done").read_text())
+    assert done["seconds"] >= seconds[-1] - 0.05
     assert (run / "stage_vae" / "done").is_file()
     scaling = json.loads((run / "pipeline" / "vae" / "config.json").read_text())["scaling_factor"]
     assert scaling != 1.0, "the latent scale is measured from data after the VAE stage"
@@ -164,6 +188,12 @@ def test_fine_tune_from_trained_weights_with_real_recordings_within_a_time_budge
     assert (exported / "WEIGHTS-LICENSE").read_text().startswith("CC-BY-SA-4.0\n")
     assert (exported / "ATTRIBUTION.md").read_text() == (corpus / "ATTRIBUTION.md").read_text()
     assert torch.equal(next(before.vae.parameters()).half(), next(after.vae.parameters()).half())
+    record = json.loads((exported / "training_recipe.json").read_text())
+    assert (
+        record["corpus_manifest_sha256"] == json.loads((run / "corpus.json").read_text())["manifest_sha256"]
+    )
+    assert record["stages"] == {"unet": done} and 0 < done["seconds"] <= 6.5, "training time, setup aside"
+    assert record["init_weights_sha256"] == json.loads((run / "init.json").read_text())["weights_sha256"]
     capsys.readouterr()
     other = write_corpus(tmp_path / "other", rate=16000, classes=("bell", "rain"))
     assert train_main([*argv[:-4], "--corpus", str(other)]) == 2
@@ -327,6 +357,10 @@ def test_a_decoder_only_vae_fine_tune_keeps_the_latent_space(tmp_path: Path, tin
     ]
     assert all(same) and any(changed)
     assert after.config.scaling_factor == before.config.scaling_factor
+    record = json.loads((exported / "training_recipe.json").read_text())
+    assert "recipe_name" not in record, "a recipe file's values match no named recipe"
+    assert record["recipe"]["vae_part"] == "decoder" and list(record["stages"]) == ["vae"]
+    assert record["init"] == {"model": str(tiny_bundled_dir)}, "the init has no record: where it was found"
     path.write_text(json.dumps({**asdict(recipe), "vae_part": "encoder"}))
     assert train_main([str(tmp_path / "run2"), "--recipe-file", str(path), "--stages", "vae"]) == 2
 

@@ -101,15 +101,14 @@ def _programme(
     return programme_from_rate(fps, length, start_tc)
 
 
-def _check_memory(programme: Programme) -> None:
+def _check_memory(programme: Programme, available: int | None = None) -> None:
     """The mix is held in memory (float32, up to stereo, and one copy while it is measured): a programme
-    that would not fit is refused before anything is generated, not after."""
+    that would not fit in `available` bytes (default: what the system has free, by psutil) is refused
+    before anything is generated, not after."""
+    import psutil  # (accelerate's dependency too): free memory on every system, not Linux's only
+
     need = programme.samples * 2 * 4 * 2
-    try:
-        meminfo = Path("/proc/meminfo").read_text()
-        available = int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo).group(1)) * 1024  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
-        return  # not Linux: nothing to measure against
+    available = psutil.virtual_memory().available if available is None else available
     if need > available:
         hours = float(programme.duration) / 3600
         raise BadInputError(

@@ -25,10 +25,9 @@ import torch
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyPipeline
-from foleykit.training.trainer import ATTRIBUTION_FILES, replace_dir
+from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
 
 COMPONENTS = ("unet", "vae", "vocoder")
-RECORD = "training_recipe.json"
 
 
 def _directory(model: str | Path) -> Path:
@@ -52,13 +51,14 @@ def _load(directory: Path) -> FoleyPipeline:
 def _config(module: torch.nn.Module) -> dict[str, Any]:
     config = module.config
     values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-    return {k: v for k, v in values.items() if not k.startswith("_")}
+    storage = ("dtype", "torch_dtype")  # how transformers' configs note the stored dtype: not architecture
+    return {k: v for k, v in values.items() if not k.startswith("_") and k not in storage}
 
 
 def interpolated_state(
     base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], weight: float, name: str
 ) -> dict[str, torch.Tensor]:
-    """(1 - weight) · base + weight · tuned for floating tensors, in float32, returned in base's dtype;
+    """(1 - weight) · base + weight · tuned for floating tensors, in float32 (stored as the caller decides);
     other tensors (counters, indices) must be equal in both."""
     if base.keys() != tuned.keys():
         differ = sorted(base.keys() ^ tuned.keys())
@@ -69,13 +69,29 @@ def interpolated_state(
         if a.shape != b.shape:
             raise BadInputError(f"{name}.{key}: shapes differ ({tuple(a.shape)} against {tuple(b.shape)})")
         if a.is_floating_point():
-            mixed = torch.lerp(a.float(), b.float(), weight)
-            merged[key] = mixed.to(a.dtype)
+            merged[key] = torch.lerp(a.float(), b.float(), weight)
         elif torch.equal(a, b):
             merged[key] = a.clone()
         else:
             raise BadInputError(f"{name}.{key}: a non-floating tensor differs between the two models")
     return merged
+
+
+_STORED = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
+
+
+def stored_dtype(directory: Path, component: str) -> torch.dtype:
+    """The floating dtype a component's weights are stored in (what a loaded module holds depends on the
+    library that loads it: diffusers gives float32, transformers the stored dtype)."""
+    from safetensors import safe_open
+
+    found = set()
+    for path in sorted((directory / component).glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as handle:
+            names = handle.keys()  # a safetensors handle is not iterable itself
+            found |= {handle.get_slice(key).get_dtype() for key in names}
+    kinds = [_STORED[name] for name in _STORED if name in found]
+    return kinds[0] if len(kinds) == 1 else torch.float32
 
 
 def _same_text(paths: Sequence[Path]) -> bool:
@@ -87,8 +103,8 @@ def _same_text(paths: Sequence[Path]) -> bool:
 def interpolate(
     base_dir: str | Path, tuned_dir: str | Path, target: Path, weight: float, force: bool = False
 ) -> Path:
-    """Write BASE and TUNED's weighted mean to `target` (atomically), with their attribution and licence,
-    and a `training_recipe.json` that keeps both models' records."""
+    """Write BASE and TUNED's weighted mean to `target` (atomically), in the dtype both are stored in, with
+    their attribution and licence, and a `training_recipe.json` that keeps both models' records."""
     base_dir, tuned_dir, target = _directory(base_dir), _directory(tuned_dir), Path(target)
     if not 0.0 <= weight <= 1.0:
         raise BadInputError(f"--weight must be within 0 and 1, got {weight}")
@@ -107,17 +123,23 @@ def interpolate(
         a, b = getattr(base, component), getattr(tuned, component)
         if type(a) is not type(b) or _config(a) != _config(b):
             raise BadInputError(f"{component}: the two models have different architectures")
-        a.load_state_dict(interpolated_state(a.state_dict(), b.state_dict(), weight, component))
+        merged = interpolated_state(a.state_dict(), b.state_dict(), weight, component)
+        a.to(torch.float32).load_state_dict(merged)  # (load_state_dict casts into the module's dtype)
+        # averaged in float32, stored as both were (fp16 models give an fp16 mean, and a component the
+        # two share comes out bit for bit); float32 where they differ
+        stored = {stored_dtype(base_dir, component), stored_dtype(tuned_dir, component)}
+        a.to(stored.pop() if len(stored) == 1 else torch.float32)
     base.forget_anchors()  # what each learned differs: list the mean's with foleykit.training.anchors
 
-    def record(directory: Path) -> Any:
-        path = directory / RECORD
-        return json.loads(path.read_text()) if path.is_file() else {"model": str(directory)}
-
     provenance = {
-        "interpolation": {"method": "WiSE-FT (weighted mean of parameters)", "tuned_weight": weight},
-        "tuned": record(tuned_dir),
-        "init": record(base_dir),
+        "interpolation": {
+            "method": "WiSE-FT (weighted mean of parameters)",
+            "tuned_weight": weight,
+            "base": str(base_dir),
+            "tuned": str(tuned_dir),
+        },
+        "tuned": model_record(tuned_dir),
+        "init": model_record(base_dir),
     }
 
     def write(tmp: Path) -> None:
@@ -147,16 +169,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from transformers.utils import logging as transformers_logging
 
     libraries = (diffusers_logging, transformers_logging)
-    for library in libraries:  # a second's loading: no bars, one line out
+    verbosity = [library.get_verbosity() for library in libraries]
+    for library in libraries:  # a second's loading: no bars, no notes on dtype casts; one line out
         library.disable_progress_bar()
+        library.set_verbosity_error()
     try:
         print(interpolate(args.base, args.tuned, args.out, args.weight, force=args.force))
     except BadInputError as err:
         print(f"foleykit.training.soup: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     finally:
-        for library in libraries:
+        for library, level in zip(libraries, verbosity, strict=True):
             library.enable_progress_bar()
+            library.set_verbosity(level)
     return 0
 
 

@@ -42,6 +42,7 @@ import hashlib
 import json
 import math
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -716,7 +717,8 @@ def run_stage(
     if patch_code and (pipe.vae.refiner is None or stage.steps == 0):
         _fit_texture(pipe.vae, images, corpus.weights)
         if accelerator.is_main_process:
-            _publish(pipe.vae, stage_dir, run_dir, steps=0, budget_stop=False, text_states=text_states)
+            fitted = {"steps": 0, "budget_stop": False}  # (fitted in closed form: no steps)
+            _publish(pipe.vae, stage_dir, run_dir, fitted, text_states)
         accelerator.wait_for_everyone()
         return
     if name == "unet":
@@ -755,7 +757,8 @@ def run_stage(
     end = stage.steps if max_steps is None else min(stage.steps, start + max_steps)
     log_path = stage_dir / "loss.jsonl"
     _truncate_log(log_path, start)  # steps logged after the checkpoint we resume from are redone
-    began = time.perf_counter()
+    # training seconds summed over sittings: those of the steps kept from earlier ones, then this one's
+    began = time.perf_counter() - _logged_seconds(log_path)
     bar = progress_bar(range(start, end), desc=name, disable=not (progress and accelerator.is_main_process))
     out_of_time = False
     for step in bar:
@@ -802,15 +805,18 @@ def run_stage(
     model = accelerator.unwrap_model(prepared).eval()
     task.finish(model)
     steps_done = done if out_of_time else stage.steps
-    _publish(model, stage_dir, run_dir, steps_done, out_of_time, text_states)
+    seconds = round(time.perf_counter() - began, 1)
+    done_record = {"steps": steps_done, "budget_stop": out_of_time, "seconds": seconds}
+    _publish(model, stage_dir, run_dir, done_record, text_states)
 
 
 def _publish(
-    model: Any, stage_dir: Path, run_dir: Path, steps: int, budget_stop: bool, text_states: Path | None
+    model: Any, stage_dir: Path, run_dir: Path, done: dict[str, Any], text_states: Path | None
 ) -> None:
-    """A finished stage: its module in stage_dir/final, its `done` record, and RUN_DIR/pipeline refreshed."""
+    """A finished stage: its module in stage_dir/final, its `done` record (steps, whether the budget
+    stopped it, training seconds over all sittings), and RUN_DIR/pipeline refreshed."""
     replace_dir(stage_dir / "final", lambda tmp: model.to("cpu").save_pretrained(tmp))
-    (stage_dir / "done").write_text(json.dumps({"steps": steps, "budget_stop": budget_stop}) + "\n")
+    (stage_dir / "done").write_text(json.dumps(done) + "\n")
     try:
         _save_pipeline(load_run_pipeline(run_dir, text_encoder=text_states is None), run_dir / "pipeline")
     except OSError as err:  # a stage beside this one published at the same moment; export rebuilds it
@@ -824,6 +830,12 @@ def _any_process(flag: bool, accelerator: Any) -> bool:
         return flag
     value = torch.tensor([1.0 if flag else 0.0], device=accelerator.device)
     return bool(accelerator.reduce(value, reduction="sum").item() > 0)
+
+
+def _logged_seconds(log_path: Path) -> float:
+    """The training seconds the loss log's last line counts (0 for no log)."""
+    lines = [x for x in log_path.read_text().splitlines() if x.strip()] if log_path.exists() else []
+    return float(json.loads(lines[-1]).get("seconds", 0.0)) if lines else 0.0
 
 
 def _truncate_log(log_path: Path, step: int) -> None:
@@ -977,9 +989,11 @@ def train(
     corpus_dir: Path | None = None,
     budget_minutes: float | None = None,
     text_states: Path | None = None,
+    command: str | None = None,
 ) -> Path:
     """Run (or resume) the given stages; returns RUN_DIR/pipeline. With `text_states` (a file from
-    `TextStates.save`) MiniLM is never loaded."""
+    `TextStates.save`) MiniLM is never loaded; `command`, the invocation, is kept in RUN_DIR/commands.txt
+    for the export's record."""
     began = time.monotonic()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -1000,6 +1014,9 @@ def train(
     recipe_file.write_text(wanted)
     _check_corpus(run_dir, corpus_dir)
     _check_wordings(run_dir, recipe)
+    _note_init(run_dir, recipe)
+    if command is not None:
+        _note_command(run_dir, command)
     if not (run_dir / "initial" / "model_index.json").is_file():
         initial = initial_pipeline(recipe, text_encoder=text_states is None)
         try:
@@ -1055,6 +1072,99 @@ def _check_recipe(recipe: TrainRecipe) -> None:
 
 
 ATTRIBUTION_FILES = ("ATTRIBUTION.md", "attribution.json", "LICENSE-NOTE.md")
+RECORD = "training_recipe.json"
+
+
+def model_record(directory: Path) -> dict[str, Any]:
+    """A model's training record (RECORD), or where it was found when it has none."""
+    path = Path(directory) / RECORD
+    if not path.is_file():
+        return {"model": str(directory)}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        raise BadInputError(f"{path} is not JSON: it records how that model was trained") from None
+
+
+def named_recipe(recipe: TrainRecipe) -> str | None:
+    """The name in RECIPES with exactly this recipe's values (its `init` aside), if one has them."""
+    plain = replace(recipe, init=None)
+    return next((name for name, named in RECIPES.items() if replace(named, init=None) == plain), None)
+
+
+def _note_init(run_dir: Path, recipe: TrainRecipe) -> None:
+    """The init model as the run found it (RUN_DIR/init.json, written once): its weights' digest and its
+    own record, which the export nests, and not what the init's directory holds by then (`bundled`
+    changes with every version)."""
+    path = run_dir / "init.json"
+    if recipe.init is None or path.exists():
+        return
+    from accelerate import PartialState
+
+    from foleykit.models import resolve_model, weights_digest
+
+    directory = resolve_model(recipe.init).directory
+    note = {
+        "init": recipe.init,
+        "directory": str(directory),
+        "weights_sha256": weights_digest(directory),
+        "record": model_record(directory),
+    }
+    if PartialState().is_main_process:
+        text = json.dumps(note, indent=2) + "\n"
+        write_atomic(path, lambda tmp: tmp.write_text(text), force=True)
+    PartialState().wait_for_everyone()
+
+
+def _note_command(run_dir: Path, command: str) -> None:
+    """Append one invocation to RUN_DIR/commands.txt: a run trained over several sittings keeps them all."""
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        with (run_dir / "commands.txt").open("a") as fh:
+            fh.write(command + "\n")
+
+
+def run_record(run_dir: Path, recipe: TrainRecipe) -> dict[str, Any]:
+    """What an export's weights were trained with, kept beside them as RECORD: the recipe (and its name in
+    RECIPES), the commands of every sitting, the corpus and its manifest's digest, each stage this run
+    trained (steps, whether the budget stopped it, training seconds), the machine that exported, and the
+    init model's own record as the run found it, nested as `init` (as training/soup.py nests both of
+    its models'), so the chain of versions reads from one file."""
+    from datetime import datetime, timezone
+
+    record: dict[str, Any] = {}
+    name = named_recipe(recipe)
+    if name is not None:
+        record["recipe_name"] = name
+    record["recipe"] = asdict(recipe)
+    commands = run_dir / "commands.txt"
+    if commands.is_file():
+        record["commands"] = commands.read_text().splitlines()
+    corpus = run_dir / "corpus.json"
+    used = json.loads(corpus.read_text()) if corpus.is_file() else {}
+    if used.get("manifest_sha256"):  # real recordings were drawn (a run without them records none)
+        record["corpus"] = used.get("corpus")
+        record["corpus_manifest_sha256"] = used["manifest_sha256"]
+    record["stages"] = {
+        stage: json.loads((run_dir / f"stage_{stage}" / "done").read_text())
+        for stage in STAGES
+        if (run_dir / f"stage_{stage}" / "done").is_file()
+    }
+    cuda = torch.cuda.is_available()
+    record["machine"] = torch.cuda.get_device_name(0) if cuda else f"CPU, {torch.get_num_threads()} threads"
+    record["exported"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if recipe.init is not None:
+        note = run_dir / "init.json"
+        if note.is_file():  # (a run begun before init.json existed: the init's record as it is now)
+            found = json.loads(note.read_text())
+            record["init_weights_sha256"] = found["weights_sha256"]
+            record["init"] = found["record"]
+        else:
+            from foleykit.models import resolve_model
+
+            record["init"] = model_record(resolve_model(recipe.init).directory)
+    return record
 
 
 def export(
@@ -1064,7 +1174,8 @@ def export(
     text_encoder: bool = True,
     max_shard_size: str | None = None,
 ) -> Path:
-    """Write a trained run where foleykit loads the bundled model from (weights in fp16 to stay small).
+    """Write a trained run where foleykit loads the bundled model from (weights in fp16 to stay small),
+    with its training record (`run_record`, RECORD).
 
     Weights trained on real recordings carry those recordings' terms: the corpus's attribution files go
     with them, and WEIGHTS-LICENSE names the licence (CC BY-SA 4.0 when share-alike data was used).
@@ -1076,6 +1187,7 @@ def export(
         module.to(dtype)
     sources = []
     recipe = TrainRecipe.from_dict(json.loads((run_dir / "recipe.json").read_text()))
+    provenance = run_record(run_dir, recipe)
     if recipe.init is not None:
         from foleykit.models import resolve_model
 
@@ -1104,6 +1216,7 @@ def export(
             strictest = "CC-BY-SA-4.0" if any("-SA-" in x for x in licences) else "CC-BY-4.0"
             text = f"{strictest}\nTrained on the recordings listed in ATTRIBUTION.md (see LICENSE-NOTE.md).\n"
             (tmp / "WEIGHTS-LICENSE").write_text(text)
+        (tmp / RECORD).write_text(json.dumps(provenance, indent=2) + "\n")
 
     replace_dir(target, write)
     return target
@@ -1169,14 +1282,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus_dir=args.corpus,
             budget_minutes=args.budget_minutes,
             text_states=args.text_states,
+            command=shlex.join(
+                ["python", "-m", "foleykit.training", *(sys.argv[1:] if argv is None else argv)]
+            ),
         )
+        if args.export and finished(args.run_dir, recipe, stages):
+            print(export(args.run_dir, args.export, text_encoder=args.text_states is None))
+        elif args.export:
+            print("foleykit.training: not exported: some stages have not finished", file=sys.stderr)
     except BadInputError as err:
         print(f"foleykit.training: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    if args.export and finished(args.run_dir, recipe, stages):
-        print(export(args.run_dir, args.export, text_encoder=args.text_states is None))
-    elif args.export:
-        print("foleykit.training: not exported: some stages have not finished", file=sys.stderr)
     return 0
 
 
@@ -1189,6 +1305,9 @@ __all__ = [
     "initial_pipeline",
     "load_run_pipeline",
     "main",
+    "model_record",
+    "named_recipe",
     "replace_dir",
+    "run_record",
     "train",
 ]
