@@ -19,7 +19,8 @@ The vocoder depends on nothing else, so it can train in a second process beside 
 `Accelerator.save_state` and resumes from its latest checkpoint, so a long CPU run can span several
 sittings. A finished stage writes its module to RUN_DIR/stage_NAME/final; RUN_DIR/pipeline is the initial
 pipeline with every finished module in it, and RUN_DIR/recipe.json holds the recipe (a rerun with another
-recipe is refused).
+recipe is refused). `--export` writes the model with its training record (training_recipe.json: recipe,
+commands, corpus, stages, and the init's own record nested), so a model says how it was made.
 
 Issue 14 adds three things, so that whatever compute is at hand is used:
 - `--init bundled` (or a model directory): the run starts from trained weights instead of from scratch
