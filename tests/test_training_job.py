@@ -47,7 +47,7 @@ def packed(tmp_path_factory: pytest.TempPathFactory, tiny_bundled_dir: Path) -> 
 
 
 def test_the_tiny_job_runs_without_minilm_returns_few_small_files_and_installs(
-    packed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+    packed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture, tiny_bundled_dir: Path
 ) -> None:
     job, corpus = packed
     spec = json.loads((job / "job.json").read_text())
@@ -77,7 +77,10 @@ def test_the_tiny_job_runs_without_minilm_returns_few_small_files_and_installs(
     assert main(["install", str(out), str(dest)]) == 0
     assert (dest / "WEIGHTS-LICENSE").read_text().startswith("CC-BY-SA-4.0")
     assert (dest / "ATTRIBUTION.md").read_text() == (corpus / "ATTRIBUTION.md").read_text()
-    assert json.loads((dest / "training_recipe.json").read_text())["job"]["recipe_name"] == "tiny"
+    record = json.loads((dest / "training_recipe.json").read_text())
+    assert record["job"]["recipe_name"] == "tiny" and record["recipe_name"] == "tiny", "the export's, kept"
+    assert record["stages"] == summary["stages"] and record["corpus_manifest_sha256"]
+    assert record["init"] == {"model": str(tiny_bundled_dir)}, "DEST held nothing: the init the job found"
     with safe_open(str(dest / "unet" / "diffusion_pytorch_model.safetensors"), framework="pt") as weights:
         names = weights.keys()  # a safetensors handle is not iterable
         assert {weights.get_slice(name).get_dtype() for name in names} == {"F16"}, "kept in fp16"

@@ -430,7 +430,7 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
     import torch
 
     from foleykit.pipelines.foley import FoleyPipeline
-    from foleykit.training.trainer import ATTRIBUTION_FILES, replace_dir
+    from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
 
     out, dest = Path(out), Path(dest)
     try:
@@ -456,13 +456,17 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
         pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)  # loads, with MiniLM here
         for module in (pipe.unet, pipe.vae, pipe.vocoder):
             module.to(torch.float16)  # stored as exported: fp16 keeps the weights in the repo small
-        previous = dest / "training_recipe.json"
+        # the export's own record (recipe name, corpus, machine: trainer.run_record) with the job's summary
+        # over it; `init` is what DEST held (the weights this job replaces), else what the export found
+        exported = model_record(model) if (model / RECORD).is_file() else {}
+        previous = dest / RECORD
         record = {
+            **exported,
             "recipe": summary["recipe"],
             "job": summary["job"],
             "device": summary["device"],
             "stages": summary["stages"],
-            "init": json.loads(previous.read_text()) if previous.is_file() else None,
+            "init": model_record(dest) if previous.is_file() else exported.get("init"),
         }
 
         def write(tmp: Path) -> None:
@@ -470,7 +474,7 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
             for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
                 if (model / name).is_file():
                     shutil.copyfile(model / name, tmp / name)
-            (tmp / "training_recipe.json").write_text(json.dumps(record, indent=2) + "\n")
+            (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
         replace_dir(dest, write)
     return dest
