@@ -160,6 +160,16 @@ def test_the_anchors_command_writes_own_anchors_with_labelled_only(
     assert listed["own_anchors"] == ["a chest being shut"] and "a chest being shut" not in listed["captions"]
     assert "a rain" in listed["captions"], "a labelled recording's caption anchors"
     assert json.loads((model / "model_index.json").read_text())["anchor_weight"] == 0.25
+    record = json.loads(
+        (model / "training_recipe.json").read_text()
+    )  # how the list was made, over the weights'
+    assert record["anchoring"]["command"].endswith("--descriptor-seeds 1 --anchor-weight 0.25")
+    assert record["anchoring"]["anchor_weight"] == 0.25 and record["init"] == {"model": str(model)}
+    assert anchors_main([*command, "--anchor-weight", "0.5", "--force"]) == 0
+    again = json.loads((model / "training_recipe.json").read_text())
+    assert again["anchoring"]["anchor_weight"] == 0.5 and again["init"] == record["init"], (
+        "replaced, not nested"
+    )
 
 
 def test_the_anchors_command_refuses_what_it_should(

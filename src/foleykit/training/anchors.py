@@ -18,7 +18,9 @@ the chest").
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shlex
 import shutil
 import sys
 from collections.abc import Sequence
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, known_captions_text
-from foleykit.training.trainer import replace_dir
+from foleykit.training.trainer import RECORD, model_record, replace_dir
 
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
 
@@ -101,18 +103,30 @@ def write_anchors(
     anchor_weight: float,
     force: bool = False,
     own_anchors: Sequence[str] = (),
+    command: str | None = None,
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
-    and set its `anchor_weight` (atomically: the directory is rewritten beside itself and swapped in)."""
+    and set its `anchor_weight` (atomically: the directory is rewritten beside itself and swapped in); its
+    training record (RECORD) gets an `anchoring` entry over the weights' own record, nested as `init`
+    (a list written again replaces the entry: the weights are the same)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force)
     index["anchor_weight"] = anchor_weight
+    text = known_captions_text(list(captions), list(own_anchors))
+    previous = model_record(model_dir)
+    weights = previous["init"] if "anchoring" in previous else previous
+    anchoring = {
+        "anchor_weight": anchor_weight,
+        "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        **({"command": command} if command else {}),
+    }
+    record = {"anchoring": anchoring, "init": weights}
 
     def write(tmp: Path) -> None:
         shutil.copytree(model_dir, tmp)
         (tmp / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-        text = known_captions_text(list(captions), list(own_anchors))
         (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
+        (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
     replace_dir(model_dir, write)
     return model_dir / KNOWN_CAPTIONS
@@ -156,7 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=True,
             labelled_only=args.labelled_only,
         )
-        print(write_anchors(args.model, captions, args.anchor_weight, force=args.force, own_anchors=own))
+        command = shlex.join(
+            ["python", "-m", "foleykit.training.anchors", *(sys.argv[1:] if argv is None else argv)]
+        )
+        written = write_anchors(
+            args.model, captions, args.anchor_weight, force=args.force, own_anchors=own, command=command
+        )
+        print(written)
     except BadInputError as err:
         print(f"foleykit.training.anchors: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
