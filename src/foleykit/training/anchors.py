@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shlex
 import shutil
 import sys
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, known_captions_text
-from foleykit.training.trainer import RECORD, model_record, replace_dir
+from foleykit.training.trainer import RECORD, invocation, model_record, replace_dir
 
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
 
@@ -170,9 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=True,
             labelled_only=args.labelled_only,
         )
-        command = shlex.join(
-            ["python", "-m", "foleykit.training.anchors", *(sys.argv[1:] if argv is None else argv)]
-        )
+        command = invocation("foleykit.training.anchors", argv)
         written = write_anchors(
             args.model, captions, args.anchor_weight, force=args.force, own_anchors=own, command=command
         )

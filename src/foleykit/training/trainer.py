@@ -946,11 +946,16 @@ def _keep_record(
         if started != wanted[key]:
             raise BadInputError(f"{run_dir} started with {said(started)} ({record}); use a new run directory")
         return
+    _write_record(record, wanted)
+
+
+def _write_record(path: Path, values: dict[str, Any]) -> None:
+    """A run's JSON record, written atomically by the main process while the others wait for it."""
     from accelerate import PartialState
 
     if PartialState().is_main_process:
-        text = json.dumps(wanted, indent=2) + "\n"
-        write_atomic(record, lambda tmp: tmp.write_text(text), force=True)
+        text = json.dumps(values, indent=2) + "\n"
+        write_atomic(path, lambda tmp: tmp.write_text(text), force=True)
     PartialState().wait_for_everyone()
 
 
@@ -1100,8 +1105,6 @@ def _note_init(run_dir: Path, recipe: TrainRecipe) -> None:
     path = run_dir / "init.json"
     if recipe.init is None or path.exists():
         return
-    from accelerate import PartialState
-
     from foleykit.models import resolve_model, weights_digest
 
     directory = resolve_model(recipe.init).directory
@@ -1111,10 +1114,7 @@ def _note_init(run_dir: Path, recipe: TrainRecipe) -> None:
         "weights_sha256": weights_digest(directory),
         "record": model_record(directory),
     }
-    if PartialState().is_main_process:
-        text = json.dumps(note, indent=2) + "\n"
-        write_atomic(path, lambda tmp: tmp.write_text(text), force=True)
-    PartialState().wait_for_everyone()
+    _write_record(path, note)
 
 
 def _note_command(run_dir: Path, command: str) -> None:
@@ -1124,6 +1124,11 @@ def _note_command(run_dir: Path, command: str) -> None:
     if PartialState().is_main_process:
         with (run_dir / "commands.txt").open("a") as fh:
             fh.write(command + "\n")
+
+
+def invocation(module: str, argv: Sequence[str] | None) -> str:
+    """A command line as a user typed it (`python -m MODULE ...`), for a model's training record."""
+    return shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
 
 
 def run_record(run_dir: Path, recipe: TrainRecipe) -> dict[str, Any]:
@@ -1283,9 +1288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             corpus_dir=args.corpus,
             budget_minutes=args.budget_minutes,
             text_states=args.text_states,
-            command=shlex.join(
-                ["python", "-m", "foleykit.training", *(sys.argv[1:] if argv is None else argv)]
-            ),
+            command=invocation("foleykit.training", argv),
         )
         if args.export and finished(args.run_dir, recipe, stages):
             print(export(args.run_dir, args.export, text_encoder=args.text_states is None))
@@ -1304,6 +1307,7 @@ __all__ = [
     "TrainRecipe",
     "export",
     "initial_pipeline",
+    "invocation",
     "load_run_pipeline",
     "main",
     "model_record",
