@@ -5,6 +5,7 @@ caption is chosen as users' prompts will be."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -165,6 +166,8 @@ def test_the_anchors_command_writes_own_anchors_with_labelled_only(
     )  # how the list was made, over the weights'
     assert record["anchoring"]["command"].endswith("--descriptor-seeds 1 --anchor-weight 0.25")
     assert record["anchoring"]["anchor_weight"] == 0.25 and record["init"] == {"model": str(model)}
+    stored = hashlib.sha256((model / "known_captions.safetensors").read_bytes()).hexdigest()
+    assert record["anchoring"]["known_embeddings_sha256"] == stored
     assert anchors_main([*command, "--anchor-weight", "0.5", "--force"]) == 0
     again = json.loads((model / "training_recipe.json").read_text())
     assert again["anchoring"]["anchor_weight"] == 0.5 and again["init"] == record["init"], (
@@ -264,3 +267,48 @@ def test_a_model_trained_or_averaged_from_an_anchored_one_does_not_inherit_its_l
     mean = interpolate(model, model, tmp_path / "mean", 0.5)
     assert not (mean / "known_captions.json").exists()
     assert json.loads((mean / "model_index.json").read_text())["anchor_weight"] == 0.0
+
+
+def test_the_anchor_list_embeddings_are_stored_beside_it_and_checked_once(
+    tmp_path: Path, tiny_bundled_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first anchored take reads the list's embeddings instead of encoding every caption; embeddings
+    made for another list are ignored, and ones another text encoder made are found out and encoded again."""
+    from safetensors.torch import load_file
+
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_EMBEDDINGS, write_known_embeddings
+
+    model = _anchored(tmp_path, tiny_bundled_dir)
+    stored = load_file(str(model / KNOWN_EMBEDDINGS))["embeddings"]
+    assert stored.dtype == torch.float16 and tuple(stored.shape) == (len(KNOWN), 384)
+    prompts = ["heavy rainfall on a tin roof", "a puppy yapping", "boots crunching on stones"]
+    want = ["rain falling", "a dog barking", "footsteps on gravel"]
+
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pipe._known_embeddings is not None, "read at load, not encoded at the first take"
+    assert torch.equal(pipe.caption_embeddings(), stored.float())
+    assert pipe.prompt_anchors(prompts, torch.device("cpu")) == want
+    encoded = FoleyPipeline.from_pretrained(str(tiny_bundled_dir), local_files_only=True)
+    encoded.known_captions = list(KNOWN)
+    torch.testing.assert_close(encoded.caption_embeddings(), stored.float(), atol=2e-3, rtol=0)
+
+    # another encoder's embeddings under this list's digest: wrong anchors unless they are found out
+    wrong = torch.nn.functional.normalize(stored.float()[[1, 2, 3, 0]], dim=-1)
+    write_known_embeddings(model, list(KNOWN), wrong)
+    misled = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    with caplog.at_level("WARNING"):
+        assert misled.prompt_anchors(prompts, torch.device("cpu")) == want
+    assert "another text encoder" in caplog.text
+    torch.testing.assert_close(misled.caption_embeddings(), stored.float(), atol=2e-3, rtol=0)
+
+    # written for another list: not read at all
+    write_known_embeddings(model, ["rain falling"], wrong[:1])
+    assert FoleyPipeline.from_pretrained(str(model), local_files_only=True)._known_embeddings is None
+
+    pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
+    again = load_file(str(tmp_path / "again" / KNOWN_EMBEDDINGS))["embeddings"]
+    torch.testing.assert_close(again.float(), stored.float(), atol=2e-3, rtol=0)
+    pipe.forget_anchors()
+    pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
+    assert not (tmp_path / "again" / KNOWN_EMBEDDINGS).exists()
+    assert not (tmp_path / "again" / "known_captions.json").exists()

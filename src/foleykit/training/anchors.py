@@ -25,8 +25,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from foleykit.errors import BadInputError
-from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, known_captions_text
+from foleykit.pipelines.foley.pipeline_foley import (
+    KNOWN_CAPTIONS,
+    anchor_list,
+    known_captions_text,
+    load_minilm,
+    sentence_embeddings,
+    write_known_embeddings,
+)
 from foleykit.training.trainer import RECORD, invocation, model_record, replace_dir
 
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
@@ -96,6 +105,17 @@ def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
     return index
 
 
+def model_text_encoder(model_dir: Path, index: dict) -> tuple:
+    """The model's (tokenizer, text encoder): saved in its directory, or the packaged MiniLM it refers to."""
+    if index.get("text_encoder", [None])[0] is None:
+        return load_minilm()
+    from transformers import AutoTokenizer, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(Path(model_dir) / "tokenizer", local_files_only=True)
+    encoder = BertModel.from_pretrained(Path(model_dir) / "text_encoder", local_files_only=True)
+    return tokenizer, encoder.requires_grad_(False).eval()
+
+
 def write_anchors(
     model_dir: Path,
     captions: list[str],
@@ -107,7 +127,8 @@ def write_anchors(
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
     and set its `anchor_weight` (atomically: the directory is rewritten beside itself and swapped in); its
     training record (RECORD) gets an `anchoring` entry over the weights' own record, nested as `init`
-    (a list written again replaces the entry: the weights are the same)."""
+    (a list written again replaces the entry: the weights are the same). The anchors' sentence embeddings,
+    made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force)
     index["anchor_weight"] = anchor_weight
@@ -120,11 +141,15 @@ def write_anchors(
         **({"command": command} if command else {}),
     }
     record = {"anchoring": anchoring, "init": weights}
+    anchors = anchor_list(list(captions), list(own_anchors))  # as the pipeline will read them
+    embeddings = sentence_embeddings(*model_text_encoder(model_dir, index), anchors, torch.device("cpu"))
 
     def write(tmp: Path) -> None:
         shutil.copytree(model_dir, tmp)
         (tmp / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
         (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
+        stored = write_known_embeddings(tmp, anchors, embeddings).read_bytes()
+        anchoring["known_embeddings_sha256"] = hashlib.sha256(stored).hexdigest()
         (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
     replace_dir(model_dir, write)
