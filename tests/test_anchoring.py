@@ -89,7 +89,7 @@ def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", classes=("rain", "door_slam"), seconds=1.0)
     rows = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines()]
     train = {c for r in rows if r["split"] == "train" for c in r["captions"]}
-    templates = set(template_captions(seeds=3))
+    templates = {c for filled in template_captions(seeds=3).values() for c in filled}
     test_only = {c for r in rows if r["split"] == "test" for c in r["captions"]} - train - templates
     assert test_only, "the fixture has captions only its test recordings carry"
     captions, own = learned_captions(corpus, seeds=3)
@@ -101,6 +101,17 @@ def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
 
     wording = class_wordings()["rain"][0]
     assert wording not in captions and wording in learned_captions(corpus, wordings=True, seeds=3)[0]
+
+    # recordings first: a recorded class's templates anchor only themselves; an unrecorded class keeps its own
+    first, first_own = learned_captions(corpus, seeds=3, recordings_first=True)
+    by_class = template_captions(seeds=3)
+    synthetic_rain = set(by_class["rain"]) - train
+    assert synthetic_rain and not synthetic_rain & set(first) and synthetic_rain <= set(first_own)
+    assert set(by_class["rain"]) & train <= set(first), (
+        "a template some recording is captioned as still anchors"
+    )
+    assert set(by_class["beep"]) <= set(first) and train <= set(first)
+    assert set(first) | set(first_own) == set(captions), "the same captions, sorted otherwise"
 
 
 def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
@@ -197,6 +208,7 @@ def test_the_anchors_command_refuses_what_it_should(
         ((str(tmp_path / "nothing"),), "not a model directory"),
         ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
         ((str(model), "--force", "--labelled-only"), "give --corpus DIR too"),
+        ((str(model), "--force", "--recordings-first"), "--recordings-first sorts a corpus's captions"),
     ]:
         capsys.readouterr()
         assert anchors_main(list(args)) == 2

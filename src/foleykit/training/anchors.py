@@ -12,7 +12,13 @@ recordings: "a chest being shut") anchor no other prompt, only a prompt worded e
 (`own_anchors`): sentence similarity sends paraphrases of a class to them by shared words ("a hard blow to
 the chest").
 
+With `--recordings-first`, a class that has labelled train recordings is anchored to their captions and the
+class wordings, and its synthesiser templates anchor only prompts worded exactly as them: the model's takes
+for a template caption sound like the synthesiser, which a listener (the independent judge) recognises less
+often than its takes for a recording's caption (session 22, MODEL.md).
+
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
+        [--recordings-first] [--wordings]
 """
 
 from __future__ import annotations
@@ -41,23 +47,24 @@ from foleykit.training.trainer import RECORD, invocation, model_record, replace_
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
 
 
-def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> list[str]:
-    """Every template of every class filled with each (speed, size, count) the synthesiser draws for that
-    class, found by synthesising `seeds` clips of it (a size word one class uses never reaches another's;
-    at 8 kHz, which draws the same descriptors as the training rate: checked for 30 seeds a class)."""
+def template_captions(seeds: int = DESCRIPTOR_SEEDS, progress: bool = False) -> dict[str, list[str]]:
+    """Each class's templates filled with each (speed, size, count) the synthesiser draws for that class,
+    found by synthesising `seeds` clips of it (a size word one class uses never reaches another's; at
+    8 kHz, which draws the same descriptors as the training rate: checked for 30 seeds a class)."""
     from foleykit.progress import progress_bar
     from foleykit.synth import CLASSES, TEMPLATES, fill_template, synthesize
 
-    captions = []
+    captions: dict[str, list[str]] = {}
     for label in progress_bar(CLASSES, desc="descriptors", unit="class", disable=not progress):
         drawn = {
             tuple(synthesize(label, seed, 4.0, 8000).params.get(key, default) for key, default in DESCRIBED)
             for seed in range(seeds)
         }
-        for values in sorted(drawn, key=str):
-            captions += [
-                fill_template(template, dict(zip(KEYS, values, strict=True))) for template in TEMPLATES[label]
-            ]
+        captions[label] = [
+            fill_template(template, dict(zip(KEYS, values, strict=True)))
+            for values in sorted(drawn, key=str)
+            for template in TEMPLATES[label]
+        ]
     return captions
 
 
@@ -71,16 +78,26 @@ def learned_captions(
     seeds: int = DESCRIPTOR_SEEDS,
     progress: bool = False,
     labelled_only: bool = False,
+    recordings_first: bool = False,
 ) -> tuple[list[str], list[str]]:
     """Every caption training could draw, once each, in a stable order (templates, recordings, wordings), as
-    (anchors, own anchors): with `labelled_only` the unlabelled recordings' captions are own anchors only."""
-    captions = template_captions(seeds, progress)
+    (anchors, own anchors): with `labelled_only` the unlabelled recordings' captions are own anchors only;
+    with `recordings_first` so are the templates of each class that has labelled train recordings (a
+    prompt of that class is paired with a recording's caption or a wording, not with the synthesiser's)."""
+    templates = template_captions(seeds, progress)
+    recorded: set[str] = set()
+    recordings: list[str] = []
     own: list[str] = []
     if corpus_dir is not None:
         from foleykit.corpus import load_corpus
 
         for clip in load_corpus(corpus_dir, split="train"):
-            (own if labelled_only and clip.label is None else captions).extend(clip.captions)
+            (own if labelled_only and clip.label is None else recordings).extend(clip.captions)
+            recorded |= {clip.label} if clip.label is not None else set()
+    captions: list[str] = []
+    for label, filled in templates.items():
+        (own if recordings_first and label in recorded else captions).extend(filled)
+    captions += recordings
     if wordings:
         from foleykit.training.data import wording_texts
 
@@ -169,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="anchor prompts to class captions only (unlabelled recordings' captions anchor only themselves)",
     )
     parser.add_argument(
+        "--recordings-first",
+        action="store_true",
+        help="a class with recordings anchors to their captions and wordings (its templates anchor only themselves)",
+    )
+    parser.add_argument(
         "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"
     )
     parser.add_argument(
@@ -180,8 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="replace an existing known_captions.json")
     args = parser.parse_args(argv)
     try:
-        if args.labelled_only and args.corpus is None:
-            raise BadInputError("--labelled-only sorts a corpus's captions: give --corpus DIR too")
+        for flag, given in (
+            ("--labelled-only", args.labelled_only),
+            ("--recordings-first", args.recordings_first),
+        ):
+            if given and args.corpus is None:
+                raise BadInputError(f"{flag} sorts a corpus's captions: give --corpus DIR too")
         check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
         if args.corpus is not None:
             from foleykit.corpus import load_corpus
@@ -193,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeds=max(1, args.descriptor_seeds),
             progress=True,
             labelled_only=args.labelled_only,
+            recordings_first=args.recordings_first,
         )
         command = invocation("foleykit.training.anchors", argv)
         written = write_anchors(
