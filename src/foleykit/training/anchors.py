@@ -39,7 +39,9 @@ from foleykit.pipelines.foley.pipeline_foley import (
     anchor_list,
     known_captions_text,
     load_minilm,
+    own_keys,
     sentence_embeddings,
+    wording_key,
     write_known_embeddings,
 )
 from foleykit.training.trainer import RECORD, invocation, model_record, replace_dir
@@ -103,8 +105,8 @@ def learned_captions(
 
         captions += wording_texts()
     anchors = list(dict.fromkeys(captions))
-    listed = set(anchors)
-    return anchors, [text for text in dict.fromkeys(own) if text not in listed]
+    listed = own_keys(anchors)  # matched as the pipeline matches own anchors: case and spacing aside
+    return anchors, [text for text in dict.fromkeys(own) if wording_key(text) not in listed]
 
 
 def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
@@ -129,7 +131,9 @@ def model_text_encoder(model_dir: Path, index: dict) -> tuple:
     from transformers import AutoTokenizer, BertModel
 
     tokenizer = AutoTokenizer.from_pretrained(Path(model_dir) / "tokenizer", local_files_only=True)
-    encoder = BertModel.from_pretrained(Path(model_dir) / "text_encoder", local_files_only=True)
+    encoder = BertModel.from_pretrained(
+        Path(model_dir) / "text_encoder", local_files_only=True, dtype=torch.float32
+    )
     return tokenizer, encoder.requires_grad_(False).eval()
 
 

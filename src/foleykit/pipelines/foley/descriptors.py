@@ -1,4 +1,4 @@
-"""The speed and count a text states, so that a prompt's anchor never says the opposite.
+"""The speed and count a text states in so many words, so that a prompt's anchor does not say the opposite.
 
 Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
 nouns weigh more than one adverb), and an anchor with most of the guidance would then undo the word the user
@@ -20,16 +20,26 @@ SPEEDS = {
         "jog", "sprinting", "sprints", "sprint", "racing", "hurried", "hurrying", "rushing",
     }),
 }  # fmt: skip
+RUNNING = frozenset({"run", "runs", "running"})
+# "an engine running", "running water": running that is not a gait, so no speed
+NOT_A_GAIT = frozenset({
+    "engine", "engines", "motor", "motors", "generator", "idle", "idling", "water", "tap", "faucet",
+    "stream", "river", "fan", "machine", "toilet",
+})  # fmt: skip
 COUNTS = {
-    "once": 1, "one": 1, "single": 1, "twice": 2, "two": 2, "double": 2, "thrice": 3, "three": 3,
-    "triple": 3, "four": 4, "five": 5, "six": 6,
+    "once": 1, "one": 1, "single": 1, "twice": 2, "two": 2, "thrice": 3, "three": 3, "four": 4,
+    "five": 5, "six": 6,
 }  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
+_AT_ONCE = re.compile(r"\bat once\b")  # "all at once" is no count
 
 
 def stated(text: str) -> dict[str, object]:
-    """{"speed": "slow" | "fast", "count": n}, each only where the text states it unambiguously."""
-    words = set(_WORD.findall(text.lower()))
+    """{"speed": "slow" | "fast", "count": n}, each only where the text states it in a word of the lists
+    above, and unambiguously ("a knock" states no count: only words are read, not articles)."""
+    words = set(_WORD.findall(_AT_ONCE.sub(" ", text.lower())))
+    if words & NOT_A_GAIT:
+        words -= RUNNING
     speeds = {name for name, listed in SPEEDS.items() if words & listed}
     counts = {COUNTS[word] for word in words & COUNTS.keys()}
     return {

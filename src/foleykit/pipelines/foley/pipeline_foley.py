@@ -47,10 +47,11 @@ MAX_TEXT_TOKENS = 64
 LOG_MEL_FLOOR = 1e-5
 DECODERS = ("griffin-lim", "griffin-lim-mel", "vocoder")
 KNOWN_CAPTIONS = "known_captions.json"  # beside model_index.json: the captions the model was trained on
-KNOWN_EMBEDDINGS = (
-    "known_captions.safetensors"  # their sentence embeddings: the first take need not encode them
-)
-STORED_MATCH = 0.999  # least cosine between a stored embedding and the same caption encoded now
+# their sentence embeddings, so that the first take need not encode them
+KNOWN_EMBEDDINGS = "known_captions.safetensors"
+# least cosine between a stored embedding and the same caption encoded now: another encoder lands far below;
+# MiniLM in float32, bf16 or fp16 (CPU) gave at least 0.9998 for version 8's 606 captions
+STORED_MATCH = 0.99
 
 logger = logging.get_logger(__name__)
 
@@ -77,7 +78,7 @@ def known_captions_text(captions: list[str], own_anchors: list[str]) -> str:
     return json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
 
 
-def _wording(text: str) -> str:
+def wording_key(text: str) -> str:
     """The key an own anchor is matched by: case- and whitespace-insensitive (punctuation still counts)."""
     return " ".join(text.lower().split())
 
@@ -85,8 +86,13 @@ def _wording(text: str) -> str:
 def anchor_list(captions: list[str], own_anchors: list[str]) -> list[str]:
     """The captions a prompt may be paired with: the listed ones, less any also listed as an own anchor
     (a caption listed both ways anchors only itself)."""
-    own = {_wording(caption) for caption in own_anchors}
-    return [str(c) for c in captions if str(c).strip() and _wording(str(c)) not in own]
+    own = own_keys(own_anchors)
+    return [str(c) for c in captions if str(c).strip() and wording_key(str(c)) not in own]
+
+
+def own_keys(own_anchors: list[str]) -> set[str]:
+    """The wordings that anchor only themselves."""
+    return {wording_key(caption) for caption in own_anchors}
 
 
 def minilm_states(
@@ -128,19 +134,24 @@ def write_known_embeddings(directory: Path, captions: list[str], embeddings: tor
     save_file(
         {"embeddings": embeddings.to(torch.float16).contiguous()},
         str(path),
-        metadata={"captions_sha256": captions_digest(captions), "text_encoder": TEXT_ENCODER_PACKAGE},
+        metadata={"captions_sha256": captions_digest(captions)},
     )
     return path
 
 
 def read_known_embeddings(path: Path, captions: list[str]) -> torch.Tensor | None:
-    """The stored embeddings (float32) when they were made for exactly `captions`, else None."""
+    """The stored embeddings (float32) when they were made for exactly `captions`, else None (a file that
+    cannot be read, a Git LFS pointer say, is only a cache: the captions are encoded instead)."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as stored:
-        if (stored.metadata() or {}).get("captions_sha256") != captions_digest(captions):
-            return None
-        embeddings = stored.get_tensor("embeddings").float()
+    try:
+        with safe_open(str(path), framework="pt") as stored:
+            if (stored.metadata() or {}).get("captions_sha256") != captions_digest(captions):
+                return None
+            embeddings = stored.get_tensor("embeddings").float()
+    except Exception as err:  # safetensors raises its own error type, OSError or ValueError
+        logger.warning("%s could not be read (%s): the captions will be encoded", path, err)
+        return None
     return embeddings if embeddings.ndim == 2 and len(embeddings) == len(captions) else None
 
 
@@ -252,27 +263,38 @@ class FoleyPipeline(DiffusionPipeline):
     def save_pretrained(
         self, save_directory: str | os.PathLike, *, include_text_encoder: bool = True, **kwargs: Any
     ) -> None:
-        """Save every component; with `include_text_encoder=False` the packaged MiniLM is referenced, not copied."""
-        if include_text_encoder:
-            super().save_pretrained(save_directory, **kwargs)
-        else:
-            tokenizer, text_encoder = self.tokenizer, self.text_encoder
-            self.register_modules(tokenizer=None, text_encoder=None)
-            try:
-                super().save_pretrained(save_directory, **kwargs)
-            finally:
-                self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
+        """Save every component; with `include_text_encoder=False` the packaged MiniLM is referenced, not copied.
+        The caption list and its embeddings are written before any `push_to_hub` upload, so they go with it."""
+        push_to_hub = kwargs.pop("push_to_hub", False)
+        self._save_components(save_directory, include_text_encoder, **kwargs)
         known = Path(save_directory) / KNOWN_CAPTIONS
         stored = Path(save_directory) / KNOWN_EMBEDDINGS
         if self.known_captions:
             known.write_text(known_captions_text(self.known_captions, self.own_anchors), encoding="utf-8")
         if self.known_captions and self.text_encoder is not None:
-            self._known_embeddings, self._stored_unchecked = None, False  # encoded as this encoder makes them
+            # encoded again, as this encoder makes them (with model offload, on the execution device)
+            self._known_embeddings, self._stored_unchecked = None, False
             write_known_embeddings(save_directory, self.known_captions, self.caption_embeddings())
         else:  # an earlier model's list or embeddings in the same folder are not this model's
             stored.unlink(missing_ok=True)
             if not self.known_captions:
                 known.unlink(missing_ok=True)
+        if push_to_hub:  # diffusers uploads the folder it saves to: saved once more, beside the files above
+            self._save_components(save_directory, include_text_encoder, push_to_hub=True, **kwargs)
+
+    def _save_components(
+        self, save_directory: str | os.PathLike, include_text_encoder: bool, **kwargs: Any
+    ) -> None:
+        """diffusers' save of the registered components, the text encoder left out unless included."""
+        if include_text_encoder:
+            super().save_pretrained(save_directory, **kwargs)
+            return
+        tokenizer, text_encoder = self.tokenizer, self.text_encoder
+        self.register_modules(tokenizer=None, text_encoder=None)
+        try:
+            super().save_pretrained(save_directory, **kwargs)
+        finally:
+            self.register_modules(tokenizer=tokenizer, text_encoder=text_encoder)
 
     # ------------------------------------------------------------------ geometry
     @property
@@ -386,7 +408,7 @@ class FoleyPipeline(DiffusionPipeline):
         another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
-        own = {_wording(caption) for caption in self.own_anchors}
+        own = own_keys(self.own_anchors)
         checked = [0, len(self.known_captions) - 1] if self._stored_unchecked else []
         texts = list(prompts) + [self.known_captions[i] for i in checked]
         encoded = torch.nn.functional.normalize(
@@ -395,9 +417,8 @@ class FoleyPipeline(DiffusionPipeline):
         queries = encoded[: len(prompts)]
         if checked:
             self._stored_unchecked = False
-            match = (
-                (encoded[len(prompts) :] * self.caption_embeddings(device)[checked]).sum(dim=-1).min().item()
-            )
+            rows, probes = self.caption_embeddings(device)[checked], encoded[len(prompts) :]
+            match = (probes * rows).sum(dim=-1).min().item() if rows.shape == probes.shape else -1.0
             if match < STORED_MATCH:
                 logger.warning("%s was made by another text encoder: encoding the captions", KNOWN_EMBEDDINGS)
                 self._known_embeddings = None
@@ -409,7 +430,7 @@ class FoleyPipeline(DiffusionPipeline):
         similarity, nearest = scores.max(dim=1)
         return [
             prompt
-            if not prompt.strip() or score >= 0.9999 or score == -math.inf or _wording(prompt) in own
+            if not prompt.strip() or score >= 0.9999 or score == -math.inf or wording_key(prompt) in own
             else self.known_captions[index]
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
