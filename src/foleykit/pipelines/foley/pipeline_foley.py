@@ -404,8 +404,8 @@ class FoleyPipeline(DiffusionPipeline):
         """Each prompt's nearest known caption by MiniLM sentence similarity (the prompt itself when it is
         one, when it is one of the model's `own_anchors`, when it is empty, or when the model has no captions
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
-        every caption contradicts stays unanchored. Stored embeddings are checked once, by encoding two of their captions beside the prompts:
-        another text encoder's are encoded again."""
+        every caption contradicts stays unanchored. Stored embeddings are checked once, by encoding two of
+        their captions beside the prompts: another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
         own = own_keys(self.own_anchors)
