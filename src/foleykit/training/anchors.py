@@ -39,9 +39,9 @@ from foleykit.pipelines.foley.pipeline_foley import (
     anchor_list,
     known_captions_text,
     load_minilm,
-    own_keys,
     sentence_embeddings,
     wording_key,
+    wording_keys,
     write_known_embeddings,
 )
 from foleykit.training.trainer import RECORD, invocation, model_record, replace_dir
@@ -95,7 +95,8 @@ def learned_captions(
 
         for clip in load_corpus(corpus_dir, split="train"):
             (own if labelled_only and clip.label is None else recordings).extend(clip.captions)
-            recorded |= {clip.label} if clip.label is not None else set()
+            if clip.label is not None:
+                recorded.add(clip.label)
     captions: list[str] = []
     for label, filled in templates.items():
         (own if recordings_first and label in recorded else captions).extend(filled)
@@ -105,7 +106,7 @@ def learned_captions(
 
         captions += wording_texts()
     anchors = list(dict.fromkeys(captions))
-    listed = own_keys(anchors)  # matched as the pipeline matches own anchors: case and spacing aside
+    listed = wording_keys(anchors)  # matched as the pipeline matches own anchors: case and spacing aside
     return anchors, [text for text in dict.fromkeys(own) if wording_key(text) not in listed]
 
 

@@ -86,13 +86,13 @@ def wording_key(text: str) -> str:
 def anchor_list(captions: list[str], own_anchors: list[str]) -> list[str]:
     """The captions a prompt may be paired with: the listed ones, less any also listed as an own anchor
     (a caption listed both ways anchors only itself)."""
-    own = own_keys(own_anchors)
+    own = wording_keys(own_anchors)
     return [str(c) for c in captions if str(c).strip() and wording_key(str(c)) not in own]
 
 
-def own_keys(own_anchors: list[str]) -> set[str]:
-    """The wordings that anchor only themselves."""
-    return {wording_key(caption) for caption in own_anchors}
+def wording_keys(texts: list[str]) -> set[str]:
+    """Each text's `wording_key`: what a wording is matched by."""
+    return {wording_key(text) for text in texts}
 
 
 def minilm_states(
@@ -272,8 +272,8 @@ class FoleyPipeline(DiffusionPipeline):
         if self.known_captions:
             known.write_text(known_captions_text(self.known_captions, self.own_anchors), encoding="utf-8")
         if self.known_captions and self.text_encoder is not None:
-            # encoded again, as this encoder makes them (with model offload, on the execution device)
-            self._known_embeddings, self._stored_unchecked = None, False
+            if self._stored_unchecked:  # read from a file, never checked: encoded as this encoder makes them
+                self._known_embeddings, self._stored_unchecked = None, False
             write_known_embeddings(save_directory, self.known_captions, self.caption_embeddings())
         else:  # an earlier model's list or embeddings in the same folder are not this model's
             stored.unlink(missing_ok=True)
@@ -408,7 +408,7 @@ class FoleyPipeline(DiffusionPipeline):
         their captions beside the prompts: another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
-        own = own_keys(self.own_anchors)
+        own = wording_keys(self.own_anchors)
         checked = [0, len(self.known_captions) - 1] if self._stored_unchecked else []
         texts = list(prompts) + [self.known_captions[i] for i in checked]
         encoded = torch.nn.functional.normalize(
