@@ -206,6 +206,7 @@ def test_the_anchors_command_refuses_what_it_should(
     for args, message in [
         ((str(model),), "exists: pass --force"),
         ((str(model), "--anchor-weight", "2", "--force"), "within 0 and 1"),
+        ((str(model), "--bare-anchor-weight", "-0.1", "--force"), "--bare-anchor-weight must be within"),
         ((str(tmp_path / "nothing"),), "not a model directory"),
         ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
         ((str(model), "--force", "--labelled-only"), "give --corpus DIR too"),
@@ -375,3 +376,59 @@ def test_an_anchor_never_states_another_speed_or_count(tmp_path: Path, tiny_bund
     assert only.prompt_anchors(["slow footsteps, twice"], torch.device("cpu")) == ["slow footsteps, twice"], (
         "every caption contradicts it: no anchor"
     )
+
+
+def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_the_bare_share(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`bare_anchor_weight`: a prompt that only names its sound loses nothing when the anchor carries more of the
+    guidance; "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words."""
+    from foleykit.cli import main
+    from foleykit.pipelines.foley.descriptors import modifies
+
+    for text in (
+        "footsteps on gravel, slow",
+        "a door knocked twice",
+        "thunder far away",
+        "a distant explosion",
+        "hitting a metal pipe, in a large hall",
+        "drips echoing in a cave",
+        "a match struck up close",
+        "birdsong outdoors",
+    ):
+        assert modifies(text), text
+    for text in ("heavy rainfall on a tin roof", "a door slams shut", "an engine running", "glass shatters"):
+        assert not modifies(text), text
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    write_anchors(model, KNOWN, 0.5, bare_anchor_weight=0.9)
+    assert json.loads((model / "model_index.json").read_text())["bare_anchor_weight"] == 0.9
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    bare, placed = "heavy rainfall on a tin roof", "heavy rainfall on a tin roof, far away"
+    assert pipe.anchor_weights([bare, placed]) == [0.9, 0.5]
+    assert pipe.anchor_weights([bare, placed], anchor_weight=0.2) == [0.2, 0.2], "a given weight: for all"
+    assert pipe.prompt_anchors([bare, placed], torch.device("cpu")) == ["rain falling"] * 2
+    assert torch.equal(_take(pipe, bare), _take(pipe, bare, anchor_weight=0.9))
+    assert torch.equal(_take(pipe, placed), _take(pipe, placed, anchor_weight=0.5))
+    assert not torch.allclose(_take(pipe, bare), _take(pipe, bare, anchor_weight=0.5))
+    generator = [torch.Generator().manual_seed(3) for _ in range(2)]
+    batch = pipe(
+        [bare, placed],
+        audio_length_in_s=0.5,
+        num_inference_steps=2,
+        generator=generator,
+        output_type="latent",
+    ).audios
+    torch.testing.assert_close(batch[:1], _take(pipe, bare), atol=1e-4, rtol=1e-3)  # each row its own share
+    torch.testing.assert_close(batch[1:], _take(pipe, placed), atol=1e-4, rtol=1e-3)
+
+    argv = ["generate", "--model", str(model), "--duration", "0.5", "--steps", "2", "--json", bare]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    take = json.loads(capsys.readouterr().out)["takes"][0]
+    sidecar = json.loads(Path(take["path"]).with_suffix(".json").read_text())
+    assert sidecar["prompt_anchor"] == {"caption": "rain falling", "weight": 0.9}
+
+    pipe.forget_anchors()
+    assert pipe.anchor_weights([bare]) == [0.0] and pipe.config.bare_anchor_weight is None

@@ -260,7 +260,7 @@ class BundledBackend(Backend):
 
     def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
         """The learned caption this prompt shares guidance with, for the sidecar (pipeline_foley.py)."""
-        weight = float(self.pipe.config.get("anchor_weight", 0.0))
+        weight = float(self.pipe.anchor_weights([prompt])[0])
         if weight <= 0 or guidance <= 1.0:
             return None
         anchor = self.pipe.prompt_anchors([prompt], self.device)[0]

@@ -110,13 +110,16 @@ def learned_captions(
     return anchors, [text for text in dict.fromkeys(own) if wording_key(text) not in listed]
 
 
-def check_target(model_dir: Path, anchor_weight: float, force: bool) -> dict:
+def check_target(
+    model_dir: Path, anchor_weight: float, force: bool, bare_anchor_weight: float | None = None
+) -> dict:
     """The model directory's `model_index.json`, once it is known that anchors may be written there."""
     index_path = Path(model_dir) / "model_index.json"
     if not index_path.is_file():
         raise BadInputError(f"{model_dir} is not a model directory (no model_index.json)")
-    if not 0.0 <= anchor_weight <= 1.0:
-        raise BadInputError(f"--anchor-weight must be within 0 and 1, got {anchor_weight}")
+    for flag, weight in (("--anchor-weight", anchor_weight), ("--bare-anchor-weight", bare_anchor_weight)):
+        if weight is not None and not 0.0 <= weight <= 1.0:
+            raise BadInputError(f"{flag} must be within 0 and 1, got {weight}")
     if (Path(model_dir) / KNOWN_CAPTIONS).exists() and not force:
         raise BadInputError(f"{Path(model_dir) / KNOWN_CAPTIONS} exists: pass --force to replace it")
     index = json.loads(index_path.read_text())
@@ -145,20 +148,23 @@ def write_anchors(
     force: bool = False,
     own_anchors: Sequence[str] = (),
     command: str | None = None,
+    bare_anchor_weight: float | None = None,
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
-    and set its `anchor_weight` (atomically: the directory is rewritten beside itself and swapped in); its
+    and set its `anchor_weight` and `bare_anchor_weight` (None: the same share for every prompt; atomically: the directory is rewritten beside itself and swapped in); its
     training record (RECORD) gets an `anchoring` entry over the weights' own record, nested as `init`
     (a list written again replaces the entry: the weights are the same). The anchors' sentence embeddings,
     made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
-    index = check_target(model_dir, anchor_weight, force)
+    index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight
+    index["bare_anchor_weight"] = bare_anchor_weight
     text = known_captions_text(list(captions), list(own_anchors))
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
     anchoring = {
         "anchor_weight": anchor_weight,
+        **({"bare_anchor_weight": bare_anchor_weight} if bare_anchor_weight is not None else {}),
         "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **({"command": command} if command else {}),
     }
@@ -199,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"
     )
     parser.add_argument(
+        "--bare-anchor-weight",
+        type=float,
+        default=None,
+        help="the anchor's share for a prompt asking for no speed, count, distance or space "
+        "(default: --anchor-weight's)",
+    )
+    parser.add_argument(
         "--descriptor-seeds",
         type=int,
         default=DESCRIPTOR_SEEDS,
@@ -213,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             if given and args.corpus is None:
                 raise BadInputError(f"{flag} sorts a corpus's captions: give --corpus DIR too")
-        check_target(args.model, args.anchor_weight, args.force)  # before a minute of synthesis
+        check_target(args.model, args.anchor_weight, args.force, args.bare_anchor_weight)  # before synthesis
         if args.corpus is not None:
             from foleykit.corpus import load_corpus
 
@@ -228,7 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         command = invocation("foleykit.training.anchors", argv)
         written = write_anchors(
-            args.model, captions, args.anchor_weight, force=args.force, own_anchors=own, command=command
+            args.model,
+            captions,
+            args.anchor_weight,
+            force=args.force,
+            own_anchors=own,
+            command=command,
+            bare_anchor_weight=args.bare_anchor_weight,
         )
         print(written)
     except BadInputError as err:

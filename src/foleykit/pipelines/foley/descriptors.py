@@ -1,4 +1,6 @@
-"""The speed and count a text states in so many words, so that a prompt's anchor does not say the opposite.
+"""The speed and count a text states in so many words, so that a prompt's anchor does not say the opposite;
+and whether it asks for a speed, count, distance or space at all, so that such a prompt keeps more of the
+guidance for its own words.
 
 Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
 nouns weigh more than one adverb), and an anchor with most of the guidance would then undo the word the user
@@ -30,6 +32,14 @@ COUNTS = {
     "once": 1, "one": 1, "single": 1, "twice": 2, "two": 2, "thrice": 3, "three": 3, "four": 4,
     "five": 5, "six": 6,
 }  # fmt: skip
+# where the sound is heard from and in: words that change the take's level, filtering and echo
+PLACES = frozenset({
+    "distant", "distance", "far", "faraway", "afar", "nearby", "closeup", "room", "hall", "hallway",
+    "corridor", "cave", "cathedral", "church", "tunnel", "stairwell", "warehouse", "garage", "indoors",
+    "indoor", "inside", "outdoors", "outdoor", "outside", "echo", "echoes", "echoing", "echoey", "reverb",
+    "reverberant", "reverberating", "muffled",
+})  # fmt: skip
+_UP_CLOSE = re.compile(r"\b(?:up close|close up)\b")
 _WORD = re.compile(r"[a-z]+")
 _AT_ONCE = re.compile(r"\bat once\b")  # "all at once" is no count
 
@@ -51,3 +61,10 @@ def stated(text: str) -> dict[str, object]:
 def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
     """Whether a caption states another speed or count than the prompt does (silence is no contradiction)."""
     return any(key in caption and caption[key] != value for key, value in prompt.items())
+
+
+def modifies(text: str) -> bool:
+    """Whether a text asks for a speed, a count, a distance or a space (a hall, far away, echoing): words
+    that a nearest caption seldom shares, so the prompt's own embedding has to carry them."""
+    lowered = text.lower()
+    return bool(stated(text)) or bool(_UP_CLOSE.search(lowered)) or bool(set(_WORD.findall(lowered)) & PLACES)

