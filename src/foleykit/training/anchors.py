@@ -151,10 +151,11 @@ def write_anchors(
     bare_anchor_weight: float | None = None,
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
-    and set its `anchor_weight` and `bare_anchor_weight` (None: the same share for every prompt; atomically: the directory is rewritten beside itself and swapped in); its
-    training record (RECORD) gets an `anchoring` entry over the weights' own record, nested as `init`
-    (a list written again replaces the entry: the weights are the same). The anchors' sentence embeddings,
-    made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
+    and set its `anchor_weight` and `bare_anchor_weight` (None: `anchor_weight` for every prompt). The
+    directory is rewritten beside itself and swapped in, atomically. Its training record (RECORD) gets an
+    `anchoring` entry over the weights' own record, nested as `init` (a list written again replaces the
+    entry: the weights are the same). The anchors' sentence embeddings, made by the model's text encoder,
+    go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight

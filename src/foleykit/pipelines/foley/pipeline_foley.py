@@ -257,7 +257,8 @@ class FoleyPipeline(DiffusionPipeline):
             if embeddings is not None:  # checked against the text encoder at the first anchored take
                 pipe._known_embeddings = (tuple(pipe.known_captions), embeddings)
                 pipe._stored_unchecked = True
-        if pipe.config.get("anchor_weight", 0.0) > 0 and not pipe.known_captions:
+        shares = (pipe.config.get("anchor_weight", 0.0), pipe.config.get("bare_anchor_weight") or 0.0)
+        if max(shares) > 0 and not pipe.known_captions:
             logger.warning(
                 "anchor_weight is set but %s has no %s: prompts are not anchored",
                 pretrained_model_name_or_path,
@@ -624,7 +625,8 @@ class FoleyPipeline(DiffusionPipeline):
                 if use_cfg:
                     uncond, cond, *anchored = noise.chunk(passes)
                     if anchored:  # ε_u + g·[(1 − w)(ε_prompt − ε_u) + w(ε_anchor − ε_u)]
-                        cond = torch.lerp(cond, anchored[0], anchor_share.to(cond.dtype))
+                        # in float32: 0.85 in bf16 would be 0.8477
+                        cond = torch.lerp(cond.float(), anchored[0].float(), anchor_share).to(cond.dtype)
                     noise = uncond + guidance * (cond - uncond)
                 latents = self.scheduler.step(noise, t, latents).prev_sample
                 if keep is not None:  # the kept frames: the source at the level the next step expects
