@@ -395,6 +395,11 @@ def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_t
         "drips echoing in a cave",
         "a match struck up close",
         "birdsong outdoors",
+        "a close-up match strike",
+        "footsteps in empty halls",
+        "a shout echoed off the walls",
+        "footsteps, slow then fast",  # two speeds: no one speed stated, yet asked for
+        "one, two, three knocks",
     ):
         assert modifies(text), text
     for text in ("heavy rainfall on a tin roof", "a door slams shut", "an engine running", "glass shatters"):

@@ -34,12 +34,13 @@ COUNTS = {
 }  # fmt: skip
 # where the sound is heard from and in: words that change the take's level, filtering and echo
 PLACES = frozenset({
-    "distant", "distance", "far", "faraway", "afar", "nearby", "closeup", "room", "hall", "hallway",
-    "corridor", "cave", "cathedral", "church", "tunnel", "stairwell", "warehouse", "garage", "indoors",
-    "indoor", "inside", "outdoors", "outdoor", "outside", "echo", "echoes", "echoing", "echoey", "reverb",
-    "reverberant", "reverberating", "muffled",
+    "distant", "distance", "far", "faraway", "afar", "nearby", "closeup", "room", "rooms", "hall", "halls",
+    "hallway", "hallways", "corridor", "corridors", "cave", "caves", "cathedral", "church", "tunnel",
+    "tunnels", "stairwell", "warehouse", "garage", "indoors", "indoor", "inside", "outdoors", "outdoor",
+    "outside", "echo", "echoes", "echoed", "echoing", "echoey", "reverb", "reverberant", "reverberating",
+    "reverberation", "muffled",
 })  # fmt: skip
-_UP_CLOSE = re.compile(r"\b(?:up close|close up)\b")
+_UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")
 _WORD = re.compile(r"[a-z]+")
 _AT_ONCE = re.compile(r"\bat once\b")  # "all at once" is no count
 
@@ -67,4 +68,8 @@ def modifies(text: str) -> bool:
     """Whether a text asks for a speed, a count, a distance or a space (a hall, far away, echoing): words
     that a nearest caption seldom shares, so the prompt's own embedding has to carry them."""
     lowered = text.lower()
-    return bool(stated(text)) or bool(_UP_CLOSE.search(lowered)) or bool(set(_WORD.findall(lowered)) & PLACES)
+    words = set(_WORD.findall(_AT_ONCE.sub(" ", lowered)))
+    if words & NOT_A_GAIT:
+        words -= RUNNING
+    asked = PLACES.union(*SPEEDS.values(), COUNTS)  # two speeds or counts named are asked for too
+    return bool(_UP_CLOSE.search(lowered)) or bool(words & asked)
