@@ -440,9 +440,8 @@ def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_t
     assert torch.equal(_take(pipe, bare, anchor_weight=1), _take(pipe, bare, anchor_weight=1.0)), (
         "an int share"
     )
-    pipe.register_to_config(
-        anchor_weight=0.0
-    )  # only bare prompts anchored: the other row is its prompt's own
+    # only bare prompts anchored: the other row is its prompt's own
+    pipe.register_to_config(anchor_weight=0.0)
     assert pipe.anchor_weights([bare, placed]) == [0.9, 0.0]
     torch.testing.assert_close(
         pipe(

