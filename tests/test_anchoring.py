@@ -114,6 +114,10 @@ def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
     assert set(by_class["beep"]) <= set(first) and train <= set(first)
     assert set(first) | set(first_own) == set(captions), "the same captions, sorted otherwise"
 
+    # recordings only: those templates are not listed at all, so a prompt worded as one is anchored too
+    only, only_own = learned_captions(corpus, seeds=3, recordings_only=True)
+    assert only == first and not synthetic_rain & set(only_own) and only_own == []
+
 
 def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
     tmp_path: Path, tiny_bundled_dir: Path
@@ -211,6 +215,7 @@ def test_the_anchors_command_refuses_what_it_should(
         ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
         ((str(model), "--force", "--labelled-only"), "give --corpus DIR too"),
         ((str(model), "--force", "--recordings-first"), "--recordings-first sorts a corpus's captions"),
+        ((str(model), "--force", "--recordings-only"), "--recordings-only sorts a corpus's captions"),
     ]:
         capsys.readouterr()
         assert anchors_main(list(args)) == 2
@@ -464,3 +469,39 @@ def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_t
     assert json.loads((model / "model_index.json").read_text())["bare_anchor_weight"] is None
     again = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     assert again.anchor_weights([bare, placed]) == [0.5, 0.5]
+
+
+def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_nothing(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """`plain_bare_anchors`: "footsteps on gravel" lies nearest to "footsteps running on gravel" and "loud door
+    slam in a hallway", which add a speed or a space the user did not ask for; with the guard a bare prompt is
+    paired with the nearest caption that asks for none, a prompt that asks keeps its nearest, and a list of
+    only asking captions still anchors it."""
+    listed = [
+        "footsteps running on gravel",
+        "footsteps on gravel in a large hall",
+        "someone stepping on loose stones",
+        "a door slammed shut",
+    ]
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    write_anchors(model, listed, 0.5)
+    prompts = ["footsteps on gravel", "footsteps on gravel, far away"]
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    unguarded = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert unguarded[0] in listed[:2], "the fixture's nearest caption adds a speed or a space"
+
+    write_anchors(model, listed, 0.5, force=True, plain_bare_anchors=True)
+    assert json.loads((model / "model_index.json").read_text())["plain_bare_anchors"] is True
+    guarded = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    anchors = guarded.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchors == ["someone stepping on loose stones", unguarded[1]]
+
+    write_anchors(model, listed[:2], 0.5, force=True, plain_bare_anchors=True)
+    asking = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert asking.prompt_anchors(prompts[:1], torch.device("cpu")) == [unguarded[0]], (
+        "no plain caption listed"
+    )
+    asking.forget_anchors()
+    assert asking.config.plain_bare_anchors is False

@@ -16,10 +16,16 @@ the chest").
 With `--recordings-first`, a class that has labelled train recordings is anchored to their captions and the
 class wordings, and its synthesiser templates anchor only prompts worded exactly as them: the model's takes
 for a template caption sound like the synthesiser, which a listener (the independent judge) recognises less
-often than its takes for a recording's caption (session 22, MODEL.md).
+often than its takes for a recording's caption (session 22, MODEL.md). With `--recordings-only` those
+templates are not listed at all: the plainest wordings users type ("footsteps on gravel", "heavy rain") are
+the templates' own, and are then paired with a recording's caption too (session 24).
+
+`--plain-bare-anchors` sets the pipeline's `plain_bare_anchors`: a prompt that asks for no speed, count,
+distance or space is paired only with captions that ask for none either.
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
-        [--recordings-first] [--wordings] [--bare-anchor-weight 0.85]
+        [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
+        [--plain-bare-anchors]
 """
 
 from __future__ import annotations
@@ -82,11 +88,14 @@ def learned_captions(
     progress: bool = False,
     labelled_only: bool = False,
     recordings_first: bool = False,
+    recordings_only: bool = False,
 ) -> tuple[list[str], list[str]]:
     """Every caption training could draw, once each, in a stable order (templates, recordings, wordings), as
     (anchors, own anchors): with `labelled_only` the unlabelled recordings' captions are own anchors only;
     with `recordings_first` so are the templates of each class that has labelled train recordings (a
-    prompt of that class is paired with a recording's caption or a wording, not with the synthesiser's)."""
+    prompt of that class is paired with a recording's caption or a wording, not with the synthesiser's);
+    with `recordings_only` those templates are not listed at all, so a prompt worded exactly as one is paired
+    with a recording's caption or a wording too."""
     templates = template_captions(seeds, progress)
     recorded: set[str] = set()
     recordings: list[str] = []
@@ -100,7 +109,10 @@ def learned_captions(
                 recorded.add(clip.label)
     captions: list[str] = []
     for label, filled in templates.items():
-        (own if recordings_first and label in recorded else captions).extend(filled)
+        if label not in recorded or not (recordings_first or recordings_only):
+            captions.extend(filled)
+        elif not recordings_only:
+            own.extend(filled)
     captions += recordings
     if wordings:
         from foleykit.training.data import wording_texts
@@ -150,9 +162,11 @@ def write_anchors(
     own_anchors: Sequence[str] = (),
     command: str | None = None,
     bare_anchor_weight: float | None = None,
+    plain_bare_anchors: bool = False,
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
-    and set its `anchor_weight` and `bare_anchor_weight` (None: `anchor_weight` for every prompt). The
+    and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt) and
+    `plain_bare_anchors` (pipeline_foley.py). The
     directory is rewritten beside itself and swapped in, atomically. Its training record (RECORD) gets an
     `anchoring` entry over the weights' own record, nested as `init` (a list written again replaces the
     entry: the weights are the same). The anchors' sentence embeddings, made by the model's text encoder,
@@ -161,12 +175,14 @@ def write_anchors(
     index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight
     index["bare_anchor_weight"] = bare_anchor_weight
+    index["plain_bare_anchors"] = plain_bare_anchors
     text = known_captions_text(list(captions), list(own_anchors))
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
     anchoring = {
         "anchor_weight": anchor_weight,
         **({"bare_anchor_weight": bare_anchor_weight} if bare_anchor_weight is not None else {}),
+        **({"plain_bare_anchors": True} if plain_bare_anchors else {}),
         "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **({"command": command} if command else {}),
     }
@@ -204,6 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a class with recordings anchors to their captions and wordings (its templates anchor only themselves)",
     )
     parser.add_argument(
+        "--recordings-only",
+        action="store_true",
+        help="as --recordings-first, and those templates are not listed at all (a prompt worded as one "
+        "is anchored to a recording's caption too)",
+    )
+    parser.add_argument(
         "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"
     )
     parser.add_argument(
@@ -212,6 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the anchor's share for a prompt asking for no speed, count, distance or space "
         "(default: --anchor-weight's)",
+    )
+    parser.add_argument(
+        "--plain-bare-anchors",
+        action="store_true",
+        help="pair a prompt asking for no speed, count, distance or space only with captions asking for none",
     )
     parser.add_argument(
         "--descriptor-seeds",
@@ -225,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for flag, given in (
             ("--labelled-only", args.labelled_only),
             ("--recordings-first", args.recordings_first),
+            ("--recordings-only", args.recordings_only),
         ):
             if given and args.corpus is None:
                 raise BadInputError(f"{flag} sorts a corpus's captions: give --corpus DIR too")
@@ -240,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=True,
             labelled_only=args.labelled_only,
             recordings_first=args.recordings_first,
+            recordings_only=args.recordings_only,
         )
         command = invocation("foleykit.training.anchors", argv)
         written = write_anchors(
@@ -250,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             own_anchors=own,
             command=command,
             bare_anchor_weight=args.bare_anchor_weight,
+            plain_bare_anchors=args.plain_bare_anchors,
         )
         print(written)
     except BadInputError as err:

@@ -20,6 +20,8 @@ shape the take.
 `bare_anchor_weight`, where set, is the anchor's share for a prompt that asks for no speed, count, distance
 or space (descriptors.py): such a prompt loses no word it asked for when the anchor carries more of it,
 while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words.
+`plain_bare_anchors`, where set, pairs such a bare prompt only with a caption that asks for none of those
+either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 """
@@ -199,6 +201,7 @@ class FoleyPipeline(DiffusionPipeline):
         griffin_lim_iterations: int = 16,
         anchor_weight: float = 0.0,
         bare_anchor_weight: float | None = None,
+        plain_bare_anchors: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -223,12 +226,14 @@ class FoleyPipeline(DiffusionPipeline):
             griffin_lim_iterations=griffin_lim_iterations,
             anchor_weight=anchor_weight,
             bare_anchor_weight=bare_anchor_weight,
+            plain_bare_anchors=plain_bare_anchors,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
         self._known_embeddings: tuple[tuple[str, ...], torch.Tensor] | None = None  # (list, its embeddings)
         self._stored_unchecked = False  # read from the model's files, not yet checked
-        self._stated: tuple[tuple[str, ...], list[dict[str, object]]] | None = None  # (list, descriptors)
+        # (list, what each caption states, whether each asks for a speed, count, distance or space)
+        self._stated: tuple[tuple[str, ...], list[dict[str, object]], torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -392,7 +397,7 @@ class FoleyPipeline(DiffusionPipeline):
         other captions (list them again with `python -m foleykit.training.anchors`)."""
         self.known_captions, self.own_anchors = [], []
         self._known_embeddings, self._stored_unchecked = None, False
-        self.register_to_config(anchor_weight=0.0, bare_anchor_weight=None)
+        self.register_to_config(anchor_weight=0.0, bare_anchor_weight=None, plain_bare_anchors=False)
 
     def anchor_weights(self, prompts: list[str], anchor_weight: float | None = None) -> list[float]:
         """Each prompt's anchor share: `anchor_weight` when given, else the config's — `bare_anchor_weight`
@@ -443,10 +448,14 @@ class FoleyPipeline(DiffusionPipeline):
                 logger.warning("%s was made by another text encoder: encoding the captions", KNOWN_EMBEDDINGS)
                 self._known_embeddings = None
         scores = queries @ self.caption_embeddings(device).T
+        said, asking = self._captions_stated()
+        plain = bool(self.config.get("plain_bare_anchors")) and not bool(asking.all())
         for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
             wanted = stated(prompt)
             if wanted:
-                scores[row, [contradicts(wanted, said) for said in self._captions_stated()]] = -math.inf
+                scores[row, [contradicts(wanted, caption) for caption in said]] = -math.inf
+            elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
+                scores[row, asking] = -math.inf
         similarity, nearest = scores.max(dim=1)
         return [
             prompt
@@ -455,12 +464,14 @@ class FoleyPipeline(DiffusionPipeline):
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
 
-    def _captions_stated(self) -> list[dict[str, object]]:
-        """The speed and count each known caption states (descriptors.py), once per list."""
+    def _captions_stated(self) -> tuple[list[dict[str, object]], torch.Tensor]:
+        """The speed and count each known caption states, and whether it asks for a speed, count, distance
+        or space (descriptors.py), once per list."""
         key = tuple(self.known_captions)
         if self._stated is None or self._stated[0] != key:
-            self._stated = (key, [stated(caption) for caption in self.known_captions])
-        return self._stated[1]
+            asking = torch.tensor([modifies(caption) for caption in self.known_captions], dtype=torch.bool)
+            self._stated = (key, [stated(caption) for caption in self.known_captions], asking)
+        return self._stated[1], self._stated[2]
 
     def prepare_latents(
         self, batch: int, frames: int, device: torch.device, generator: Any, latents: torch.Tensor | None
