@@ -116,7 +116,7 @@ def test_learned_captions_are_what_training_drew(tmp_path: Path) -> None:
 
     # recordings only: those templates are not listed at all, so a prompt worded as one is anchored too
     only, only_own = learned_captions(corpus, seeds=3, recordings_only=True)
-    assert only == first and not synthetic_rain & set(only_own) and only_own == []
+    assert only == first and only_own == []
 
 
 def test_labelled_only_lists_unlabelled_captions_as_their_own_anchors(
@@ -189,6 +189,20 @@ def test_the_anchors_command_writes_own_anchors_with_labelled_only(
     assert again["anchoring"]["anchor_weight"] == 0.5 and again["init"] == record["init"], (
         "replaced, not nested"
     )
+    assert "plain_bare_anchors" not in again["anchoring"]
+    assert json.loads((model / "model_index.json").read_text())["plain_bare_anchors"] is False
+
+    # --recordings-only: the recorded class's templates are listed neither way; --plain-bare-anchors is set
+    assert anchors_main([*command, "--recordings-only", "--plain-bare-anchors", "--force"]) == 0
+    only = json.loads((model / "known_captions.json").read_text())
+    from foleykit.corpus import load_corpus
+
+    recorded = {text for clip in load_corpus(corpus, split="train") for text in clip.captions}
+    rain_templates = set(template_captions(seeds=1)["rain"]) - recorded
+    assert rain_templates and not rain_templates & {*only["captions"], *only["own_anchors"]}
+    assert rain_templates & {*listed["captions"], *listed["own_anchors"]}, "listed without the flag"
+    assert json.loads((model / "model_index.json").read_text())["plain_bare_anchors"] is True
+    assert json.loads((model / "training_recipe.json").read_text())["anchoring"]["plain_bare_anchors"] is True
 
 
 def test_the_anchors_command_refuses_what_it_should(
@@ -474,10 +488,10 @@ def test_a_prompt_asking_for_no_speed_count_distance_or_space_gives_its_anchor_t
 def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_nothing(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
-    """`plain_bare_anchors`: "footsteps on gravel" lies nearest to "footsteps running on gravel" and "loud door
-    slam in a hallway", which add a speed or a space the user did not ask for; with the guard a bare prompt is
-    paired with the nearest caption that asks for none, a prompt that asks keeps its nearest, and a list of
-    only asking captions still anchors it."""
+    """`plain_bare_anchors`: "footsteps on gravel" lies nearest to "footsteps running on gravel" or "footsteps
+    on gravel in a large hall", which add a speed or a space the user did not ask for; with the guard a bare
+    prompt is paired with the nearest caption that asks for none, a prompt that asks keeps its nearest, and a
+    list of only asking captions still anchors it."""
     listed = [
         "footsteps running on gravel",
         "footsteps on gravel in a large hall",
@@ -491,12 +505,15 @@ def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_not
     pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     unguarded = pipe.prompt_anchors(prompts, torch.device("cpu"))
     assert unguarded[0] in listed[:2], "the fixture's nearest caption adds a speed or a space"
+    assert unguarded[1] in listed[:2], "so would a mask wrongly applied to the asking prompt"
 
     write_anchors(model, listed, 0.5, force=True, plain_bare_anchors=True)
     assert json.loads((model / "model_index.json").read_text())["plain_bare_anchors"] is True
     guarded = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     anchors = guarded.prompt_anchors(prompts, torch.device("cpu"))
     assert anchors == ["someone stepping on loose stones", unguarded[1]]
+    guarded.known_captions = listed[:2]  # the descriptors are kept per list: a new list is read again
+    assert guarded.prompt_anchors(prompts[:1], torch.device("cpu")) == [unguarded[0]]
 
     write_anchors(model, listed[:2], 0.5, force=True, plain_bare_anchors=True)
     asking = FoleyPipeline.from_pretrained(str(model), local_files_only=True)

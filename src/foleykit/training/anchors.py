@@ -24,7 +24,7 @@ the templates' own, and are then paired with a recording's caption too (session 
 distance or space is paired only with captions that ask for none either.
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
-        [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
+        [--recordings-first | --recordings-only (implies --recordings-first)] [--wordings] [--bare-anchor-weight 0.85]
         [--plain-bare-anchors]
 """
 
@@ -166,8 +166,8 @@ def write_anchors(
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
     and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt) and
-    `plain_bare_anchors` (pipeline_foley.py). The
-    directory is rewritten beside itself and swapped in, atomically. Its training record (RECORD) gets an
+    `plain_bare_anchors` (pipeline_foley.py). The directory is rewritten beside itself and swapped in,
+    atomically. Its training record (RECORD) gets an
     `anchoring` entry over the weights' own record, nested as `init` (a list written again replaces the
     entry: the weights are the same). The anchors' sentence embeddings, made by the model's text encoder,
     go beside the list (`known_captions.safetensors`)."""
@@ -175,7 +175,7 @@ def write_anchors(
     index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight
     index["bare_anchor_weight"] = bare_anchor_weight
-    index["plain_bare_anchors"] = plain_bare_anchors
+    index["plain_bare_anchors"] = bool(plain_bare_anchors)
     text = known_captions_text(list(captions), list(own_anchors))
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
@@ -222,8 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--recordings-only",
         action="store_true",
-        help="as --recordings-first, and those templates are not listed at all (a prompt worded as one "
-        "is anchored to a recording's caption too)",
+        help="as --recordings-first (which it implies), and those templates are not listed at all (a prompt "
+        "worded as one is anchored to a recording's caption or a wording too)",
     )
     parser.add_argument(
         "--anchor-weight", type=float, default=0.5, help="the anchor's share of guidance (default 0.5)"

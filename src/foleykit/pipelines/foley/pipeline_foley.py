@@ -429,7 +429,8 @@ class FoleyPipeline(DiffusionPipeline):
         """Each prompt's nearest known caption by MiniLM sentence similarity (the prompt itself when it is
         one, when it is one of the model's `own_anchors`, when it is empty, or when the model has no captions
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
-        every caption contradicts stays unanchored. Stored embeddings are checked once, by encoding two of
+        every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
+        speed, count, distance or space is paired only with a caption that asks for none, where one is listed. Stored embeddings are checked once, by encoding two of
         their captions beside the prompts: another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
@@ -448,7 +449,7 @@ class FoleyPipeline(DiffusionPipeline):
                 logger.warning("%s was made by another text encoder: encoding the captions", KNOWN_EMBEDDINGS)
                 self._known_embeddings = None
         scores = queries @ self.caption_embeddings(device).T
-        said, asking = self._captions_stated()
+        said, asking = self._caption_descriptors()
         plain = bool(self.config.get("plain_bare_anchors")) and not bool(asking.all())
         for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
             wanted = stated(prompt)
@@ -464,7 +465,7 @@ class FoleyPipeline(DiffusionPipeline):
             for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
 
-    def _captions_stated(self) -> tuple[list[dict[str, object]], torch.Tensor]:
+    def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
         """The speed and count each known caption states, and whether it asks for a speed, count, distance
         or space (descriptors.py), once per list."""
         key = tuple(self.known_captions)
