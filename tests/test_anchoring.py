@@ -22,10 +22,13 @@ from tests.corpora import write_corpus
 KNOWN = ["a door slams shut", "rain falling", "a dog barking", "footsteps on gravel"]
 
 
-def _anchored(tmp_path: Path, tiny_bundled_dir: Path, weight: float = 0.5) -> Path:
+def _anchored(
+    tmp_path: Path, tiny_bundled_dir: Path, weight: float = 0.5, captions: list[str] = KNOWN
+) -> Path:
+    """A copy of the tiny model with `captions` listed as its anchors."""
     model = tmp_path / "anchored"
     shutil.copytree(tiny_bundled_dir, model)
-    write_anchors(model, KNOWN, weight)
+    write_anchors(model, captions, weight)
     return model
 
 
@@ -375,9 +378,7 @@ def test_an_anchor_never_states_another_speed_or_count(tmp_path: Path, tiny_bund
         "knocking on a wooden door",
         "rain falling",
     ]
-    model = tmp_path / "model"
-    shutil.copytree(tiny_bundled_dir, model)
-    write_anchors(model, listed, 0.5)
+    model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)
     pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     prompts = ["footsteps on gravel, slow", "someone knocking on a door twice", "footsteps running on gravel"]
     queries = pipe.encode_prompt(prompts, torch.device("cpu"))[0][:, 0].float()
@@ -498,9 +499,7 @@ def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_not
         "someone stepping on loose stones",
         "a door slammed shut",
     ]
-    model = tmp_path / "model"
-    shutil.copytree(tiny_bundled_dir, model)
-    write_anchors(model, listed, 0.5)
+    model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)
     prompts = ["footsteps on gravel", "footsteps on gravel, far away"]
     pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     unguarded = pipe.prompt_anchors(prompts, torch.device("cpu"))
