@@ -24,8 +24,10 @@ the templates' own, and are then paired with a recording's caption too (session 
 distance or space is paired only with captions that ask for none either.
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
-        [--recordings-first | --recordings-only (implies --recordings-first)] [--wordings] [--bare-anchor-weight 0.85]
+        [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
         [--plain-bare-anchors]
+
+(`--recordings-only` implies `--recordings-first`.)
 """
 
 from __future__ import annotations
@@ -167,10 +169,9 @@ def write_anchors(
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
     and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt) and
     `plain_bare_anchors` (pipeline_foley.py). The directory is rewritten beside itself and swapped in,
-    atomically. Its training record (RECORD) gets an
-    `anchoring` entry over the weights' own record, nested as `init` (a list written again replaces the
-    entry: the weights are the same). The anchors' sentence embeddings, made by the model's text encoder,
-    go beside the list (`known_captions.safetensors`)."""
+    atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
+    as `init` (a list written again replaces the entry: the weights are the same). The anchors' sentence
+    embeddings, made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight

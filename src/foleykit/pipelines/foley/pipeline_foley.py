@@ -430,8 +430,9 @@ class FoleyPipeline(DiffusionPipeline):
         one, when it is one of the model's `own_anchors`, when it is empty, or when the model has no captions
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
         every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
-        speed, count, distance or space is paired only with a caption that asks for none, where one is listed. Stored embeddings are checked once, by encoding two of
-        their captions beside the prompts: another text encoder's are encoded again."""
+        speed, count, distance or space is paired only with a caption that asks for none, where one is
+        listed. Stored embeddings are checked once, by encoding two of their captions beside the prompts:
+        another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
         own = wording_keys(self.own_anchors)
