@@ -228,8 +228,6 @@ def test_the_anchors_command_refuses_what_it_should(
         ((str(model),), "exists: pass --force"),
         ((str(model), "--anchor-weight", "2", "--force"), "within 0 and 1"),
         ((str(model), "--bare-anchor-weight", "-0.1", "--force"), "--bare-anchor-weight must be within"),
-        ((str(model), "--word-bonus", "-0.1", "--force"), "--word-bonus must be within 0 and 1"),
-        ((str(model), "--word-bonus", "1.5", "--force"), "--word-bonus must be within 0 and 1"),
         ((str(tmp_path / "nothing"),), "not a model directory"),
         ((str(model), "--force", "--corpus", str(tmp_path / "no-corpus")), "no-corpus"),
         ((str(model), "--force", "--labelled-only"), "give --corpus DIR too"),
@@ -523,55 +521,3 @@ def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_not
     )
     asking.forget_anchors()
     assert asking.config.plain_bare_anchors is False
-
-
-def test_the_word_bonus_pairs_a_prompt_with_a_caption_naming_the_same_surface(
-    tmp_path: Path, tiny_bundled_dir: Path
-) -> None:
-    """`anchor_word_bonus`: MiniLM alone pairs "someone running down a wooden hallway" with "someone running
-    on stone"; with the share of shared content words added, the caption about wood ranks first. A prompt
-    worded exactly as a caption still anchors itself (its similarity, not the bonus, says so), and the
-    descriptor guard still holds."""
-    listed = ["someone running on stone", "running across a wooden bridge", "a door slammed shut"]
-    model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)
-    prompts = [
-        "someone running down a wooden hallway",
-        "someone running on stone",
-        "someone walking slowly across a wooden bridge",
-    ]
-    plain = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
-    before = plain.prompt_anchors(prompts, torch.device("cpu"))
-    assert before[:2] == ["someone running on stone", "someone running on stone"], "the fixture's premise"
-    assert plain.config.anchor_word_bonus == 0.0
-    index = json.loads((model / "model_index.json").read_text())
-    del index["anchor_word_bonus"]  # a model written before the key: off, the same anchors
-    (model / "model_index.json").write_text(json.dumps(index))
-    older = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
-    assert (
-        older.config.anchor_word_bonus == 0.0 and older.prompt_anchors(prompts, torch.device("cpu")) == before
-    )
-
-    write_anchors(model, listed, 0.5, force=True, word_bonus=0.15)
-    assert json.loads((model / "model_index.json").read_text())["anchor_word_bonus"] == 0.15
-    assert json.loads((model / "training_recipe.json").read_text())["anchoring"]["anchor_word_bonus"] == 0.15
-    bonus = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
-    after = bonus.prompt_anchors(prompts, torch.device("cpu"))
-    assert after[:2] == ["running across a wooden bridge", "someone running on stone"]
-    assert after[2] != "running across a wooden bridge", (
-        "a slow prompt is never paired with a running caption"
-    )
-    bonus.save_pretrained(tmp_path / "saved")
-    assert json.loads((tmp_path / "saved" / "model_index.json").read_text())["anchor_word_bonus"] == 0.15
-    bonus.forget_anchors()
-    assert bonus.config.anchor_word_bonus == 0.0
-
-
-def test_content_stems_leave_out_function_words_and_share_stems() -> None:
-    from foleykit.pipelines.foley.shared_words import content_stems, stem_overlap
-
-    assert content_stems("A door slammed in the hallway") == content_stems("doors slam, hallways")
-    assert content_stems("the fire, thick and empty") == {"fire", "thick", "empti"}, "sound words are kept"
-    assert content_stems("of the and") == frozenset()
-    shares = stem_overlap("heavy door slams", [content_stems("a door slammed shut"), content_stems("rain")])
-    assert shares.tolist() == pytest.approx([2 / 3, 0.0])
-    assert stem_overlap("the", [content_stems("a door")]).tolist() == [0.0]

