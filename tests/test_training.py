@@ -32,7 +32,7 @@ def test_tiny_recipe_trains_exports_and_generates(tmp_path: Path, capsys: pytest
     index = json.loads((exported / "model_index.json").read_text())
     assert index["text_encoder"] == [None, None], "MiniLM is referenced from its package, not copied"
     record = json.loads((exported / "training_recipe.json").read_text())  # what made it, for a rerun
-    assert record["recipe_name"] == "tiny" and record["recipe"] == asdict(RECIPES["tiny"])
+    assert record["recipe_name"] == "tiny" and record["recipe"] == json.loads(json.dumps(asdict(RECIPES["tiny"])))
     assert record["commands"] == [f"python -m foleykit.training {run} --recipe tiny --export {exported}"]
     assert {name: stage["steps"] for name, stage in record["stages"].items()} == dict.fromkeys(
         ("vocoder", "vae", "unet"), 4
@@ -134,7 +134,8 @@ def test_a_recipe_file_is_the_run_recipe_and_bad_ones_are_one_line(
     path.write_text(json.dumps(asdict(recipe)))
     run = tmp_path / "run"
     assert train_main([str(run), "--recipe-file", str(path), "--stages", "vae"]) == 0
-    assert json.loads((run / "recipe.json").read_text()) == asdict(recipe), "the run records what it ran"
+    recorded = json.loads((run / "recipe.json").read_text())
+    assert recorded == json.loads(json.dumps(asdict(recipe))), "the run records what it ran"
     assert (run / "stage_vae" / "final" / "config.json").is_file()
     capsys.readouterr()
     path.write_text(json.dumps({**asdict(recipe), "unet_steps": 3}))
@@ -247,6 +248,47 @@ def test_a_class_hands_part_of_its_synthesised_draws_to_its_recordings(tmp_path:
     assert moved.recorded_share() == pytest.approx(0.5 + 3 * fraction * 0.5 / 24)  # bell, rain, door_knock
     drawn = moved.sample(20000, torch.Generator().manual_seed(0))
     assert (drawn >= len(synthetic)).float().mean().item() > 0.505  # 0.519: more than `share` alone
+
+
+def test_class_emphasis_draws_the_named_classes_more_often(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """class_emphasis: a named class's clips, synthesised and recorded, are drawn `factor` times as often
+    relative to the rest; the weights still sum to one; a recipe file round-trips it; bad values are one
+    line before any work."""
+    import torch
+
+    from foleykit.synth import CLASSES
+    from foleykit.training.data import CorpusSpec, build_corpus, emphasise_classes, with_real_clips
+    from tests.corpora import write_corpus
+
+    synthetic = build_corpus(CorpusSpec(16000, 1.0, 2), workers=1, progress=False)
+    mixed = with_real_clips(synthetic, str(write_corpus(tmp_path, rate=16000)), 16000, share=0.5)
+    emphasised = emphasise_classes(mixed, {"bell": 3.0})
+    assert torch.isclose(emphasised.weights.sum(), torch.tensor(1.0))
+    bell, wind = mixed.labels == CLASSES.index("bell"), mixed.labels == CLASSES.index("wind")
+    assert int(bell[len(synthetic) :].sum()) == 3, "the fixture's bell recordings are emphasised too"
+    ratio = lambda c: (c.weights[bell] / c.weights[wind][0]).double()  # noqa: E731
+    assert torch.allclose(ratio(emphasised), 3 * ratio(mixed), rtol=1e-5)
+    plain = emphasise_classes(synthetic, {"door_creak": 2.0})  # a corpus with uniform draws
+    creak = synthetic.labels == CLASSES.index("door_creak")
+    drawn = plain.sample(20000, torch.Generator().manual_seed(0))
+    assert 1.7 < creak[drawn].float().mean().item() / (1 / 24) < 2.3  # 2/25 of the draws, not 1/24
+
+    from foleykit.training.trainer import TrainRecipe, named_recipe
+
+    recipe = replace(RECIPES["tiny"], class_emphasis=(("bell", 3.0),))
+    assert TrainRecipe.from_dict(json.loads(json.dumps(asdict(recipe)))) == recipe
+    assert named_recipe(replace(RECIPES["bundled-patch-weak"], init=None)) == "bundled-patch-weak"
+    for emphasis, message in (
+        ((("doorbell", 2.0),), "class_emphasis names unknown classes: doorbell"),
+        ((("bell", 0.0),), "class_emphasis factors must be positive"),
+    ):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(asdict(replace(recipe, class_emphasis=emphasis))))
+        assert train_main([str(tmp_path / "bad-run"), "--recipe-file", str(path)]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "bad-run").exists()
 
 
 def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -> None:

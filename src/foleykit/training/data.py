@@ -25,7 +25,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -123,6 +123,16 @@ def with_real_clips(
         weights=torch.cat([synthesised, recorded]).float(),
         recordings=len(real),
     )
+
+
+def emphasise_classes(corpus: Corpus, factors: dict[str, float]) -> Corpus:
+    """`corpus` with each named class's clips, synthesised and recorded, drawn `factors[label]` times as
+    often as before (the other classes' draws shrink so that the weights still sum to one)."""
+    weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))
+    weights = weights.double().clone()
+    for label, factor in factors.items():
+        weights[corpus.labels == CLASSES.index(label)] *= factor
+    return replace(corpus, weights=(weights / weights.sum()).float())
 
 
 @lru_cache(maxsize=1)
