@@ -220,6 +220,12 @@ def build_app(
                                 info="0–100; blank: the model's default",
                                 elem_id="guidance",
                             )
+                            exact_wording = gr.Checkbox(
+                                value=False,
+                                label="Exact wording (the bundled model shares no guidance with the "
+                                "learned caption nearest the prompt)",
+                                elem_id="exact-wording",
+                            )
                         generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn")
                     with gr.Column(scale=2):
                         history = gr.Dropdown(
@@ -431,6 +437,7 @@ def build_app(
             guidance: str | None,
             trim: bool,
             loop: bool = False,
+            exact_wording: bool = False,
             progress: gr.Progress = GENERATE_PROGRESS,
             request: gr.Request = None,
         ) -> Any:
@@ -446,6 +453,7 @@ def build_app(
                 guidance,
                 trim,
                 loop,
+                exact_wording,
             )
             fields, errors = studio.read_generate_form(dict(zip(GENERATE_FIELDS, values, strict=True)))
             if errors:  # the validator has said so on the fields; an API caller gets the first here
@@ -491,6 +499,7 @@ def build_app(
                 f"{s['guidance']:g}",
                 s.get("trim", False),
                 s.get("loop", False),
+                s.get("anchor_weight") == 0,
                 *show(g, live=False),
             ]
 
@@ -525,6 +534,7 @@ def build_app(
             guidance,
             trim,
             loop,
+            exact_wording,
         ]
         for trigger, api in (
             (generate_btn.click, {"api_name": "generate"}),

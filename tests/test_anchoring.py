@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -521,3 +522,106 @@ def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_not
     )
     asking.forget_anchors()
     assert asking.config.plain_bare_anchors is False
+
+
+def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
+    tmp_path: Path, tiny_bundled_dir: Path, tiny_audioldm_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`--anchor-weight`: 0 uses the prompt as worded (no anchor in the sidecar, other audio than the
+    model's own share), a share names itself; the sidecar's command makes the take again bit for bit; a
+    share above 0 for a model with no learned captions, or outside 0–1, is one line before loading."""
+    import shlex
+
+    import soundfile as sf
+
+    from foleykit.cli import main
+
+    model = _anchored(tmp_path, tiny_bundled_dir)
+    argv = ["generate", "heavy rainfall on a tin roof", "--model", str(model), "--duration", "0.5"]
+    argv += ["--steps", "2", "--seed", "7", "--json"]
+    made = {}
+    for label, extra in (
+        ("default", []),
+        ("exact", ["--anchor-weight", "0"]),
+        ("most", ["--anchor-weight", "0.9"]),
+    ):
+        assert main([*argv, *extra, "--out", str(tmp_path / label)]) == 0
+        take = json.loads(capsys.readouterr().out)["takes"][0]
+        made[label] = (Path(take["path"]), json.loads(Path(take["path"]).with_suffix(".json").read_text()))
+    assert made["default"][1]["prompt_anchor"] == {"caption": "rain falling", "weight": 0.5}
+    assert made["default"][1]["anchor_weight"] is None
+    assert "--anchor-weight" not in made["default"][1]["command"]
+    exact_path, exact = made["exact"]
+    assert exact["prompt_anchor"] is None and exact["anchor_weight"] == 0.0
+    assert made["most"][1]["prompt_anchor"] == {"caption": "rain falling", "weight": 0.9}
+    audio = {label: sf.read(path)[0] for label, (path, _) in made.items()}
+    assert not np.array_equal(audio["exact"], audio["default"]), "the anchor no longer steers the take"
+    assert not np.array_equal(audio["most"], audio["default"])
+
+    command = shlex.split(exact["command"])
+    assert command[command.index("--anchor-weight") + 1] == "0"
+    assert main([*command[1:], "--out", str(tmp_path / "again"), "--json"]) == 0
+    capsys.readouterr()
+    assert np.array_equal(sf.read(tmp_path / "again" / exact_path.name)[0], audio["exact"])
+
+    for extra, message in (
+        (["--anchor-weight", "1.5"], "anchor weight must be a number from 0 (the prompt as worded) to 1"),
+        (["--anchor-weight", "0.5", "--model", str(tiny_audioldm_dir)], "do not anchor prompts"),
+    ):
+        assert main([*argv, *extra, "--out", str(tmp_path / "refused")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").iterdir())
+    assert (
+        main(
+            [*argv, "--anchor-weight", "0", "--model", str(tiny_audioldm_dir), "--out", str(tmp_path / "ldm")]
+        )
+        == 0
+    )
+    capsys.readouterr()
+
+
+def test_variations_and_batches_keep_the_anchor_share_they_are_given(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A variation made with `--anchor-weight 0` and a prompt file's `anchor_weight` reach the pipeline: no
+    anchor named, and the takes differ from those made with the model's own share."""
+    import soundfile as sf
+
+    from foleykit.cli import main
+
+    model = _anchored(tmp_path, tiny_bundled_dir)
+    assert main(["generate", "heavy rainfall", "--model", str(model), "--duration", "0.5", "--steps", "2",
+                 "--seed", "3", "--out", str(tmp_path / "src"), "--json"]) == 0  # fmt: skip
+    source = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+    varied = {}
+    for label, extra in (("default", []), ("exact", ["--anchor-weight", "0"])):
+        assert main(["vary", str(source), "--strength", "0.6", "--model", str(model), "--steps", "2",
+                     "--seed", "4", *extra, "--out", str(tmp_path / f"vary-{label}"), "--json"]) == 0  # fmt: skip
+        path = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+        varied[label] = (sf.read(path)[0], json.loads(path.with_suffix(".json").read_text()))
+    assert varied["default"][1]["prompt_anchor"] == {"caption": "rain falling", "weight": 0.5}
+    assert (
+        varied["exact"][1]["prompt_anchor"] is None and "--anchor-weight 0" in varied["exact"][1]["command"]
+    )
+    assert not np.array_equal(varied["exact"][0], varied["default"][0])
+
+    prompts = tmp_path / "p.toml"
+    prompts.write_text(
+        f"[defaults]\nmodel = '{model}'\nduration = 0.5\nsteps = 2\n"
+        "[[sound]]\nname = 'own'\nprompt = 'heavy rainfall'\nseed = 3\n"
+        "[[sound]]\nname = 'exact'\nprompt = 'heavy rainfall'\nseed = 3\nanchor_weight = 0.0\n"
+    )
+    assert main(["batch", str(prompts), "--out", str(tmp_path / "batch"), "--no-report"]) == 0, (
+        capsys.readouterr().err
+    )
+    capsys.readouterr()
+    own, exact = (next((tmp_path / "batch" / "p" / name).glob("*.json")) for name in ("own", "exact"))
+    own_sidecar, exact_sidecar = json.loads(own.read_text()), json.loads(exact.read_text())
+    assert own_sidecar["prompt_anchor"] is not None and exact_sidecar["prompt_anchor"] is None
+    assert exact_sidecar["anchor_weight"] == 0.0
+    assert not np.array_equal(sf.read(own.with_suffix(".wav"))[0], sf.read(exact.with_suffix(".wav"))[0])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,prompt,anchor_weight\na,rain,heavy\n")
+    assert main(["batch", str(bad), "--out", str(tmp_path / "bad-out")]) == 2
+    assert "anchor_weight must be a number" in capsys.readouterr().err

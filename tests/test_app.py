@@ -3,6 +3,7 @@ eight users at once. The server is real (tests/ui_server.py); so are the files i
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -118,8 +119,37 @@ def test_a_past_generation_reopens_with_its_settings(client: Client) -> None:
     out = _call(client, job, api_name="/open")
     assert out[1]["id"] == job
     # the form as it was: steps and guidance as the model's values the take was made with
-    assert out[2:13] == ("rain on a tin roof", "", "bundled", 1.0, 1, False, 77, "10", "3", False, False)
-    assert sf.info(out[14]).duration == pytest.approx(1.0)
+    form = ("rain on a tin roof", "", "bundled", 1.0, 1, False, 77, "10", "3", False, False, False)
+    assert out[2:14] == form
+    assert sf.info(out[15]).duration == pytest.approx(1.0)
+    # "Exact wording": the prompt shares no guidance with a learned caption, and re-opens ticked
+    prompt = "footsteps on gravel, slow"
+    made = [
+        _call(
+            client,
+            prompt,
+            "",
+            "bundled",
+            1.0,
+            1,
+            False,
+            77,
+            "",
+            "",
+            False,
+            False,
+            exact,
+            api_name="/generate",
+        )
+        for exact in (False, True)
+    ]
+    own, exact = (json.loads(Path(g[1]["takes"][0]["wav"]).with_suffix(".json").read_text()) for g in made)
+    assert (
+        own["prompt_anchor"]["caption"] == "slow footfalls on crushed gravel" and own["anchor_weight"] is None
+    )
+    assert exact["prompt_anchor"] is None and exact["anchor_weight"] == 0.0
+    reopened = _call(client, made[1][1]["id"], api_name="/open")[2:14]
+    assert reopened == (prompt, *form[1:6], 77, "10", "3", False, False, True)
 
 
 def test_eight_simultaneous_users_all_get_takes_from_one_loaded_model(client: Client) -> None:

@@ -6,6 +6,7 @@ Skipped, with the reason shown in the summary, only where Chromium or Playwright
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from fractions import Fraction
@@ -199,10 +200,16 @@ def test_sampling_fields_keep_blanks_and_an_error_marks_its_own_field(page) -> N
     _wait_text(page, "#seed", "Seed is blank", timeout=20_000)
     _type(page, "seed", "31")
 
+    page.locator("#exact-wording input").check()  # the prompt as worded: no learned caption shares guidance
     page.click("#generate-btn")  # blank Steps and Guidance: the model's defaults
     _wait_text(page, "#generate-status", "2 take(s) in")
     assert _field(page, "steps").input_value() == "" and _field(page, "guidance").input_value() == ""
     assert "seed 31" in page.inner_text("#take-1-title") and "seed 32" in page.inner_text("#take-2-title")
+    folder = Path(page.inner_text("#generate-status").split(" · ")[-1].splitlines()[0].strip())
+    sidecars = [json.loads(p.read_text()) for p in folder.glob("*_t*_s*.json")]
+    assert len(sidecars) == 2 and all(
+        s["anchor_weight"] == 0.0 and s["prompt_anchor"] is None for s in sidecars
+    )
     _shot(page, "sampling-defaults")
 
 

@@ -163,6 +163,7 @@ def test_spot_then_sync_a_video_and_bundle_every_export(studio: Studio, tmp_path
     [
         ({}, {}),
         ({"steps": "", "guidance": " "}, {}),
+        ({"exact_wording": True}, {}),
         ({"steps": "0"}, {"steps": "Steps must be a whole number from 1 to 1000"}),
         ({"steps": "ten"}, {"steps": "Steps must be a whole number"}),
         ({"guidance": "101"}, {"guidance": "Guidance must be a number from 0 to 100"}),
@@ -184,8 +185,23 @@ def test_the_generate_form_names_the_field_at_fault(tmp_path: Path, fields: dict
     assert set(found) == set(errors)
     if not errors:  # what Studio.generate is then called with
         assert values["steps"] is None and values["guidance"] is None and values["trim"] is False
+        assert values["anchor_weight"] == (0.0 if fields.get("exact_wording") else None)
     for name, start in errors.items():
         assert found[name].startswith(start), found[name]
+
+
+def test_exact_wording_is_kept_by_the_takes_made_from_a_take(studio: Studio) -> None:
+    """A generation asked for with the prompt as worded (the form's Exact wording: anchor share 0) names no
+    anchor, and a variation of one of its takes is made the same way."""
+    from foleykit.derive import Operation
+
+    *_, made = studio.generate("footsteps on gravel, slow", takes=1, seed=3, duration=1.0, anchor_weight=0.0)
+    assert made.settings["anchor_weight"] == 0.0
+    varied = studio.derive(made.id, 1, Operation("vary", strength=0.5), seed=4)
+    for take in (made.takes[0], varied.takes[0]):
+        sidecar = json.loads(take.sidecar.read_text())
+        assert sidecar["anchor_weight"] == 0.0 and sidecar["prompt_anchor"] is None, take.wav.name
+    assert varied.settings["anchor_weight"] == 0.0
 
 
 def test_a_refused_cue_table_leaves_no_job_behind(studio: Studio, tmp_path: Path) -> None:

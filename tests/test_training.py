@@ -32,7 +32,9 @@ def test_tiny_recipe_trains_exports_and_generates(tmp_path: Path, capsys: pytest
     index = json.loads((exported / "model_index.json").read_text())
     assert index["text_encoder"] == [None, None], "MiniLM is referenced from its package, not copied"
     record = json.loads((exported / "training_recipe.json").read_text())  # what made it, for a rerun
-    assert record["recipe_name"] == "tiny" and record["recipe"] == json.loads(json.dumps(asdict(RECIPES["tiny"])))
+    assert record["recipe_name"] == "tiny" and record["recipe"] == json.loads(
+        json.dumps(asdict(RECIPES["tiny"]))
+    )
     assert record["commands"] == [f"python -m foleykit.training {run} --recipe tiny --export {exported}"]
     assert {name: stage["steps"] for name, stage in record["stages"].items()} == dict.fromkeys(
         ("vocoder", "vae", "unet"), 4

@@ -85,6 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--guidance", type=float, default=None, help="classifier-free guidance (default: the model's)"
     )
+    _add_anchor_argument(gen)
     gen.add_argument(
         "--loudness", type=float, default=None, metavar="LUFS", help="normalise to this loudness"
     )
@@ -267,6 +268,7 @@ def _build_parser() -> argparse.ArgumentParser:
         der.add_argument("--seed", type=int, default=None, help="seed of the first version")
         der.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
         der.add_argument("--guidance", type=float, default=None, help="guidance (default: the model's)")
+        _add_anchor_argument(der)
         der.add_argument("--out", default="outputs", help="output directory (default outputs/)")
         der.add_argument("--force", action="store_true", help="overwrite existing files")
         der.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -279,6 +281,17 @@ def _build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     models.set_defaults(run=_run_models)
     return parser
+
+
+def _add_anchor_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--anchor-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="share of the guidance given to the learned caption nearest the prompt, 0 to 1 "
+        "(0: the prompt exactly as worded; default: the model's; bundled model only)",
+    )
 
 
 def _region(text: str) -> tuple[float, float]:
@@ -309,6 +322,7 @@ def _run_derive(args: argparse.Namespace) -> int:
         model=args.model,
         steps=args.steps,
         guidance=args.guidance,
+        anchor_weight=args.anchor_weight,
         out_dir=args.out,
         force=args.force,
         device=args.device,
@@ -331,6 +345,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         steps=args.steps,
         guidance=args.guidance,
+        anchor_weight=args.anchor_weight,
         model=args.model,
         loudness=args.loudness,
         name=args.name,

@@ -267,7 +267,7 @@ def render_derived(
 ) -> list[Take]:
     """The takes of `request` (its seeds, prompt and length) made from `source` by `operation`."""
     steps, guidance = engine.settings(request.steps, request.guidance)
-    with engine.lock:
+    with engine.lock, engine.backend.anchoring(request.anchor_weight):
         if operation.name == "vary":
             return _varied_takes(engine, source, operation, request, steps, guidance)
         return _spliced_takes(engine, source, operation, request, steps, guidance)
@@ -292,6 +292,7 @@ def derive(
     model: str = "bundled",
     steps: int | None = None,
     guidance: float | None = None,
+    anchor_weight: float | None = None,
     out_dir: str | Path = DEFAULT_OUT_DIR,
     force: bool = False,
     device: str = "auto",
@@ -319,6 +320,7 @@ def derive(
         seed=seed,
         steps=steps,
         guidance=guidance,
+        anchor_weight=anchor_weight,
         model=model,
         name=f"{source.path.stem}_{operation.name}",
     ).with_seeds()

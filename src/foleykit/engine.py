@@ -146,7 +146,8 @@ class Engine:
         self.source = source
         self._provenance: dict[str, Any] | None = None
         self.lock = threading.Lock()  # one pipeline call at a time: diffusers pipelines are not re-entrant
-        self._anchors: dict[tuple[str, float], dict[str, Any] | None] = {}  # sidecars: one lookup a prompt
+        # sidecars: one anchor lookup per (prompt, guidance, anchor share asked for)
+        self._anchors: dict[tuple[str, float, float | None], dict[str, Any] | None] = {}
 
     @classmethod
     def load(
@@ -240,12 +241,13 @@ class Engine:
         guidance: float,
         batch_size: int,
         progress: bool,
+        anchor_weight: float | None = None,
     ) -> Iterator[tuple[int, list[int], np.ndarray, float]]:
         """(index of the batch's first item, its seeds, native audio, wall seconds) per pipeline call."""
         for start in range(0, len(prompts), batch_size):
             chunk = slice(start, start + batch_size)
             began = time.perf_counter()
-            with self.lock:
+            with self.lock, self.backend.anchoring(anchor_weight):
                 audio = self.backend.generate(
                     prompts[chunk],
                     negatives[chunk],
@@ -278,9 +280,18 @@ class Engine:
         prompts, negatives = [request.prompt] * len(seeds), [request.negative_prompt or ""] * len(seeds)
         takes: list[Take] = []
         with progress_bar(total=len(seeds), desc="takes", unit="take", disable=not progress) as bar:
-            for start, batch, audio, elapsed in self._batches(
-                prompts, negatives, seeds, seconds, steps, guidance, batch_size, progress
-            ):
+            made = self._batches(
+                prompts,
+                negatives,
+                seeds,
+                seconds,
+                steps,
+                guidance,
+                batch_size,
+                progress,
+                request.anchor_weight,
+            )
+            for start, batch, audio, elapsed in made:
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
                         native,
@@ -322,7 +333,7 @@ class Engine:
                         on_window(shown, per_take * len(seeds))
 
                 began = time.perf_counter()
-                with self.lock:
+                with self.lock, self.backend.anchoring(request.anchor_weight):
                     native, windows = render_long(
                         self.backend, request.prompt, request.negative_prompt or "", seconds, seed, steps,
                         guidance, on_window=tell,
@@ -373,6 +384,7 @@ class Engine:
         guidance: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         trim: bool = False,
+        anchor_weight: float | None = None,
     ) -> Iterator[list[tuple[int, Take]]]:
         """Different prompts, one take each, several per pipeline call; yields each call's (index, take)s.
 
@@ -385,7 +397,7 @@ class Engine:
         rate = self.backend.info.sample_rate
         seconds = self.generation_seconds(duration, trim)
         for start, batch, audio, elapsed in self._batches(
-            prompts, negatives, seeds, seconds, steps, guidance, batch_size, False
+            prompts, negatives, seeds, seconds, steps, guidance, batch_size, False, anchor_weight
         ):
             done = []
             for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
@@ -450,14 +462,18 @@ class Engine:
         flags += ["--takes", str(size if contiguous else 1)]
         flags += ["--batch-size", str(size if contiguous else 1)] if batch_flag else []
         flags += ["--steps", str(steps), "--guidance", f"{guidance:g}"]
+        if request.anchor_weight is not None:
+            flags += ["--anchor-weight", f"{request.anchor_weight:g}"]
         flags += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
         return flags + self.backend.speedups.flags()
 
-    def _prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
+    def _prompt_anchor(
+        self, prompt: str, guidance: float, anchor_weight: float | None
+    ) -> dict[str, Any] | None:
         """The learned caption a prompt shared guidance with (MiniLM runs: under the pipeline's lock)."""
-        key = (prompt, guidance)
+        key = (prompt, guidance, anchor_weight)
         if key not in self._anchors:
-            with self.lock:
+            with self.lock, self.backend.anchoring(anchor_weight):
                 self._anchors[key] = self.backend.prompt_anchor(prompt, guidance)
         return self._anchors[key]
 
@@ -491,7 +507,8 @@ class Engine:
             "duration": request.duration,
             "steps": steps,
             "guidance": guidance,
-            "prompt_anchor": self._prompt_anchor(request.prompt, guidance),
+            "anchor_weight": request.anchor_weight,
+            "prompt_anchor": self._prompt_anchor(request.prompt, guidance, request.anchor_weight),
             "scheduler": {"class": type(scheduler).__name__, "config": dict(scheduler.config)},
             "model": self.provenance,
             "sample_rate": {"model": self.backend.info.sample_rate, "file": take.sample_rate},
@@ -648,6 +665,7 @@ def check_outputs(
     output folder it may write, and no file of the request already there (unless `force`)."""
     if speedups.crop_window and not BACKENDS[source.backend].has_fixed_window:
         raise BadInputError(f"--crop-window applies to Stable Audio Open models, not {source.backend}")
+    BACKENDS[source.backend].check_can_anchor(request.anchor_weight)
     out = ensure_writable_dir(Path(out_dir))
     existing = [p for p in planned_files(request, out) if p.exists()]
     if existing and not force:

@@ -47,6 +47,8 @@ class SoundRequest:
     before the first transient and keeps the length by generating past the end. `loop` makes a file that
     plays seamlessly from its end back to its start (made past its end, the overrun folded into the head).
     Any duration up to 30 minutes: past the model's window the take is made window by window.
+    `anchor_weight` is the share of the guidance a model with learned captions (the bundled one) gives the
+    caption nearest the prompt: None takes the model's own share, 0 uses the prompt exactly as worded.
     """
 
     prompt: str
@@ -62,6 +64,7 @@ class SoundRequest:
     name: str | None = None
     trim: bool = False
     loop: bool = False
+    anchor_weight: float | None = None
 
     def __post_init__(self) -> None:
         self._validate()
@@ -100,6 +103,12 @@ class SoundRequest:
             not _is_number(self.guidance) or not math.isfinite(self.guidance) or not 0 <= self.guidance <= 100
         ):
             raise BadInputError(f"guidance must be a number from 0 to 100, got {self.guidance!r}")
+        if self.anchor_weight is not None and (
+            not _is_number(self.anchor_weight) or not 0 <= self.anchor_weight <= 1
+        ):
+            raise BadInputError(
+                f"anchor weight must be a number from 0 (the prompt as worded) to 1, got {self.anchor_weight!r}"
+            )
         if self.loudness is not None and (
             not _is_number(self.loudness) or not math.isfinite(self.loudness) or not -70 <= self.loudness <= 0
         ):

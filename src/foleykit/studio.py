@@ -47,6 +47,7 @@ GENERATE_FIELDS = (
     "guidance",
     "trim",
     "loop",
+    "exact_wording",
 )
 CUE_COLUMNS = ("frame", "timecode", "prompt", "duration", "sync", "name", "seed")
 RESULT_COLUMNS = ("cue", "name", "frame", "timecode", "track", "error_ms", "seed", "file")
@@ -478,6 +479,7 @@ class Studio:
             model=model,
             trim=bool(form.get("trim")),
             loop=bool(form.get("loop")),
+            anchor_weight=0.0 if form.get("exact_wording") else None,
         )
         if values["loop"] and values["trim"]:
             errors["loop"] = "Loop: a loop has no head to trim; untick Trim or Loop"
@@ -519,6 +521,7 @@ class Studio:
         guidance: float | None = None,
         trim: bool = False,
         loop: bool = False,
+        anchor_weight: float | None = None,
         progress: Progress = _no_progress,
     ) -> Iterator[Generation]:
         """Make `takes` takes of `prompt`; yields the Generation after each pipeline call (past the
@@ -543,6 +546,7 @@ class Studio:
             model=model,
             trim=trim,
             loop=loop,
+            anchor_weight=anchor_weight,
         )
         request = request.with_seeds()
         progress(0.0, "loading model")
@@ -563,6 +567,7 @@ class Studio:
                 "guidance": guidance_used,
                 "trim": trim,
                 "loop": loop,
+                "anchor_weight": anchor_weight,
             },
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
@@ -631,6 +636,7 @@ class Studio:
                 model=model,
                 steps=parent.settings.get("steps"),
                 guidance=parent.settings.get("guidance"),
+                anchor_weight=parent.settings.get("anchor_weight"),
                 out_dir=folder,
                 device=self.device,
                 dtype=self.dtype,

@@ -10,7 +10,8 @@ import importlib
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -89,6 +90,7 @@ class Backend(ABC):
     has_fixed_window: ClassVar[bool] = False  # the stock pipeline always denoises its whole window
     can_vary: ClassVar[bool] = False  # `from_source(strength=…)` works: variations of a sound
     can_inpaint: ClassVar[bool] = False  # `from_source(region=…)` works: a region made again, a continuation
+    anchors_prompts: ClassVar[bool] = False  # shares guidance with learned captions (`anchoring`)
 
     def __init__(self, pipe: Any, info: ModelInfo, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe = pipe
@@ -97,6 +99,7 @@ class Backend(ABC):
         self.dtype = dtype
         self.speedups = Speedups()
         self.denoiser_compiled: str | None = None  # the component torch.compile wraps, once asked
+        self.anchor_weight: float | None = None  # set by `anchoring` for the calls inside it
 
     def apply(self, speedups: Speedups) -> None:
         """Turn on opt-in speed-ups (after loading; before the first call, so compiling sees it)."""
@@ -199,6 +202,31 @@ class Backend(ABC):
     def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
         """A caption the pipeline pairs with `prompt` in guidance (only foleykit's own model does)."""
         return None
+
+    def anchor_kwargs(self) -> dict[str, Any]:
+        """The pipeline's keyword for `anchor_weight`, where it has one and a share was set."""
+        return {}
+
+    @contextmanager
+    def anchoring(self, weight: float | None) -> Iterator[None]:
+        """Pipeline calls inside give the prompt's nearest learned caption `weight` of the guidance (None:
+        the model's own share; 0: the prompt as worded). Hold the engine's lock around it: it is a setting
+        of this loaded model, not of one call."""
+        self.check_can_anchor(weight)
+        before, self.anchor_weight = self.anchor_weight, weight
+        try:
+            yield
+        finally:
+            self.anchor_weight = before
+
+    @classmethod
+    def check_can_anchor(cls, weight: float | None) -> None:
+        """One line when a share above 0 is asked of a model with no learned captions (before loading)."""
+        if weight and not cls.anchors_prompts:
+            raise BadInputError(
+                f"{cls.name} models do not anchor prompts to learned captions: "
+                "an anchor weight above 0 is for the bundled model"
+            )
 
     def initial_noise(self, seconds: float, generators: list[torch.Generator]) -> dict[str, Any]:
         """Initial latents to hand the pipeline (`{"latents": …}`), or none to let it draw its own."""
@@ -303,6 +331,7 @@ class Backend(ABC):
             generator=generators,
             output_type="np",
             **self.call_kwargs(seconds),
+            **self.anchor_kwargs(),
             **self.initial_noise(seconds, generators),
         )
         return self._as_batch(output.audios)

@@ -238,7 +238,7 @@ class BundledBackend(Backend):
 
     name = "bundled"
     pipeline_class = "foleykit.pipelines.foley:FoleyPipeline"
-    can_vary = can_inpaint = True
+    can_vary = can_inpaint = anchors_prompts = True
     default_steps = 25
     default_guidance = 3.0
 
@@ -258,9 +258,12 @@ class BundledBackend(Backend):
     def call_kwargs(self, seconds: float) -> dict[str, Any]:
         return {"audio_length_in_s": seconds}
 
+    def anchor_kwargs(self) -> dict[str, Any]:
+        return {} if self.anchor_weight is None else {"anchor_weight": self.anchor_weight}
+
     def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
         """The learned caption this prompt shares guidance with, for the sidecar (pipeline_foley.py)."""
-        weight = float(self.pipe.anchor_weights([prompt])[0])
+        weight = float(self.pipe.anchor_weights([prompt], self.anchor_weight)[0])
         if weight <= 0 or guidance <= 1.0:
             return None
         anchor = self.pipe.prompt_anchors([prompt], self.device)[0]
@@ -291,6 +294,7 @@ class BundledBackend(Backend):
             audio=mono[None].repeat(len(prompts), 1),
             strength=1.0 if strength is None else strength,
             region=region,
+            **self.anchor_kwargs(),
         )
         return self._as_batch(output.audios)
 

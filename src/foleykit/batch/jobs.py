@@ -20,15 +20,18 @@ class TakeJob:
         return self.wav.with_suffix(".json")
 
     @property
-    def group(self) -> tuple[str, float, int | None, float | None, tuple[bool, bool] | str]:
-        """Takes that can share a pipeline call: same model, length, steps, guidance, trim and loop; a sound
-        made from a file shares its calls with no other sound."""
+    def group(
+        self,
+    ) -> tuple[str, float, int | None, float | None, float | None, tuple[bool, bool] | str]:
+        """Takes that can share a pipeline call: same model, length, steps, guidance, anchor weight, trim and
+        loop; a sound made from a file shares its calls with no other sound."""
         r = self.sound.request
         return (
             r.model,
             r.duration,
             r.steps,
             r.guidance,
+            r.anchor_weight,
             (r.trim, r.loop) if self.sound.source is None else self.sound.folder,
         )
 

@@ -21,11 +21,13 @@ from foleykit.errors import BadInputError
 from foleykit.request import SoundRequest, slugify
 from foleykit.tables import beside, csv_rows, read_text, table_array, toml_document
 
-DEFAULT_KEYS = ("model", "duration", "takes", "steps", "guidance", "negative", "seed", "trim", "loop")
+DEFAULT_KEYS = (
+    "model", "duration", "takes", "steps", "guidance", "anchor_weight", "negative", "seed", "trim", "loop",
+)  # fmt: skip
 SOURCE_KEYS = ("source", "strength", "region", "to")  # made from a file: varied, a region again, longer
 SOUND_KEYS = ("name", "prompt", *DEFAULT_KEYS, *SOURCE_KEYS)
 _INTS = ("takes", "steps", "seed")
-_FLOATS = ("duration", "guidance", "strength", "to")
+_FLOATS = ("duration", "guidance", "anchor_weight", "strength", "to")
 _BOOLS = ("trim", "loop")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0", "")
 
@@ -177,6 +179,7 @@ def load_prompt_file(path: str | Path, *, confine: bool = False) -> PromptFile:
                 seed=seed,
                 steps=fields.get("steps"),
                 guidance=fields.get("guidance"),
+                anchor_weight=fields.get("anchor_weight"),
                 model=fields.get("model", "bundled"),
                 name=name,
                 trim=fields.get("trim", False),

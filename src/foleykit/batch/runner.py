@@ -224,6 +224,7 @@ def read_runs(path: Path) -> list[dict[str, Any]]:
 
 
 def _check_models(prompts: PromptFile) -> dict[str, Any]:
+    from foleykit.backends import BACKENDS
     from foleykit.derive import check_fits
     from foleykit.models import resolve_model
 
@@ -233,6 +234,7 @@ def _check_models(prompts: PromptFile) -> dict[str, Any]:
         try:
             if model not in sources:
                 sources[model] = resolve_model(model)
+            BACKENDS[sources[model].backend].check_can_anchor(sound.request.anchor_weight)
             if sound.operation is not None:
                 check_fits(sound.operation, sound.request.duration, sources[model])
         except BadInputError as err:
@@ -317,7 +319,7 @@ def run_batch(
             disable=not progress,
         )
         try:
-            for (model, duration, steps, guidance, shape), group in groups.items():
+            for (model, duration, steps, guidance, anchor_weight, shape), group in groups.items():
                 engine = get_engine(
                     sources[model],
                     device=device,
@@ -341,6 +343,7 @@ def run_batch(
                     guidance=guidance,
                     batch_size=batch_size,
                     trim=trim,
+                    anchor_weight=anchor_weight,
                 )
                 for done in batches:
                     for index, take in done:
