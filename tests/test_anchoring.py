@@ -559,7 +559,7 @@ def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
     assert not np.array_equal(audio["most"], audio["default"])
 
     command = shlex.split(exact["command"])
-    assert command[command.index("--anchor-weight") + 1] == "0"
+    assert command[command.index("--anchor-weight") + 1] == "0.0"
     assert main([*command[1:], "--out", str(tmp_path / "again"), "--json"]) == 0
     capsys.readouterr()
     assert np.array_equal(sf.read(tmp_path / "again" / exact_path.name)[0], audio["exact"])
@@ -567,6 +567,7 @@ def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
     for extra, message in (
         (["--anchor-weight", "1.5"], "anchor weight must be a number from 0 (the prompt as worded) to 1"),
         (["--anchor-weight", "0.5", "--model", str(tiny_audioldm_dir)], "do not anchor prompts"),
+        (["--anchor-weight", "0.5", "--model", str(tiny_bundled_dir)], "lists no learned captions"),
     ):
         assert main([*argv, *extra, "--out", str(tmp_path / "refused")]) == 2
         err = capsys.readouterr().err
@@ -584,8 +585,9 @@ def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
 def test_variations_and_batches_keep_the_anchor_share_they_are_given(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """A variation made with `--anchor-weight 0` and a prompt file's `anchor_weight` reach the pipeline: no
-    anchor named, and the takes differ from those made with the model's own share."""
+    """`--anchor-weight 0` reaches the pipeline in a variation, a region made again, a take longer than the
+    model's window and a prompt file: no anchor named, and the audio differs from the model's own share's;
+    a variation of an exact-wording take, its prompt taken from the sidecar, is worded exactly too."""
     import soundfile as sf
 
     from foleykit.cli import main
@@ -605,6 +607,22 @@ def test_variations_and_batches_keep_the_anchor_share_they_are_given(
         varied["exact"][1]["prompt_anchor"] is None and "--anchor-weight 0" in varied["exact"][1]["command"]
     )
     assert not np.array_equal(varied["exact"][0], varied["default"][0])
+    exact_source = tmp_path / "vary-exact" / Path(varied["exact"][1]["file"]).name
+    assert main(["vary", str(exact_source), "--strength", "0.6", "--model", str(model), "--steps", "2",
+                 "--out", str(tmp_path / "vary-again"), "--json"]) == 0  # fmt: skip
+    again = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+    assert json.loads(again.with_suffix(".json").read_text())["anchor_weight"] == 0.0, "kept with the prompt"
+
+    made = {}
+    for label, extra in (("default", []), ("exact", ["--anchor-weight", "0"])):
+        for command in (["inpaint", str(source), "--region", "0.1:0.3"], ["generate", "heavy rainfall"]):
+            more = ["--duration", "6"] if command[0] == "generate" else []  # past the tiny model's 5 s
+            assert main([*command, *more, "--model", str(model), "--steps", "2", "--seed", "5", *extra,
+                         "--out", str(tmp_path / f"{command[0]}-{label}"), "--json"]) == 0  # fmt: skip
+            path = Path(json.loads(capsys.readouterr().out)["takes"][0]["path"])
+            made[command[0], label] = sf.read(path)[0]
+    for operation in ("inpaint", "generate"):
+        assert not np.array_equal(made[operation, "exact"], made[operation, "default"]), operation
 
     prompts = tmp_path / "p.toml"
     prompts.write_text(

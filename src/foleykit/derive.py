@@ -308,6 +308,8 @@ def derive(
         prompt = (source.sidecar or {}).get("prompt")
         if not prompt:
             raise BadInputError(f"give --prompt: {source.path.name} has no sidecar to take its prompt from")
+        if anchor_weight is None:  # the source's prompt, worded and anchored as it was
+            anchor_weight = (source.sidecar or {}).get("anchor_weight")
     length = {"vary": duration or source.seconds, "inpaint": source.seconds, "extend": operation.to}[
         operation.name
     ]

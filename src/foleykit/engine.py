@@ -272,6 +272,7 @@ class Engine:
         from foleykit.progress import progress_bar
 
         request = request.with_seeds()
+        self.backend.check_anchor_share(request.anchor_weight)  # before any progress is shown
         seeds = list(request.take_seeds())
         steps, guidance = self.settings(request.steps, request.guidance)
         seconds = self.generation_seconds(request.duration, request.trim, request.loop)
@@ -463,7 +464,7 @@ class Engine:
         flags += ["--batch-size", str(size if contiguous else 1)] if batch_flag else []
         flags += ["--steps", str(steps), "--guidance", f"{guidance:g}"]
         if request.anchor_weight is not None:
-            flags += ["--anchor-weight", f"{request.anchor_weight:g}"]
+            flags += ["--anchor-weight", repr(float(request.anchor_weight))]  # exactly, as it was used
         flags += ["--device", self.backend.device.type, "--dtype", dtype_name(self.backend.dtype)]
         return flags + self.backend.speedups.flags()
 

@@ -530,7 +530,9 @@ class Studio:
         Take 1 is rendered alone and shown first; the rest share one batched call. Each take's sidecar
         command reproduces it bit for bit (it records the batch the take was made in).
         """
+        from foleykit.backends import BACKENDS
         from foleykit.engine import take_warnings
+        from foleykit.models import resolve_model
 
         began = time.perf_counter()
         if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
@@ -549,6 +551,7 @@ class Studio:
             anchor_weight=anchor_weight,
         )
         request = request.with_seeds()
+        BACKENDS[resolve_model(model).backend].check_can_anchor(anchor_weight)  # before a job folder
         progress(0.0, "loading model")
         engine = self.engine(model)
         steps_used, guidance_used = engine.settings(steps, guidance)

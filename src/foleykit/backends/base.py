@@ -207,17 +207,30 @@ class Backend(ABC):
         """The pipeline's keyword for `anchor_weight`, where it has one and a share was set."""
         return {}
 
+    def has_anchor_list(self) -> bool:
+        """Whether this loaded model has learned captions a prompt can be anchored to."""
+        return False
+
     @contextmanager
     def anchoring(self, weight: float | None) -> Iterator[None]:
         """Pipeline calls inside give the prompt's nearest learned caption `weight` of the guidance (None:
-        the model's own share; 0: the prompt as worded). Hold the engine's lock around it: it is a setting
-        of this loaded model, not of one call."""
-        self.check_can_anchor(weight)
+        the model's own shares; 0: the prompt as worded; a weight replaces every share the model has). Hold
+        the engine's lock around it: it is a setting of this loaded model, not of one call."""
+        self.check_anchor_share(weight)
         before, self.anchor_weight = self.anchor_weight, weight
         try:
             yield
         finally:
             self.anchor_weight = before
+
+    def check_anchor_share(self, weight: float | None) -> None:
+        """`check_can_anchor`, and for a loaded model of a backend that anchors, that it lists captions."""
+        self.check_can_anchor(weight)
+        if weight and not self.has_anchor_list():
+            raise BadInputError(
+                "this model lists no learned captions to anchor prompts to (python -m foleykit.training.anchors "
+                "MODEL_DIR lists them): use an anchor weight of 0 or none"
+            )
 
     @classmethod
     def check_can_anchor(cls, weight: float | None) -> None:

@@ -261,6 +261,9 @@ class BundledBackend(Backend):
     def anchor_kwargs(self) -> dict[str, Any]:
         return {} if self.anchor_weight is None else {"anchor_weight": self.anchor_weight}
 
+    def has_anchor_list(self) -> bool:
+        return bool(self.pipe.known_captions)
+
     def prompt_anchor(self, prompt: str, guidance: float) -> dict[str, Any] | None:
         """The learned caption this prompt shares guidance with, for the sidecar (pipeline_foley.py)."""
         weight = float(self.pipe.anchor_weights([prompt], self.anchor_weight)[0])

@@ -126,8 +126,9 @@ def with_real_clips(
 
 
 def emphasise_classes(corpus: Corpus, factors: dict[str, float]) -> Corpus:
-    """`corpus` with each named class's clips, synthesised and recorded, drawn `factors[label]` times as
-    often as before (the other classes' draws shrink so that the weights still sum to one)."""
+    """`corpus` with each named class's clips, synthesised and recorded, weighted `factors[label]` times
+    as much: drawn that many times as often relative to the other classes (all weights are then scaled to
+    sum to one, so the others are drawn a little less often than before)."""
     weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))
     weights = weights.double().clone()
     for label, factor in factors.items():

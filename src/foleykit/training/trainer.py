@@ -140,9 +140,9 @@ class TrainRecipe:
     # the share of a labelled clip's draws captioned with one of its class's wordings (training/wordings.tsv)
     # instead of its own captions: prompts are worded in more ways than the captions are
     wording_share: float = 0.0
-    # (class label, factor) pairs: that class's clips, synthesised and recorded, are drawn `factor` times as
-    # often, so classes whose prompts the judge seldom recognises get more of a fine-tune's steps (pairs,
-    # not a dict, so that a recipe stays hashable; (): every class as the corpus has it)
+    # (class label, factor) pairs: that class's clips, synthesised and recorded, are weighted `factor` times
+    # as much in every stage's draws, so classes whose prompts the judge seldom recognises get more of a
+    # fine-tune's steps (pairs, not a dict, so that a recipe stays hashable; (): as the corpus has them)
     class_emphasis: tuple[tuple[str, float], ...] = ()
     # conditioning augmentation (as StackGAN's, on text states): each training caption's MiniLM states get
     # Gaussian noise of this many times their own RMS, so that the UNet answers a neighbourhood of each
@@ -162,7 +162,12 @@ class TrainRecipe:
             raise BadInputError(f"unknown recipe fields: {', '.join(unknown)}")
         stages = {name: StageRecipe(**values[name]) for name in STAGES if name in values}
         if "class_emphasis" in values:  # JSON has lists where the recipe has tuples
-            stages["class_emphasis"] = tuple((str(k), float(v)) for k, v in values["class_emphasis"])
+            pairs = values["class_emphasis"]
+            if not isinstance(pairs, list) or any(not isinstance(p, list) or len(p) != 2 for p in pairs):
+                raise BadInputError(
+                    'class_emphasis must be a list of [label, factor] pairs, e.g. [["bell", 3.0]]'
+                )
+            stages["class_emphasis"] = tuple((str(label), factor) for label, factor in pairs)
         return cls(**{**values, **stages})
 
     def arch(self) -> FoleyArchitecture:
@@ -1102,8 +1107,12 @@ def _check_recipe(recipe: TrainRecipe) -> None:
     unknown = sorted({label for label, _ in recipe.class_emphasis} - set(CLASSES))
     if unknown:
         raise BadInputError(f"class_emphasis names unknown classes: {', '.join(unknown)}")
-    if any(not 0 < factor < math.inf for _, factor in recipe.class_emphasis):
-        raise BadInputError(f"class_emphasis factors must be positive, got {recipe.class_emphasis}")
+    labels = [label for label, _ in recipe.class_emphasis]
+    if len(set(labels)) != len(labels):
+        raise BadInputError(f"class_emphasis names a class twice: {', '.join(labels)}")
+    factors = [factor for _, factor in recipe.class_emphasis]
+    if any(isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < math.inf for f in factors):
+        raise BadInputError(f"class_emphasis factors must be positive finite numbers, got {factors}")
     if not 0 <= recipe.refiner_latent_noise < math.inf:
         raise BadInputError(f"refiner_latent_noise must be 0 or more, got {recipe.refiner_latent_noise!r}")
     shares = [recipe.budget_share(name) for name in STAGES]
