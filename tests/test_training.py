@@ -291,6 +291,15 @@ def test_class_emphasis_draws_the_named_classes_more_often(
         assert train_main([str(tmp_path / "bad-run"), "--recipe-file", str(path)]) == 2
         assert message in capsys.readouterr().err
         assert not (tmp_path / "bad-run").exists()
+    for emphasis, message in (
+        ({"bell": 3.0}, "class_emphasis must be a list of [label, factor] pairs"),
+        ([["bell", 2.0], ["bell", 3.0]], "class_emphasis names a class twice"),
+        ([["bell", "3"]], "class_emphasis factors must be positive finite numbers"),
+    ):
+        path.write_text(json.dumps({**asdict(recipe), "class_emphasis": emphasis}))
+        assert train_main([str(tmp_path / "bad-run"), "--recipe-file", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -> None:
