@@ -147,3 +147,23 @@ def test_models_that_are_not_two_fine_tunes_of_one_model_are_refused(
     assert (out / "mine.txt").read_text() == "keep"
     assert soup_main([str(base), str(base), str(out), "--force"]) == 0
     assert (out / "model_index.json").is_file() and not (out / "mine.txt").exists()
+
+
+def test_an_anchored_model_averages_with_its_fine_tune_and_the_mean_is_unanchored(tmp_path: Path) -> None:
+    """A fine-tune is exported with anchoring off (its anchor list comes later, from what it learned): its
+    anchored base still averages with it, the mean has no anchor list; another setting is still refused."""
+    from foleykit.training.anchors import write_anchors
+
+    arch = FoleyArchitecture.tiny()
+    base = _save(tmp_path / "base", arch)
+    write_anchors(base, ["rain falling", "a door slams shut"], 0.5)
+    assert json.loads((base / "model_index.json").read_text())["anchor_weight"] == 0.5
+    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.01)
+    out = tmp_path / "out"
+    assert soup_main([str(base), str(tuned), str(out)]) == 0
+    mean = FoleyPipeline.from_pretrained(str(out), local_files_only=True)
+    assert mean.config.anchor_weight == 0.0 and mean.known_captions == []
+    assert not (out / "known_captions.json").exists()
+    index = json.loads((tuned / "model_index.json").read_text())
+    (tuned / "model_index.json").write_text(json.dumps({**index, "default_guidance": 4.0}))
+    assert soup_main([str(base), str(tuned), str(tmp_path / "other")]) == 2

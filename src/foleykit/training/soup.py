@@ -25,6 +25,7 @@ import torch
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyPipeline
+from foleykit.pipelines.foley.pipeline_foley import ANCHORING_OFF
 from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
 
 COMPONENTS = ("unet", "vae", "vocoder")
@@ -117,7 +118,10 @@ def interpolate(
                 "from different recordings; interpolate models trained on one corpus"
             )
     base, tuned = _load(base_dir), _load(tuned_dir)
-    if dict(base.config) != dict(tuned.config) | {"_name_or_path": base.config.get("_name_or_path")}:
+    # the anchoring settings go with an anchor list, which the mean forgets: a fine-tune of an anchored
+    # model (exported with anchoring off) averages with it
+    ignored = {"_name_or_path": None, **ANCHORING_OFF}
+    if dict(base.config) | ignored != dict(tuned.config) | ignored:
         raise BadInputError("the two models' pipeline settings (model_index.json) differ")
     for component in COMPONENTS:
         a, b = getattr(base, component), getattr(tuned, component)

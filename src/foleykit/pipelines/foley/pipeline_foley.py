@@ -78,6 +78,11 @@ def _model_file(name_or_path: str | os.PathLike, name: str, kwargs: dict[str, An
         return None
 
 
+# The pipeline settings that say how prompts are anchored, as `forget_anchors` leaves them: they belong to an
+# anchor list (training.anchors writes both), not to the weights, so a fine-tune's export has them off.
+ANCHORING_OFF: dict[str, Any] = {"anchor_weight": 0.0, "bare_anchor_weight": None, "plain_bare_anchors": False}
+
+
 def known_captions_text(captions: list[str], own_anchors: list[str]) -> str:
     """`known_captions.json` as written beside a model (by `save_pretrained` and training.anchors)."""
     listed = {"captions": list(captions), **({"own_anchors": list(own_anchors)} if own_anchors else {})}
@@ -397,7 +402,7 @@ class FoleyPipeline(DiffusionPipeline):
         other captions (list them again with `python -m foleykit.training.anchors`)."""
         self.known_captions, self.own_anchors = [], []
         self._known_embeddings, self._stored_unchecked = None, False
-        self.register_to_config(anchor_weight=0.0, bare_anchor_weight=None, plain_bare_anchors=False)
+        self.register_to_config(**ANCHORING_OFF)
 
     def anchor_weights(self, prompts: list[str], anchor_weight: float | None = None) -> list[float]:
         """Each prompt's anchor share: `anchor_weight` when given, else the config's — `bare_anchor_weight`
