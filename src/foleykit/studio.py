@@ -551,6 +551,7 @@ class Studio:
             anchor_weight=anchor_weight,
         )
         request = request.with_seeds()
+        self.check_model(model)  # a model not served here is named so before it is looked for
         BACKENDS[resolve_model(model).backend].check_can_anchor(anchor_weight)  # before a job folder
         progress(0.0, "loading model")
         engine = self.engine(model)

@@ -80,7 +80,11 @@ def _model_file(name_or_path: str | os.PathLike, name: str, kwargs: dict[str, An
 
 # The pipeline settings that say how prompts are anchored, as `forget_anchors` leaves them: they belong to an
 # anchor list (training.anchors writes both), not to the weights, so a fine-tune's export has them off.
-ANCHORING_OFF: dict[str, Any] = {"anchor_weight": 0.0, "bare_anchor_weight": None, "plain_bare_anchors": False}
+ANCHORING_OFF: dict[str, Any] = {
+    "anchor_weight": 0.0,
+    "bare_anchor_weight": None,
+    "plain_bare_anchors": False,
+}
 
 
 def known_captions_text(captions: list[str], own_anchors: list[str]) -> str:
