@@ -530,9 +530,7 @@ class Studio:
         Take 1 is rendered alone and shown first; the rest share one batched call. Each take's sidecar
         command reproduces it bit for bit (it records the batch the take was made in).
         """
-        from foleykit.backends import BACKENDS
         from foleykit.engine import take_warnings
-        from foleykit.models import resolve_model
 
         began = time.perf_counter()
         if not isinstance(takes, int) or not 1 <= takes <= MAX_UI_TAKES:
@@ -551,10 +549,9 @@ class Studio:
             anchor_weight=anchor_weight,
         )
         request = request.with_seeds()
-        self.check_model(model)  # a model not served here is named so before it is looked for
-        BACKENDS[resolve_model(model).backend].check_can_anchor(anchor_weight)  # before a job folder
         progress(0.0, "loading model")
         engine = self.engine(model)
+        engine.backend.check_anchor_share(anchor_weight)  # before a job folder
         steps_used, guidance_used = engine.settings(steps, guidance)
         job_id, folder = self._job_folder("generate", prompt)
         generation = Generation(

@@ -1104,10 +1104,10 @@ def _check_recipe(recipe: TrainRecipe) -> None:
     for name in ("real_share", "real_class_share", "wording_share"):
         if not 0 <= getattr(recipe, name) <= 1:
             raise BadInputError(f"{name} must be from 0 to 1, got {getattr(recipe, name)!r}")
-    unknown = sorted({label for label, _ in recipe.class_emphasis} - set(CLASSES))
+    labels = [label for label, _ in recipe.class_emphasis]
+    unknown = sorted(set(labels) - set(CLASSES))
     if unknown:
         raise BadInputError(f"class_emphasis names unknown classes: {', '.join(unknown)}")
-    labels = [label for label, _ in recipe.class_emphasis]
     if len(set(labels)) != len(labels):
         raise BadInputError(f"class_emphasis names a class twice: {', '.join(labels)}")
     factors = [factor for _, factor in recipe.class_emphasis]
