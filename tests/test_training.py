@@ -302,6 +302,16 @@ def test_class_emphasis_draws_the_named_classes_more_often(
         assert message in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_bad_corpus_is_one_line_before_any_run_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    args = [str(tmp_path / "bad-run"), "--recipe", "tiny", "--corpus", str(tmp_path / "no-corpus")]
+    assert train_main(args) == 2
+    err = capsys.readouterr().err
+    assert "foleykit.training: error:" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "bad-run").exists()
+
+
 def test_wordings_cover_every_class_and_stay_apart_from_the_eval_paraphrases() -> None:
     """The paraphrases `foleykit eval` scores are worded unlike anything trained on, by the rule that
     filtered the helper-written list (wordings.tsv's header): no training wording is within MiniLM cosine

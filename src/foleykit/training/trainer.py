@@ -993,15 +993,20 @@ def _write_record(path: Path, values: dict[str, Any]) -> None:
     PartialState().wait_for_everyone()
 
 
-def _check_corpus(run_dir: Path, corpus_dir: Path | None) -> None:
-    """A run keeps the real corpus it started with, or none (RUN_DIR/corpus.json, by manifest digest)."""
-    wanted: dict[str, Any] = {"corpus": None, "manifest_sha256": None}
-    if corpus_dir is not None:
-        from foleykit.corpus import MANIFEST, load_corpus
+def _corpus_record(corpus_dir: Path | None) -> dict[str, Any]:
+    """What RUN_DIR/corpus.json says of the real corpus (or of none); a bad corpus fails here, before the
+    run directory or minutes of synthesis exist."""
+    if corpus_dir is None:
+        return {"corpus": None, "manifest_sha256": None}
+    from foleykit.corpus import MANIFEST, load_corpus
 
-        load_corpus(corpus_dir)  # a bad manifest stops here, before minutes of synthesis
-        digest = hashlib.sha256((Path(corpus_dir) / MANIFEST).read_bytes()).hexdigest()
-        wanted = {"corpus": str(Path(corpus_dir).resolve()), "manifest_sha256": digest}
+    load_corpus(corpus_dir)
+    digest = hashlib.sha256((Path(corpus_dir) / MANIFEST).read_bytes()).hexdigest()
+    return {"corpus": str(Path(corpus_dir).resolve()), "manifest_sha256": digest}
+
+
+def _check_corpus(run_dir: Path, wanted: dict[str, Any]) -> None:
+    """A run keeps the real corpus it started with, or none (RUN_DIR/corpus.json, by manifest digest)."""
     _keep_record(
         run_dir,
         "corpus.json",
@@ -1043,6 +1048,7 @@ def train(
         raise BadInputError(f"--budget-minutes must be a positive number, got {budget_minutes:g}")
     _check_recipe(recipe)
     _check_init(recipe, stages)
+    corpus = _corpus_record(corpus_dir)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the arguments are known to be good
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
@@ -1052,7 +1058,7 @@ def train(
             f"{run_dir} was started with another recipe ({recipe_file}); use a new run directory"
         )
     recipe_file.write_text(wanted)
-    _check_corpus(run_dir, corpus_dir)
+    _check_corpus(run_dir, corpus)
     _check_wordings(run_dir, recipe)
     _note_init(run_dir, recipe)
     if command is not None:
