@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         real_clips,
         to_eval_audio,
     )
-    from foleykit.evaluation.judged import _mel_round_trip
+    from foleykit.evaluation.judged import mel_round_trip
     from foleykit.models import resolve_model
 
     torch.manual_seed(0)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     stages["synthesised, other seeds"] = stage_scores(references, real_clips(REAL_TEST_SEEDS, n)[0], embed)
     for name, latent in (("decoder round trip", False), ("latent round trip", True)):
         print(f"{name} …", flush=True)
-        decode = _mel_round_trip(pipe, latent=latent)
+        decode = mel_round_trip(pipe, latent=latent)
         trips = np.stack([to_eval_audio(decode(w), rate) for w in references])
         stages[name] = stage_scores(references, trips, embed)
         if not latent and pipe.config.decoder in ("griffin-lim", "griffin-lim-mel"):

@@ -363,9 +363,9 @@ def judge_model(
     if hasattr(pipe, "log_mel") and hasattr(pipe, "decode_mel"):
         scores["round_trip"] = {
             "decoder": pipe.config.decoder,
-            **round_trip(reference, judge, _mel_round_trip(pipe), rate),
+            **round_trip(reference, judge, mel_round_trip(pipe), rate),
         }
-        scores["latent_round_trip"] = round_trip(reference, judge, _mel_round_trip(pipe, latent=True), rate)
+        scores["latent_round_trip"] = round_trip(reference, judge, mel_round_trip(pipe, latent=True), rate)
 
     def judge_prompts(
         texts: Sequence[str], labels: np.ndarray, whole: bool = False
@@ -462,7 +462,7 @@ def through_vae(pipe: Any, mel: Any) -> Any:
         return pipe.vae.decode(latents, generator=generator).sample[:, 0].float()
 
 
-def _mel_round_trip(pipe: Any, latent: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def mel_round_trip(pipe: Any, latent: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """waveform → the pipeline's log-mel → (with `latent`: its VAE's latents and back →) its decoder →
     waveform, at the pipeline's rate. The latent round trip bounds what the UNet can reach: a generated
     take is decoded from latents, so what the VAE loses no denoiser can bring back."""
