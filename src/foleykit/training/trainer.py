@@ -1048,7 +1048,7 @@ def train(
         raise BadInputError(f"--budget-minutes must be a positive number, got {budget_minutes:g}")
     _check_recipe(recipe)
     _check_init(recipe, stages)
-    corpus = _corpus_record(corpus_dir)
+    corpus_record = _corpus_record(corpus_dir)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the arguments are known to be good
     recipe_file = run_dir / "recipe.json"
     wanted = json.dumps(asdict(recipe), indent=2, sort_keys=True)
@@ -1058,7 +1058,7 @@ def train(
             f"{run_dir} was started with another recipe ({recipe_file}); use a new run directory"
         )
     recipe_file.write_text(wanted)
-    _check_corpus(run_dir, corpus)
+    _check_corpus(run_dir, corpus_record)
     _check_wordings(run_dir, recipe)
     _note_init(run_dir, recipe)
     if command is not None:
