@@ -17,7 +17,12 @@ from foleykit.evaluation.classifier import (
     real_clips,
     train_classifier,
 )
-from foleykit.evaluation.distances import frechet_distance, two_sample_accuracy
+from foleykit.evaluation.distances import (
+    TWO_SAMPLE_SPLITS,
+    frechet_distance,
+    two_sample_accuracy,
+    two_sample_splits,
+)
 from foleykit.evaluation.evaluate import read_prompt_file
 from foleykit.synth import CLASSES
 
@@ -38,6 +43,9 @@ def test_frechet_distance_and_two_sample_test_measure_what_they_claim() -> None:
     assert frechet_distance(a, b + 2.0) == pytest.approx(8 * 4.0, rel=0.15)
     assert 0.35 < two_sample_accuracy(a, b) < 0.65, "same distribution: chance"
     assert two_sample_accuracy(a, b + 2.0) > 0.95, "shifted: told apart"
+    splits = two_sample_splits(a, b + 0.15)  # a small shift: splits disagree, their mean is steadier
+    assert len(splits) == TWO_SAMPLE_SPLITS and splits[0] == two_sample_accuracy(a, b + 0.15)
+    assert splits.std() > 0 and 0.5 < splits.mean() < 0.75
 
 
 def test_classifier_learns_the_classes_from_synthesised_clips_only() -> None:
@@ -83,6 +91,13 @@ def test_eval_reports_every_metric_and_a_spectrogram_grid(
     metrics = json.loads(capsys.readouterr().out)
     for key in ("real_accuracy", "template_accuracy", "prompts_accuracy", "two_sample_accuracy"):
         assert 0.0 <= metrics[key] <= 1.0
+    assert 0.0 <= metrics["two_sample_split0"] <= 1.0 and metrics["two_sample_sd"] >= 0.0
+    from foleykit.cli import _print_eval
+
+    _print_eval(metrics)  # what the command prints without --json, from the same report
+    summary = capsys.readouterr().out
+    assert f"{100 * metrics['two_sample_accuracy']:6.1f} % ± " in summary and "(mean of 20 splits)" in summary
+    assert f"report                 {out / 'eval.json'}" in summary
     assert metrics["frechet"] >= 0 and metrics["frechet_real"] >= 0
     assert set(metrics["per_class"]) == set(CLASSES)
     assert json.loads((out / "eval.json").read_text())["template_accuracy"] == metrics["template_accuracy"]

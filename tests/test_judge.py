@@ -71,12 +71,26 @@ def test_scores_against_a_corpus(judge: Judge, tmp_path: Path) -> None:
     assert silence["frechet"] > same["frechet"] + 1.0 and silence["similarity"] < same["similarity"] - 0.05
 
 
-def test_judge_model_scores_a_bundled_pipeline_end_to_end(tiny_bundled_dir: Path, tmp_path: Path) -> None:
+def test_judge_model_scores_a_bundled_pipeline_end_to_end(
+    tiny_bundled_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from foleykit.engine import Engine
 
     engine = Engine.load(str(tiny_bundled_dir), device="cpu", progress=False)
     prompts = [("bell", "a church bell tolling"), ("typing", "keys clacking"), ("rain", "drizzle on a roof")]
-    scores = judge_model(engine, write_corpus(tmp_path, RATE), takes_per_clip=1, steps=2, prompts=prompts)
+    corpus = write_corpus(tmp_path, RATE)
+    capsys.readouterr()
+    scores = judge_model(engine, corpus, takes_per_clip=1, steps=2, prompts=prompts, progress=True)
+    shown = capsys.readouterr().err.splitlines()
+    for bar, total in [
+        ("decoder round trip", 3),
+        ("latent round trip", 3),
+        ("caption takes", 3),
+        ("prompt takes", 2),
+    ]:
+        assert any(line.startswith(f"judge: {bar}:") and f" {total}/{total} " in line for line in shown), (
+            shown
+        )
     assert scores["generated_prompts"]["clips"] == 2, "typing has no recordings in this corpus: not judged"
     assert scores["round_trip"]["decoder"] == "griffin-lim-mel" and scores["round_trip"]["clips"] == 3
     made = scores["generated"]

@@ -188,3 +188,31 @@ def test_a_corpus_budget_packs_labelled_clips_of_every_class_first(
         < json.loads((job / "job.json").read_text())["text_states"]["captions"]
     )
     assert main(["pack", str(tmp_path / "bad"), "--corpus", str(corpus), "--tiny", "--corpus-mb", "0"]) == 2
+
+
+def test_without_a_budget_the_corpus_fills_what_travels(packed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The default: the corpus gets what is left of what may travel once the checkout, the wheels, the text
+    states and a margin are counted — with the text states that its own clips' captions add."""
+    from foleykit.training.job import FIT_MARGIN, pack
+
+    job, corpus = packed
+    whole = json.loads((job / "job.json").read_text())
+    assert whole["corpus"]["fitted"] and whole["corpus"]["clips"] == 9, "the tiny corpus fits whole"
+    job_bytes = sum(p.stat().st_size for p in job.rglob("*") if p.is_file())
+    limit = FIT_MARGIN + job_bytes - whole["corpus"]["bytes"] // 2  # room for about half of the corpus
+    fitted = tmp_path / "fitted"
+    spec = pack(fitted, corpus, "tiny", 0.5, wheels=False, travel_limit=limit)
+    fitted_bytes = sum(p.stat().st_size for p in fitted.rglob("*") if p.is_file())
+    # what the fit does not count: job.json and the text-states file's fixed header (FIT_MARGIN holds them)
+    assert fitted_bytes <= limit - FIT_MARGIN + (fitted / "job.json").stat().st_size + 1024
+    assert 3 <= spec["corpus"]["clips"] < 9 and spec["corpus"]["left_out"] == 9 - spec["corpus"]["clips"]
+    with tarfile.open(fitted / "corpus.tar") as tar:
+        manifest = tar.extractfile("corpus/manifest.jsonl").read().decode()  # type: ignore[union-attr]
+    rows = [json.loads(line) for line in manifest.splitlines()]
+    with safe_open(str(fitted / "text_states.safetensors"), framework="pt") as handle:
+        captions = set(json.loads(handle.metadata()["captions"]))
+    assert all(set(row["captions"]) <= captions for row in rows)
+    assert spec["text_states"]["captions"] < whole["text_states"]["captions"], "only packed clips' captions"
+    with pytest.raises(BadInputError, match="no room is left for the corpus"):
+        pack(tmp_path / "none", corpus, "tiny", 0.5, wheels=False, travel_limit=FIT_MARGIN)
+    assert not (tmp_path / "none").exists()

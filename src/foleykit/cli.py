@@ -422,9 +422,20 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
+    _print_eval(metrics)
+    return 0
+
+
+def _print_eval(metrics: dict) -> None:
+    """`foleykit eval`'s summary: the own classifier's scores, then the judge's, then where the files are."""
+    from foleykit.evaluation.distances import TWO_SAMPLE_SPLITS
+
     for key in ("real_accuracy", "template_accuracy", "prompts_accuracy", "two_sample_accuracy"):
         if key in metrics:
-            print(f"{key:<22} {100 * metrics[key]:6.1f} %")
+            spread = ""
+            if key == "two_sample_accuracy" and "two_sample_sd" in metrics:
+                spread = f" ± {100 * metrics['two_sample_sd']:.1f} (mean of {TWO_SAMPLE_SPLITS} splits)"
+            print(f"{key:<22} {100 * metrics[key]:6.1f} %{spread}")
     print(f"{'frechet':<22} {metrics['frechet']:8.2f}   (real vs real: {metrics['frechet_real']:.2f})")
     weakest = sorted(metrics["per_class"].items(), key=lambda kv: kv[1])[:5]
     print("weakest classes        " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in weakest))
@@ -432,7 +443,6 @@ def _run_eval(args: argparse.Namespace) -> int:
     if judged:
         _print_judged(judged)
     print(f"report                 {metrics['report']}\nspectrograms           {metrics['spectrograms']}")
-    return 0
 
 
 def _interval(scores: dict, key: str, scale: float = 1.0) -> str:

@@ -357,8 +357,12 @@ class Engine:
         steps: int | None = None,
         guidance: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: str | None = None,
     ) -> list[np.ndarray]:
-        """Several different prompts, one take each, batched into shared pipeline calls; delivery audio."""
+        """Several different prompts, one take each, batched into shared pipeline calls; delivery audio.
+        `progress` names a bar over the takes (an evaluation makes a thousand of them); None shows none."""
+        from foleykit.progress import progress_bar
+
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
         if not prompts:
@@ -372,7 +376,12 @@ class Engine:
             guidance=guidance,
             batch_size=batch_size,
         )
-        return [take.audio for done in batches for _, take in done]
+        audio: list[np.ndarray] = []
+        with progress_bar(total=len(prompts), desc=progress, unit="take", disable=progress is None) as bar:
+            for done in batches:
+                audio += [take.audio for _, take in done]
+                bar.update(len(done))
+        return audio
 
     def render_batches(
         self,

@@ -7,7 +7,9 @@ per caption; the classifier (trained only on other synthesised clips) then repor
 - `frechet`: Fréchet distance between generated and real clips of the same prompts in its embedding
   space, with `frechet_real` (two disjoint real sets) beside it for scale;
 - `two_sample_accuracy`: a logistic regression trained on half the prompt pairs to tell real from
-  generated, scored on the other half (0.5 = indistinguishable);
+  generated, scored on the other half (0.5 = indistinguishable), the mean over `TWO_SAMPLE_SPLITS` random
+  halvings with their spread (`two_sample_sd`); `two_sample_split0` is the first halving alone, which
+  reports before session 28 gave as `two_sample_accuracy`;
 - `prompts_accuracy`: the same as template accuracy on a user file of `label<TAB>prompt` lines.
 It also writes `eval_spectrograms.png` (real vs generated, one row per class) and `eval.json`.
 
@@ -38,7 +40,7 @@ from foleykit.evaluation.classifier import (
     real_clips,
     to_eval_audio,
 )
-from foleykit.evaluation.distances import frechet_distance, two_sample_accuracy
+from foleykit.evaluation.distances import frechet_distance, two_sample_splits
 from foleykit.synth import CLASSES
 
 PARAPHRASES = Path(__file__).with_name("paraphrases.tsv")
@@ -114,6 +116,16 @@ def write_spectrogram_grid(
     return write_atomic(path, lambda tmp: grid.save(tmp, format="PNG"), force=True)
 
 
+def two_sample_scores(real: np.ndarray, generated: np.ndarray) -> dict[str, float]:
+    """The two-sample test's mean over its splits, their spread, and the first split alone."""
+    splits = two_sample_splits(real, generated)
+    return {
+        "two_sample_accuracy": float(splits.mean()),
+        "two_sample_sd": float(splits.std(ddof=1)),
+        "two_sample_split0": float(splits[0]),
+    }
+
+
 def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
     """Run the whole evaluation; returns the metrics (also written to OUT/eval.json)."""
     from foleykit.engine import get_engine
@@ -145,7 +157,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
     paired_real, labels, captions = real_clips(PROMPT_SEEDS, n)
     _, paired_embed = predict(classifier, paired_real)
 
-    def generate(prompts: list[str]) -> np.ndarray:
+    def generate(prompts: list[str], what: str) -> np.ndarray:
         seeds = list(range(len(prompts)))
         takes = engine.render_prompts(
             prompts,
@@ -154,10 +166,11 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
             steps=config.steps,
             guidance=config.guidance,
             batch_size=config.batch_size,
+            progress=what if progress else None,
         )
         return np.stack([to_eval_audio(take, 48000) for take in takes])
 
-    generated = generate(captions)
+    generated = generate(captions, "eval: caption takes")
     gen_probs, gen_embed = predict(classifier, generated)
     correct = gen_probs.argmax(axis=1) == labels
     metrics: dict[str, Any] = {
@@ -167,12 +180,14 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
         "template_accuracy": float(correct.mean()),
         "frechet": frechet_distance(gen_embed, paired_embed),
         "frechet_real": frechet_distance(real_test_embed, paired_embed),
-        "two_sample_accuracy": two_sample_accuracy(paired_embed, gen_embed),
+        **two_sample_scores(paired_embed, gen_embed),
         "per_class": {label: float(correct[labels == i].mean()) for i, label in enumerate(CLASSES)},
     }
     if user_prompts:
         user_labels = np.array([label for label, _ in user_prompts])
-        user_probs, _ = predict(classifier, generate([prompt for _, prompt in user_prompts]))
+        user_probs, _ = predict(
+            classifier, generate([prompt for _, prompt in user_prompts], "eval: prompt takes")
+        )
         metrics["prompts_accuracy"] = float((user_probs.argmax(axis=1) == user_labels).mean())
         metrics["prompts_file"] = str(config.prompts_file)
 
@@ -196,6 +211,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
             batch_size=config.batch_size,
             prompts=[(CLASSES[label], prompt) for label, prompt in user_prompts or []],
             first_seed=config.judge_first_seed,
+            progress=progress,
         )
         if earlier is not None:
             from foleykit.evaluation.judged import compare_judged

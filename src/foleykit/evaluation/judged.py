@@ -313,12 +313,20 @@ def judge_real(reference: RealReference) -> dict[str, Any]:
 
 
 def round_trip(
-    reference: RealReference, judge: Any, decode: Callable[[np.ndarray], np.ndarray], rate: int
+    reference: RealReference,
+    judge: Any,
+    decode: Callable[[np.ndarray], np.ndarray],
+    rate: int,
+    progress: str | None = None,
 ) -> dict[str, Any]:
     """Real test clips through `decode` (waveform at `rate` → waveform at `rate`), judged; `similarity` is
     the mean cosine between each original's embedding and its round trip's. With a few dozen clips the
-    accuracy moves in steps of one clip; the similarity shows smaller losses (1.0: the judge hears no change)."""
-    waves = [decode(w) for w in reference.test_waves]
+    accuracy moves in steps of one clip; the similarity shows smaller losses (1.0: the judge hears no change).
+    `progress` names a bar over the clips; None shows none."""
+    from foleykit.progress import progress_bar
+
+    clips = progress_bar(reference.test_waves, desc=progress, unit="clip", disable=progress is None)
+    waves = [decode(w) for w in clips]
     embeddings = judge.embed_many(waves, rate)
     scores = judge_set(reference, judge, waves, reference.test_labels, rate, embeddings)
     scores["texts"] = list(reference.test_captions)
@@ -336,6 +344,7 @@ def judge_model(
     batch_size: int = 8,
     prompts: Sequence[tuple[str, str]] = (),
     first_seed: int = 0,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """The judge's scores for a loaded model (`foleykit.engine.Engine`) against a real corpus.
 
@@ -345,7 +354,8 @@ def judge_model(
     model's own mel analysis, VAE and decoder (the bundled `FoleyPipeline`); other pipelines get the real,
     generated and synthesised scores only. Takes use seeds `first_seed`, `first_seed` + 1, … (the
     caption and the paraphrase sets each from `first_seed`): a confirmatory evaluation starts past the
-    seeds an earlier one used, so that it judges takes no earlier evaluation heard.
+    seeds an earlier one used, so that it judges takes no earlier evaluation heard. `progress` shows a bar
+    for each set of takes and round trips (an evaluation with paraphrases makes over a thousand takes).
     """
     from foleykit.evaluation.judge import Judge
 
@@ -359,16 +369,22 @@ def judge_model(
         "takes_trimmed": True,
         "real": judge_real(reference),
     }
+
+    def shown(what: str) -> str | None:
+        return what if progress else None
+
     pipe = engine.backend.pipe
     if hasattr(pipe, "log_mel") and hasattr(pipe, "decode_mel"):
         scores["round_trip"] = {
             "decoder": pipe.config.decoder,
-            **round_trip(reference, judge, mel_round_trip(pipe), rate),
+            **round_trip(reference, judge, mel_round_trip(pipe), rate, shown("judge: decoder round trip")),
         }
-        scores["latent_round_trip"] = round_trip(reference, judge, mel_round_trip(pipe, latent=True), rate)
+        scores["latent_round_trip"] = round_trip(
+            reference, judge, mel_round_trip(pipe, latent=True), rate, shown("judge: latent round trip")
+        )
 
     def judge_prompts(
-        texts: Sequence[str], labels: np.ndarray, whole: bool = False
+        texts: Sequence[str], labels: np.ndarray, what: str, whole: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """`takes_per_clip` takes of each text, seeds `first_seed`, `first_seed` + 1, …, judged as meant to
         be `labels`, trimmed (and, with `whole`, untrimmed too; else None); the texts are kept with the
@@ -381,6 +397,7 @@ def judge_model(
             steps=steps,
             guidance=guidance,
             batch_size=batch_size,
+            progress=shown(what),
         )
         groups = np.repeat(np.arange(len(texts)), takes_per_clip)
         meant = np.repeat(labels, takes_per_clip)
@@ -395,7 +412,7 @@ def judge_model(
         }
 
     scores["generated"], scores["generated_whole"] = judge_prompts(
-        reference.test_captions, reference.test_labels, whole=True
+        reference.test_captions, reference.test_labels, "judge: caption takes", whole=True
     )
     scores["synthesised"] = judge_synthesised(
         reference, judge, np.repeat(reference.test_labels, takes_per_clip)
@@ -403,7 +420,7 @@ def judge_model(
     judged = [(reference.classes.index(label), text) for label, text in prompts if label in reference.classes]
     if judged:
         scores["generated_prompts"], _ = judge_prompts(
-            [text for _, text in judged], np.array([label for label, _ in judged])
+            [text for _, text in judged], np.array([label for label, _ in judged]), "judge: prompt takes"
         )
     real, generated = scores["real"], scores["generated"]
     scores["ratios"] = {

