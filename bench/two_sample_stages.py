@@ -40,8 +40,7 @@ def stage_scores(
 ) -> dict[str, float]:
     """Two-sample accuracy (mean, spread and split 0 over `SPLITS` splits, as the eval reports it) and Fréchet
     distance of `others` against `references` (row i paired with row i)."""
-    from foleykit.evaluation.distances import frechet_distance
-    from foleykit.evaluation.evaluate import two_sample_scores
+    from foleykit.evaluation.distances import frechet_distance, two_sample_scores
 
     a, b = embed(references), embed(others)
     return {**two_sample_scores(a, b), "frechet": frechet_distance(b, a), "clips": len(others)}

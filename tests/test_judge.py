@@ -289,3 +289,46 @@ def test_the_eval_report_prints_where_a_paired_difference_comes_from(capsys: pyt
         i for i, line in enumerate(lines) if line.strip().startswith("generated takes") and "points" in line
     )
     assert "+50.0 points" in lines[paired] and lines[paired + 1].strip() == "by class: a +100"
+
+
+def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path: Path) -> None:
+    """bench/per_class_gap.py: the takes of two looks are pooled, the recordings and round trips counted once."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "per_class_gap", Path(__file__).resolve().parent.parent / "bench" / "per_class_gap.py"
+    )
+    gap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gap)
+
+    def scores(labels: list[int], recognised: list[int], heard_as: list[int]) -> dict:
+        return {"labels": labels, "recognised": recognised, "heard_as": heard_as}
+
+    real = {**scores([0, 0, 1], [1, 1, 0], [0, 0, 0]), "classes": ["bell", "wind"]}
+
+    def look(prompt_hits: list[int]) -> dict:
+        return {
+            "real": real,
+            "round_trip": scores([0, 0, 1], [1, 0, 0], [0, 1, 0]),
+            "generated": scores([0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1]),
+            "generated_prompts": scores([1, 1], prompt_hits, [1 if hit else 0 for hit in prompt_hits]),
+        }
+
+    rows = {row["class"]: row for row in gap.per_class([look([1, 0]), look([0, 0])])}
+    bell, wind = rows["bell"], rows["wind"]
+    assert bell["real"] == {"recognised": 2, "takes": 2, "heard_as": {}}, "recordings counted once"
+    assert bell["round_trip"]["recognised"] == 1 and bell["round_trip"]["heard_as"] == {"wind": 1}
+    assert bell["generated"] == {"recognised": 2, "takes": 4, "heard_as": {"wind": 2}}, "two looks pooled"
+    assert bell["caption_ratio"] == 0.5 and bell["target_met"] is False
+    assert wind["caption_ratio"] is None and wind["target_met"] is None, "its recording is never recognised"
+    assert wind["generated_prompts"] == {"recognised": 1, "takes": 4, "heard_as": {"bell": 3}}
+    assert "synthesised" in bell and bell["synthesised"]["takes"] == 0  # a look without that stage
+    table = gap.markdown(list(rows.values()))
+    assert "| bell | 100 % (2) | 50 % (2) |" in table and "**×0.50**" in table and "bell 3" in table
+    with pytest.raises(ValueError, match="same corpus"):
+        gap.per_class([look([1, 0]), {**look([0, 0]), "real": {**real, "labels": [0, 1, 1]}}])
+    report = tmp_path / "eval.json"
+    report.write_text(json.dumps({"judge": look([1, 1])}))
+    assert gap.main([str(report), "--json", str(tmp_path / "rows.json")]) == 0
+    assert len(json.loads((tmp_path / "rows.json").read_text())["rows"]) == 2
+    assert gap.main([str(tmp_path / "missing.json")]) == 2

@@ -46,4 +46,20 @@ def two_sample_splits(real: np.ndarray, generated: np.ndarray, splits: int = TWO
     return np.array([two_sample_accuracy(real, generated, seed=seed) for seed in range(splits)])
 
 
-__all__ = ["TWO_SAMPLE_SPLITS", "frechet_distance", "two_sample_accuracy", "two_sample_splits"]
+def two_sample_scores(real: np.ndarray, generated: np.ndarray) -> dict[str, float]:
+    """The two-sample test's mean over its splits, their spread, and the first split alone."""
+    splits = two_sample_splits(real, generated)
+    return {
+        "two_sample_accuracy": float(splits.mean()),
+        "two_sample_sd": float(splits.std(ddof=1)),
+        "two_sample_split0": float(splits[0]),
+    }
+
+
+__all__ = [
+    "TWO_SAMPLE_SPLITS",
+    "frechet_distance",
+    "two_sample_accuracy",
+    "two_sample_scores",
+    "two_sample_splits",
+]

@@ -40,7 +40,7 @@ from foleykit.evaluation.classifier import (
     real_clips,
     to_eval_audio,
 )
-from foleykit.evaluation.distances import frechet_distance, two_sample_splits
+from foleykit.evaluation.distances import frechet_distance, two_sample_scores
 from foleykit.synth import CLASSES
 
 PARAPHRASES = Path(__file__).with_name("paraphrases.tsv")
@@ -116,16 +116,6 @@ def write_spectrogram_grid(
     return write_atomic(path, lambda tmp: grid.save(tmp, format="PNG"), force=True)
 
 
-def two_sample_scores(real: np.ndarray, generated: np.ndarray) -> dict[str, float]:
-    """The two-sample test's mean over its splits, their spread, and the first split alone."""
-    splits = two_sample_splits(real, generated)
-    return {
-        "two_sample_accuracy": float(splits.mean()),
-        "two_sample_sd": float(splits.std(ddof=1)),
-        "two_sample_split0": float(splits[0]),
-    }
-
-
 def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
     """Run the whole evaluation; returns the metrics (also written to OUT/eval.json)."""
     from foleykit.engine import get_engine
@@ -170,7 +160,7 @@ def evaluate(config: EvalConfig, progress: bool = True) -> dict[str, Any]:
         )
         return np.stack([to_eval_audio(take, 48000) for take in takes])
 
-    generated = generate(captions, "eval: caption takes")
+    generated = generate(captions, "eval: template takes")
     gen_probs, gen_embed = predict(classifier, generated)
     correct = gen_probs.argmax(axis=1) == labels
     metrics: dict[str, Any] = {

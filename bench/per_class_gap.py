@@ -1,0 +1,120 @@
+"""Per class, where the judge's recognition is lost: real recordings → decoder → latent code → generated takes.
+
+Reads one or more `foleykit eval --corpus` reports of ONE model on the same corpus (different
+`--judge-first-seed`s: their takes are pooled, so two looks of 1,016 prompt takes give each class twice the
+takes) and prints a markdown table, a row per class the corpus can judge:
+
+- the real test recordings' own accuracy (the ceiling), the decoder's and the latent code's round trips;
+- caption takes and prompt takes (worded as users word them) recognised, pooled over the reports, with
+  caption takes' ratio to the real recordings' (issue 14's per-class target: ≥ ×0.80);
+- the synthesiser's own clips;
+- what the judge heard the missed prompt takes as (the two most frequent other classes).
+
+Usage: python bench/per_class_gap.py EVAL_JSON [EVAL_JSON ...] [--json OUT.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+TARGET_RATIO = 0.80  # caption takes against the real recordings, per class (issue 14)
+STAGES = ("real", "round_trip", "latent_round_trip", "generated", "generated_prompts", "synthesised")
+
+
+def _judge_section(path: Path) -> dict[str, Any]:
+    report = json.loads(Path(path).read_text())
+    judged = report.get("judge", report)
+    if "real" not in judged or "generated" not in judged:
+        raise ValueError(f"{path} is not a `foleykit eval --corpus` report")
+    return judged
+
+
+def per_class(reports: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per judged class: recognised/takes per stage, pooled over `reports` (judge sections)."""
+    classes = reports[0]["real"]["classes"]
+    for judged in reports[1:]:
+        if judged["real"]["classes"] != classes or judged["real"]["labels"] != reports[0]["real"]["labels"]:
+            raise ValueError("the reports were not made on the same corpus")
+    rows = []
+    for index, name in enumerate(classes):
+        row: dict[str, Any] = {"class": name}
+        for stage in STAGES:
+            # the real recordings and the round trips do not depend on the seeds: counted once
+            sources = reports[:1] if stage in ("real", "round_trip", "latent_round_trip") else reports
+            hits = takes = 0
+            heard: Counter[str] = Counter()
+            for judged in sources:
+                scores = judged.get(stage)
+                if not scores:
+                    continue
+                for label, recognised, heard_as in zip(
+                    scores["labels"], scores["recognised"], scores["heard_as"], strict=True
+                ):
+                    if label == index:
+                        takes += 1
+                        hits += bool(recognised)
+                        if not recognised:
+                            heard[classes[heard_as]] += 1
+            row[stage] = {"recognised": hits, "takes": takes, "heard_as": dict(heard.most_common())}
+        real, captions = row["real"], row["generated"]
+        real_share = real["recognised"] / real["takes"] if real["takes"] else None
+        caption_share = captions["recognised"] / captions["takes"] if captions["takes"] else None
+        row["caption_ratio"] = (
+            caption_share / real_share if real_share and caption_share is not None else None
+        )
+        row["target_met"] = None if row["caption_ratio"] is None else row["caption_ratio"] >= TARGET_RATIO
+        rows.append(row)
+    return rows
+
+
+def _share(cell: dict[str, Any]) -> str:
+    if not cell["takes"]:
+        return "—"
+    return f"{100 * cell['recognised'] / cell['takes']:.0f} % ({cell['takes']})"
+
+
+def markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "| class | real (recordings) | decoder trip | latent trip | caption takes | × real | prompt takes "
+        "| synthesiser | prompt takes missed, heard as |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in sorted(rows, key=lambda r: -r["real"]["takes"]):
+        ratio = "—" if row["caption_ratio"] is None else f"×{row['caption_ratio']:.2f}"
+        if row["target_met"] is False:
+            ratio = f"**{ratio}**"
+        heard = ", ".join(
+            f"{name} {count}" for name, count in list(row["generated_prompts"]["heard_as"].items())[:2]
+        )
+        cells = [_share(row[stage]) for stage in STAGES]
+        lines.append(
+            f"| {row['class']} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | {ratio} | {cells[4]} "
+            f"| {cells[5]} | {heard} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("reports", nargs="+", type=Path, help="eval.json files of one model, other seeds")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = parser.parse_args(argv)
+    try:
+        rows = per_class([_judge_section(path) for path in args.reports])
+    except (OSError, ValueError, KeyError) as err:
+        print(f"per_class_gap: error: {err}", file=sys.stderr)
+        return 2
+    print(markdown(rows))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"reports": [str(p) for p in args.reports], "rows": rows}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
