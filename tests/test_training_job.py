@@ -216,3 +216,25 @@ def test_without_a_budget_the_corpus_fills_what_travels(packed: tuple[Path, Path
     with pytest.raises(BadInputError, match="no room is left for the corpus"):
         pack(tmp_path / "none", corpus, "tiny", 0.5, wheels=False, travel_limit=FIT_MARGIN)
     assert not (tmp_path / "none").exists()
+
+
+def test_what_travels_is_the_checkout_without_the_job_itself(tmp_path: Path) -> None:
+    """The checkout is measured from its top, whatever folder the job is in, and the job is not counted twice."""
+    from foleykit.training.job import _tree_bytes
+
+    checkout = tmp_path / "checkout"
+    (checkout / "deep" / "job").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    (checkout / "top.txt").write_bytes(b"x" * 100)
+    (checkout / "deep" / "kept.txt").write_bytes(b"x" * 10)
+    (checkout / "deep" / "job" / "corpus.tar").write_bytes(b"x" * 1000)  # untracked, not ignored
+    (checkout / ".gitignore").write_text("ignored/\n")
+    (checkout / "ignored").mkdir()
+    (checkout / "ignored" / "big.bin").write_bytes(b"x" * 5000)
+    expected = 100 + 10 + len("ignored/\n")
+    assert _tree_bytes(checkout / "deep" / "job") == expected
+    assert _tree_bytes(checkout / "job-not-made-yet") == expected + 1000, (
+        "another job is part of the checkout"
+    )
+    (tmp_path / "elsewhere").mkdir()
+    assert _tree_bytes(tmp_path / "elsewhere" / "job") is None, "outside a checkout only the job travels"
