@@ -332,3 +332,43 @@ def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path:
     assert gap.main([str(report), "--json", str(tmp_path / "rows.json")]) == 0
     assert len(json.loads((tmp_path / "rows.json").read_text())["rows"]) == 2
     assert gap.main([str(tmp_path / "missing.json")]) == 2
+
+
+def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(tmp_path: Path) -> None:
+    """bench/anchor_quality.py --prune-into: the unrecognised anchors leave the list, the own anchors and the
+    unjudged anchors stay, the stale stored embeddings go, the source model is untouched."""
+    import importlib.util
+
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, KNOWN_EMBEDDINGS
+
+    spec = importlib.util.spec_from_file_location(
+        "anchor_quality", Path(__file__).resolve().parent.parent / "bench" / "anchor_quality.py"
+    )
+    quality_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality_tool)
+    model = tmp_path / "model"
+    model.mkdir()
+    listed = {
+        "captions": ["a diesel engine idling", "a small engine running", "a heart beating"],
+        "own_anchors": ["x"],
+    }
+    (model / KNOWN_CAPTIONS).write_text(json.dumps(listed))
+    (model / KNOWN_EMBEDDINGS).write_bytes(b"stale")
+    (model / "model_index.json").write_text("{}")
+    quality = {
+        "anchors": {
+            "a diesel engine idling": {"label": "engine_idle", "recognised": 0, "takes": 2},
+            "a small engine running": {"label": "engine_idle", "recognised": 1, "takes": 2},
+        }
+    }
+    assert quality_tool.unrecognised(quality) == {"a diesel engine idling"}
+    assert quality_tool.prune_into(model, quality, tmp_path / "pruned") == (3, 2)
+    pruned = json.loads((tmp_path / "pruned" / KNOWN_CAPTIONS).read_text())
+    assert pruned == {"captions": ["a small engine running", "a heart beating"], "own_anchors": ["x"]}
+    assert (
+        not (tmp_path / "pruned" / KNOWN_EMBEDDINGS).exists()
+        and (tmp_path / "pruned" / "model_index.json").exists()
+    )
+    assert json.loads((model / KNOWN_CAPTIONS).read_text()) == listed and (model / KNOWN_EMBEDDINGS).exists()
+    with pytest.raises(ValueError, match="exists"):
+        quality_tool.prune_into(model, quality, tmp_path / "pruned")

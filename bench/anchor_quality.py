@@ -1,0 +1,136 @@
+"""Each anchor's own takes judged: which of a model's anchor captions sound like their class's recordings.
+
+Prompt anchoring (MODEL.md, sessions 21-24) shares a prompt's guidance with the nearest caption the model
+learned. Some anchors give their class in every take and others of the same class never do (session 28:
+"a diesel engine idling" gave rumbles heard as thunder to the six engine prompts anchored to it). This
+makes `--takes` takes of every listed anchor of a class the corpus judges (the anchor as the prompt, so
+it is its own anchor), judges them as `foleykit eval --corpus` does (trimmed, nearest class centroid), and
+with `--prune-into DIR` writes a copy of the model whose list drops each anchor none of whose takes was
+recognised (own anchors, and anchors of classes the corpus cannot judge, are kept).
+
+Seeds: use ones no evaluation draws (3,000,000 on in session 28), so that the pruned list is decided on
+development takes, never on a judged prompt's.
+
+Usage: python bench/anchor_quality.py MODEL --corpus DIR --json OUT.json [--takes 2] [--first-seed 3000000]
+       [--prune-into DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def anchor_labels(corpus_dir: Path) -> dict[str, str]:
+    """Each caption of a labelled recording or a class wording that belongs to exactly one class."""
+    from foleykit.corpus import load_corpus
+    from foleykit.training.data import class_wordings
+
+    labels: dict[str, set[str]] = {}
+    for clip in load_corpus(corpus_dir):
+        for caption in clip.captions if clip.label is not None else ():
+            labels.setdefault(caption, set()).add(clip.label)
+    for label, texts in class_wordings().items():
+        for text in texts:
+            labels.setdefault(text, set()).add(label)
+    return {caption: next(iter(found)) for caption, found in labels.items() if len(found) == 1}
+
+
+def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> dict[str, Any]:
+    """Per anchor: its class, how many of its `takes` takes were recognised, and what each was heard as."""
+    from foleykit.audio import DELIVERY_SAMPLE_RATE
+    from foleykit.engine import Engine
+    from foleykit.evaluation.judge import Judge
+    from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, real_reference
+
+    began = time.perf_counter()
+    engine = Engine.load(model, device="cpu", progress=False)
+    judge = Judge.load()
+    reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
+    labels = anchor_labels(corpus_dir)
+    anchors = [c for c in engine.backend.pipe.known_captions if labels.get(c) in reference.classes]
+    prompts = [anchor for anchor in anchors for _ in range(takes)]
+    seeds = list(range(first_seed, first_seed + len(prompts)))
+    audio = engine.render_prompts(prompts, seeds, JUDGED_SECONDS, progress="anchor takes")
+    embeddings = judge.embed_many([as_recorded(a, DELIVERY_SAMPLE_RATE) for a in audio], DELIVERY_SAMPLE_RATE)
+    meant = [reference.classes.index(labels[p]) for p in prompts]
+    scored = reference.scored(embeddings, meant)
+    rows = {}
+    for i, anchor in enumerate(anchors):
+        part = slice(i * takes, (i + 1) * takes)
+        rows[anchor] = {
+            "label": labels[anchor],
+            "recognised": int(sum(scored["recognised"][part])),
+            "takes": takes,
+            "heard_as": [reference.classes[h] for h in scored["heard_as"][part]],
+        }
+    return {
+        "model": model,
+        "first_seed": first_seed,
+        "takes": takes,
+        "listed": len(engine.backend.pipe.known_captions),
+        "seconds": round(time.perf_counter() - began, 1),
+        "anchors": rows,
+    }
+
+
+def unrecognised(quality: dict[str, Any]) -> set[str]:
+    """The anchors none of whose takes the judge recognised."""
+    return {anchor for anchor, row in quality["anchors"].items() if row["recognised"] == 0}
+
+
+def prune_into(model_dir: Path, quality: dict[str, Any], target: Path) -> tuple[int, int]:
+    """Copy `model_dir` to `target` with its anchor list less the unrecognised anchors; the list's stored
+    embeddings are left out (the pipeline encodes the list at its first anchored take; `save_pretrained`
+    writes them again). Returns (listed before, listed after)."""
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, KNOWN_EMBEDDINGS, known_captions_text
+
+    if target.exists():
+        raise ValueError(f"{target} exists")
+    known = json.loads((Path(model_dir) / KNOWN_CAPTIONS).read_text(encoding="utf-8"))
+    dropped = unrecognised(quality)
+    kept = [caption for caption in known["captions"] if caption not in dropped]
+    shutil.copytree(model_dir, target)
+    (target / KNOWN_CAPTIONS).write_text(
+        known_captions_text(kept, known.get("own_anchors", [])), encoding="utf-8"
+    )
+    (target / KNOWN_EMBEDDINGS).unlink(missing_ok=True)
+    return len(known["captions"]), len(kept)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="a bundled-style model directory (or `bundled`)")
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--json", type=Path, required=True, help="the per-anchor results")
+    parser.add_argument("--takes", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=3_000_000)
+    parser.add_argument("--prune-into", type=Path, default=None, help="write the pruned model here")
+    args = parser.parse_args(argv)
+    from foleykit.models import resolve_model
+
+    if args.prune_into is not None and args.prune_into.exists():
+        print(f"anchor_quality: error: {args.prune_into} exists", file=sys.stderr)
+        return 2
+    quality = judge_anchors(args.model, args.corpus, args.takes, args.first_seed)
+    args.json.write_text(json.dumps(quality) + "\n")
+    rows = quality["anchors"].values()
+    print(
+        f"{len(rows)} anchors of judged classes ({quality['listed']} listed): "
+        f"{sum(r['recognised'] for r in rows)} of {sum(r['takes'] for r in rows)} takes recognised, "
+        f"{len(unrecognised(quality))} anchors none ({quality['seconds']:.0f} s)"
+    )
+    if args.prune_into is not None:
+        before, after = prune_into(resolve_model(args.model).directory, quality, args.prune_into)
+        print(f"{args.prune_into}: {before} → {after} anchors")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
