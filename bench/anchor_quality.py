@@ -86,21 +86,29 @@ def unrecognised(quality: dict[str, Any]) -> set[str]:
 
 
 def prune_into(model_dir: Path, quality: dict[str, Any], target: Path) -> tuple[int, int]:
-    """Copy `model_dir` to `target` with its anchor list less the unrecognised anchors; the list's stored
-    embeddings are left out (the pipeline encodes the list at its first anchored take; `save_pretrained`
-    writes them again). Returns (listed before, listed after)."""
-    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, KNOWN_EMBEDDINGS, known_captions_text
+    """Copy `model_dir` to `target` with its anchor list less the unrecognised anchors, written as
+    `python -m foleykit.training.anchors` writes a list (`write_anchors`: the model's anchor settings kept,
+    the list's embeddings made again, its digest in the training record). Returns (listed before, after)."""
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
+    from foleykit.training.anchors import write_anchors
 
     if target.exists():
         raise ValueError(f"{target} exists")
     known = json.loads((Path(model_dir) / KNOWN_CAPTIONS).read_text(encoding="utf-8"))
+    index = json.loads((Path(model_dir) / "model_index.json").read_text())
     dropped = unrecognised(quality)
     kept = [caption for caption in known["captions"] if caption not in dropped]
     shutil.copytree(model_dir, target)
-    (target / KNOWN_CAPTIONS).write_text(
-        known_captions_text(kept, known.get("own_anchors", [])), encoding="utf-8"
+    write_anchors(
+        target,
+        kept,
+        index.get("anchor_weight", 0.0),
+        force=True,
+        own_anchors=known.get("own_anchors", []),
+        command="bench/anchor_quality.py --prune-into",
+        bare_anchor_weight=index.get("bare_anchor_weight"),
+        plain_bare_anchors=bool(index.get("plain_bare_anchors")),
     )
-    (target / KNOWN_EMBEDDINGS).unlink(missing_ok=True)
     return len(known["captions"]), len(kept)
 
 

@@ -334,12 +334,22 @@ def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path:
     assert gap.main([str(tmp_path / "missing.json")]) == 2
 
 
-def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(tmp_path: Path) -> None:
+def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
     """bench/anchor_quality.py --prune-into: the unrecognised anchors leave the list, the own anchors and the
-    unjudged anchors stay, the stale stored embeddings go, the source model is untouched."""
+    unjudged anchors stay, the stale stored embeddings are made again for the new list and its digest is
+    recorded, the source model is untouched."""
+    import hashlib
     import importlib.util
+    import shutil
 
-    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, KNOWN_EMBEDDINGS
+    from foleykit.pipelines.foley.pipeline_foley import (
+        KNOWN_CAPTIONS,
+        KNOWN_EMBEDDINGS,
+        read_known_embeddings,
+    )
+    from foleykit.training.trainer import RECORD
 
     spec = importlib.util.spec_from_file_location(
         "anchor_quality", Path(__file__).resolve().parent.parent / "bench" / "anchor_quality.py"
@@ -347,14 +357,17 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(t
     quality_tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality_tool)
     model = tmp_path / "model"
-    model.mkdir()
+    shutil.copytree(tiny_bundled_dir, model)
     listed = {
         "captions": ["a diesel engine idling", "a small engine running", "a heart beating"],
         "own_anchors": ["x"],
     }
     (model / KNOWN_CAPTIONS).write_text(json.dumps(listed))
     (model / KNOWN_EMBEDDINGS).write_bytes(b"stale")
-    (model / "model_index.json").write_text("{}")
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(
+        json.dumps({**index, "anchor_weight": 0.5, "bare_anchor_weight": 0.85})
+    )
     quality = {
         "anchors": {
             "a diesel engine idling": {"label": "engine_idle", "recognised": 0, "takes": 2},
@@ -363,12 +376,20 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(t
     }
     assert quality_tool.unrecognised(quality) == {"a diesel engine idling"}
     assert quality_tool.prune_into(model, quality, tmp_path / "pruned") == (3, 2)
-    pruned = json.loads((tmp_path / "pruned" / KNOWN_CAPTIONS).read_text())
-    assert pruned == {"captions": ["a small engine running", "a heart beating"], "own_anchors": ["x"]}
+    pruned = tmp_path / "pruned"
+    assert json.loads((pruned / KNOWN_CAPTIONS).read_text()) == {
+        "captions": ["a small engine running", "a heart beating"],
+        "own_anchors": ["x"],
+    }
     assert (
-        not (tmp_path / "pruned" / KNOWN_EMBEDDINGS).exists()
-        and (tmp_path / "pruned" / "model_index.json").exists()
+        read_known_embeddings(pruned / KNOWN_EMBEDDINGS, ["a small engine running", "a heart beating"])
+        is not None
     )
-    assert json.loads((model / KNOWN_CAPTIONS).read_text()) == listed and (model / KNOWN_EMBEDDINGS).exists()
+    pruned_index = json.loads((pruned / "model_index.json").read_text())
+    assert (pruned_index["anchor_weight"], pruned_index["bare_anchor_weight"]) == (0.5, 0.85)
+    recorded = json.loads((pruned / RECORD).read_text())["anchoring"]["known_captions_sha256"]
+    assert recorded == hashlib.sha256((pruned / KNOWN_CAPTIONS).read_bytes()).hexdigest()
+    assert json.loads((model / KNOWN_CAPTIONS).read_text()) == listed
+    assert (model / KNOWN_EMBEDDINGS).read_bytes() == b"stale"
     with pytest.raises(ValueError, match="exists"):
         quality_tool.prune_into(model, quality, tmp_path / "pruned")
