@@ -5,14 +5,16 @@ learned. Some anchors give their class in every take and others of the same clas
 "a diesel engine idling" gave rumbles heard as thunder to the six engine prompts anchored to it). This
 makes `--takes` takes of every listed anchor of a class the corpus judges (the anchor as the prompt, so
 it is its own anchor), judges them as `foleykit eval --corpus` does (trimmed, nearest class centroid), and
-with `--prune-into DIR` writes a copy of the model whose list drops each anchor none of whose takes was
-recognised (own anchors, and anchors of classes the corpus cannot judge, are kept).
+with `--prune-into DIR` writes a copy of the model whose list drops each anchor with at most
+`--drop-at-most` (default 0) of its takes recognised (own anchors, and anchors of classes the corpus cannot
+judge, are kept; a class the rule would leave with none keeps its best-recognised). `--pool EARLIER.json`
+adds an earlier run's takes of the same anchors (other seeds) before deciding (session 29: 2 + 2 takes).
 
-Seeds: use ones no evaluation draws (3,000,000 on in session 28), so that the pruned list is decided on
-development takes, never on a judged prompt's.
+Seeds: use ones no evaluation draws (3,000,000 on in session 28, 3,100,000 on in session 29), so that the
+pruned list is decided on development takes, never on a judged prompt's.
 
 Usage: python bench/anchor_quality.py MODEL --corpus DIR --json OUT.json [--takes 2] [--first-seed 3000000]
-       [--prune-into DIR]
+       [--pool EARLIER.json ...] [--drop-at-most 0] [--prune-into DIR]
 """
 
 from __future__ import annotations
@@ -80,13 +82,40 @@ def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> 
     }
 
 
-def unrecognised(quality: dict[str, Any]) -> set[str]:
-    """The anchors none of whose takes the judge recognised."""
-    return {anchor for anchor, row in quality["anchors"].items() if row["recognised"] == 0}
+def pooled(quality: dict[str, Any], earlier: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`quality` with each anchor's takes in the `earlier` runs added (runs on other seeds; anchors an
+    earlier run lacks keep their own takes only)."""
+    rows = {}
+    for anchor, row in quality["anchors"].items():
+        rows[anchor] = dict(row, heard_as=list(row.get("heard_as", [])))
+        for run in earlier:
+            before = run["anchors"].get(anchor)
+            if before is not None:
+                rows[anchor]["recognised"] += before["recognised"]
+                rows[anchor]["takes"] += before["takes"]
+                rows[anchor]["heard_as"] += before.get("heard_as", [])
+    return {**quality, "anchors": rows, "pooled_runs": 1 + len(earlier)}
 
 
-def prune_into(model_dir: Path, quality: dict[str, Any], target: Path) -> tuple[int, int]:
-    """Copy `model_dir` to `target` with its anchor list less the unrecognised anchors, written as
+def unrecognised(quality: dict[str, Any], at_most: int = 0) -> set[str]:
+    """The anchors with at most `at_most` of their takes recognised; where that would be every judged anchor
+    of a class, the class keeps those tied for its most recognised (a prompt of a class with no anchor
+    would be paired with another class's caption)."""
+    by_class: dict[str, dict[str, int]] = {}
+    for anchor, row in quality["anchors"].items():
+        by_class.setdefault(row["label"], {})[anchor] = row["recognised"]
+    dropped = set()
+    for scores in by_class.values():
+        drop = {anchor for anchor, recognised in scores.items() if recognised <= at_most}
+        if len(drop) == len(scores):
+            best = max(scores.values())
+            drop = {anchor for anchor, recognised in scores.items() if recognised < best}
+        dropped |= drop
+    return dropped
+
+
+def prune_into(model_dir: Path, quality: dict[str, Any], target: Path, at_most: int = 0) -> tuple[int, int]:
+    """Copy `model_dir` to `target` with its anchor list less the `unrecognised` anchors, written as
     `python -m foleykit.training.anchors` writes a list (`write_anchors`: the model's anchor settings kept,
     the list's embeddings made again, its digest in the training record). Returns (listed before, after)."""
     from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
@@ -96,7 +125,7 @@ def prune_into(model_dir: Path, quality: dict[str, Any], target: Path) -> tuple[
         raise ValueError(f"{target} exists")
     known = json.loads((Path(model_dir) / KNOWN_CAPTIONS).read_text(encoding="utf-8"))
     index = json.loads((Path(model_dir) / "model_index.json").read_text())
-    dropped = unrecognised(quality)
+    dropped = unrecognised(quality, at_most)
     kept = [caption for caption in known["captions"] if caption not in dropped]
     shutil.copytree(model_dir, target)
     write_anchors(
@@ -119,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, required=True, help="the per-anchor results")
     parser.add_argument("--takes", type=int, default=2)
     parser.add_argument("--first-seed", type=int, default=3_000_000)
+    parser.add_argument("--pool", type=Path, action="append", default=[], help="an earlier run's json")
+    parser.add_argument(
+        "--drop-at-most", type=int, default=0, help="drop anchors with this many recognised or fewer"
+    )
     parser.add_argument("--prune-into", type=Path, default=None, help="write the pruned model here")
     args = parser.parse_args(argv)
     from foleykit.models import resolve_model
@@ -126,16 +159,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.prune_into is not None and args.prune_into.exists():
         print(f"anchor_quality: error: {args.prune_into} exists", file=sys.stderr)
         return 2
-    quality = judge_anchors(args.model, args.corpus, args.takes, args.first_seed)
-    args.json.write_text(json.dumps(quality) + "\n")
+    try:
+        earlier = [json.loads(path.read_text()) for path in args.pool]
+    except (OSError, ValueError) as err:
+        print(f"anchor_quality: error: cannot read --pool: {err}", file=sys.stderr)
+        return 2
+    fresh = judge_anchors(args.model, args.corpus, args.takes, args.first_seed)
+    args.json.write_text(json.dumps(fresh) + "\n")
+    quality = pooled(fresh, earlier)
     rows = quality["anchors"].values()
     print(
         f"{len(rows)} anchors of judged classes ({quality['listed']} listed): "
         f"{sum(r['recognised'] for r in rows)} of {sum(r['takes'] for r in rows)} takes recognised, "
-        f"{len(unrecognised(quality))} anchors none ({quality['seconds']:.0f} s)"
+        f"{len(unrecognised(quality, args.drop_at_most))} anchors {args.drop_at_most} or fewer, "
+        f"pooled over {len(earlier) + 1} runs ({fresh['seconds']:.0f} s)"
     )
     if args.prune_into is not None:
-        before, after = prune_into(resolve_model(args.model).directory, quality, args.prune_into)
+        directory = resolve_model(args.model).directory
+        before, after = prune_into(directory, quality, args.prune_into, args.drop_at_most)
         print(f"{args.prune_into}: {before} → {after} anchors")
     return 0
 

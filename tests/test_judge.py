@@ -393,3 +393,38 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     assert (model / KNOWN_EMBEDDINGS).read_bytes() == b"stale"
     with pytest.raises(ValueError, match="exists"):
         quality_tool.prune_into(model, quality, tmp_path / "pruned")
+    # a second look pooled: 1 of 4 is dropped at --drop-at-most 1, but never a class's last anchors
+    fresh = {
+        "anchors": {
+            "a diesel engine idling": {"label": "engine_idle", "recognised": 1, "takes": 2},
+            "a small engine running": {"label": "engine_idle", "recognised": 0, "takes": 2},
+            "a door slams": {"label": "door_slam", "recognised": 0, "takes": 2},
+        }
+    }
+    both = quality_tool.pooled(fresh, [quality])
+    assert both["anchors"]["a small engine running"] | {"heard_as": []} == {
+        "label": "engine_idle",
+        "recognised": 1,
+        "takes": 4,
+        "heard_as": [],
+    }
+    assert both["anchors"]["a door slams"]["takes"] == 2, "an anchor the earlier run lacks keeps its own"
+    assert quality_tool.unrecognised(both, at_most=1) == set(), "each class keeps its best"
+    fresh["anchors"]["a diesel engine idling"]["recognised"] = 2
+    assert quality_tool.unrecognised(quality_tool.pooled(fresh, [quality]), at_most=1) == {
+        "a small engine running"
+    }
+    assert (
+        quality_tool.main(
+            [
+                "bundled",
+                "--corpus",
+                str(tmp_path),
+                "--json",
+                str(tmp_path / "q.json"),
+                "--pool",
+                str(tmp_path / "missing.json"),
+            ]
+        )
+        == 2
+    )
