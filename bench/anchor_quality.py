@@ -9,12 +9,16 @@ with `--prune-into DIR` writes a copy of the model whose list drops each anchor 
 `--drop-at-most` (default 0) of its takes recognised (own anchors, and anchors of classes the corpus cannot
 judge, are kept; a class the rule would leave with none keeps its best-recognised). `--pool EARLIER.json`
 adds an earlier run's takes of the same anchors (other seeds) before deciding (session 29: 2 + 2 takes).
+With `--alias`, a dropped anchor stays listed with an alias instead: the kept anchor of its class nearest to
+it (MiniLM) that states no speed or count and asks for nothing it does not (descriptors.py), so that the prompts
+nearest to it keep an anchor of their class (session 29: dropping them sent 12 of 240 of the two-sample
+test's prompts to another class's caption); one with no such anchor is dropped.
 
 Seeds: use ones no evaluation draws (3,000,000 on in session 28, 3,100,000 on in session 29), so that the
 pruned list is decided on development takes, never on a judged prompt's.
 
 Usage: python bench/anchor_quality.py MODEL --corpus DIR --json OUT.json [--takes 2] [--first-seed 3000000]
-       [--pool EARLIER.json ...] [--drop-at-most 0] [--prune-into DIR]
+       [--pool EARLIER.json ...] [--drop-at-most 0] [--prune-into DIR [--alias]]
 """
 
 from __future__ import annotations
@@ -114,19 +118,58 @@ def unrecognised(quality: dict[str, Any], at_most: int = 0) -> set[str]:
     return dropped
 
 
-def prune_into(model_dir: Path, quality: dict[str, Any], target: Path, at_most: int = 0) -> tuple[int, int]:
+def aliases_for(
+    dropped: set[str], quality: dict[str, Any], captions: list[str], embeddings: Any
+) -> dict[str, str]:
+    """Each dropped anchor → the kept anchor of its class most like it (rows of unit `embeddings`, one per
+    caption) among those that state no speed or count it does not and ask for nothing it does not (a prompt
+    it was nearest to may state anything it does not contradict); none: no alias."""
+    from foleykit.pipelines.foley.descriptors import modifies, stated
+
+    row = {caption: i for i, caption in enumerate(captions)}
+    labels = {anchor: r["label"] for anchor, r in quality["anchors"].items()}
+    aliases = {}
+    for anchor in sorted(dropped & row.keys()):
+        candidates = [
+            kept
+            for kept in captions
+            if kept not in dropped
+            and labels.get(kept) == labels[anchor]
+            and stated(kept).items() <= stated(anchor).items()
+            and (modifies(anchor) or not modifies(kept))
+        ]
+        if candidates:
+            similarity = embeddings[[row[c] for c in candidates]] @ embeddings[row[anchor]]
+            aliases[anchor] = candidates[int(similarity.argmax())]
+    return aliases
+
+
+def prune_into(
+    model_dir: Path, quality: dict[str, Any], target: Path, at_most: int = 0, alias: bool = False
+) -> tuple[int, int]:
     """Copy `model_dir` to `target` with its anchor list less the `unrecognised` anchors, written as
     `python -m foleykit.training.anchors` writes a list (`write_anchors`: the model's anchor settings kept,
-    the list's embeddings made again, its digest in the training record). Returns (listed before, after)."""
-    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
-    from foleykit.training.anchors import write_anchors
+    the list's embeddings made again, its digest in the training record); with `alias`, a dropped anchor with
+    a kept anchor of its class to stand for it stays listed, aliased to it. Returns (anchors a prompt can be
+    given before, after)."""
+    import torch
+
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, anchor_list, sentence_embeddings
+    from foleykit.training.anchors import model_text_encoder, write_anchors
 
     if target.exists():
         raise ValueError(f"{target} exists")
     known = json.loads((Path(model_dir) / KNOWN_CAPTIONS).read_text(encoding="utf-8"))
     index = json.loads((Path(model_dir) / "model_index.json").read_text())
     dropped = unrecognised(quality, at_most)
-    kept = [caption for caption in known["captions"] if caption not in dropped]
+    aliases = {}
+    if alias:
+        captions = anchor_list(known["captions"], known.get("own_anchors", []))
+        embeddings = sentence_embeddings(
+            *model_text_encoder(Path(model_dir), index), captions, torch.device("cpu")
+        ).float()
+        aliases = aliases_for(dropped, quality, captions, embeddings)
+    kept = [caption for caption in known["captions"] if caption not in dropped or caption in aliases]
     shutil.copytree(model_dir, target)
     write_anchors(
         target,
@@ -134,11 +177,12 @@ def prune_into(model_dir: Path, quality: dict[str, Any], target: Path, at_most: 
         index.get("anchor_weight", 0.0),
         force=True,
         own_anchors=known.get("own_anchors", []),
-        command="bench/anchor_quality.py --prune-into",
+        command="bench/anchor_quality.py --prune-into" + (" --alias" if alias else ""),
         bare_anchor_weight=index.get("bare_anchor_weight"),
         plain_bare_anchors=bool(index.get("plain_bare_anchors")),
+        aliases=aliases,
     )
-    return len(known["captions"]), len(kept)
+    return len(known["captions"]), len(kept) - len(aliases)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--drop-at-most", type=int, default=0, help="drop anchors with this many recognised or fewer"
     )
     parser.add_argument("--prune-into", type=Path, default=None, help="write the pruned model here")
+    parser.add_argument(
+        "--alias", action="store_true", help="alias dropped anchors to kept ones of their class"
+    )
     args = parser.parse_args(argv)
     from foleykit.models import resolve_model
 
@@ -176,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.prune_into is not None:
         directory = resolve_model(args.model).directory
-        before, after = prune_into(directory, quality, args.prune_into, args.drop_at_most)
+        before, after = prune_into(directory, quality, args.prune_into, args.drop_at_most, args.alias)
         print(f"{args.prune_into}: {before} → {after} anchors")
     return 0
 

@@ -643,3 +643,38 @@ def test_variations_and_batches_keep_the_anchor_share_they_are_given(
     bad.write_text("name,prompt,anchor_weight\na,rain,heavy\n")
     assert main(["batch", str(bad), "--out", str(tmp_path / "bad-out")]) == 2
     assert "anchor_weight must be a number" in capsys.readouterr().err
+
+
+def test_an_aliased_caption_marks_where_its_prompts_lie_and_its_alias_anchors_them(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """An alias keeps a caption in the list for matching and gives its alias as the anchor: "a puppy yapping"
+    lies by "a dog barking" (aliased to "a wolf howling"), and without the aliased caption it would go to
+    whatever is nearest then. The aliases survive save_pretrained; an alias between unlisted captions is
+    refused by write_anchors and by the loader."""
+    captions = [*KNOWN, "a wolf howling"]
+    model = tmp_path / "aliased"
+    shutil.copytree(tiny_bundled_dir, model)
+    write_anchors(model, captions, 0.5, aliases={"a dog barking": "a wolf howling"})
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pipe.anchor_aliases == {"a dog barking": "a wolf howling"}
+    prompts = ["a puppy yapping", "a dog barking", "heavy rainfall on a tin roof"]
+    assert pipe.prompt_anchors(prompts, torch.device("cpu")) == [
+        "a wolf howling",
+        "a wolf howling",
+        "rain falling",
+    ]
+    pipe.save_pretrained(tmp_path / "again", include_text_encoder=False)
+    assert json.loads((tmp_path / "again" / "known_captions.json").read_text())["aliases"] == {
+        "a dog barking": "a wolf howling"
+    }
+    again = FoleyPipeline.from_pretrained(str(tmp_path / "again"), local_files_only=True)
+    assert again.prompt_anchors(prompts[:1], torch.device("cpu")) == ["a wolf howling"]
+    again.forget_anchors()
+    assert again.anchor_aliases == {}
+    with pytest.raises(ValueError, match="not between two listed captions"):
+        write_anchors(model, KNOWN, 0.5, force=True, aliases={"a dog barking": "a wolf howling"})
+    listed = json.loads((model / "known_captions.json").read_text())
+    (model / "known_captions.json").write_text(json.dumps({**listed, "aliases": {"rain falling": "snow"}}))
+    with pytest.raises(ValueError, match="not between two listed captions"):
+        FoleyPipeline.from_pretrained(str(model), local_files_only=True)

@@ -393,6 +393,22 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     assert (model / KNOWN_EMBEDDINGS).read_bytes() == b"stale"
     with pytest.raises(ValueError, match="exists"):
         quality_tool.prune_into(model, quality, tmp_path / "pruned")
+    # with alias: the dropped anchor stays listed for matching, aliased to its class's kept anchor
+    assert quality_tool.prune_into(model, quality, tmp_path / "aliased", alias=True) == (3, 2)
+    aliased = json.loads((tmp_path / "aliased" / KNOWN_CAPTIONS).read_text())
+    assert aliased["captions"] == listed["captions"]
+    assert aliased["aliases"] == {"a diesel engine idling": "a small engine running"}
+    assert "--alias" in json.loads((tmp_path / "aliased" / RECORD).read_text())["anchoring"]["command"]
+    steps = ["slow steps on gravel", "running on gravel", "steps on gravel", "gravel steps far away"]
+    steps_quality = {"anchors": {c: {"label": "footsteps_gravel", "recognised": 1} for c in steps}}
+    unit = np.eye(4, dtype=np.float32)
+    assert quality_tool.aliases_for({steps[0]}, steps_quality, steps, unit + unit[[2]]) == {
+        steps[0]: steps[2]
+    }, "the nearest kept one that states no other speed"
+    assert quality_tool.aliases_for({steps[2]}, steps_quality, steps, unit + unit[[3]]) == {}, (
+        "each other one states a speed or asks for a distance the dropped one did not"
+    )
+    assert quality_tool.aliases_for({steps[1]}, steps_quality, steps[:2], unit[:2]) == {}, "none states it"
     # a second look pooled: 1 of 4 is dropped at --drop-at-most 1, but never a class's last anchors
     fresh = {
         "anchors": {
@@ -428,3 +444,28 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
         )
         == 2
     )
+
+
+def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) -> None:
+    """bench/anchor_changes.py: a changed anchor counts as a crossing only when the prompt's anchor was its own
+    class's caption before and is not after; a bad prompt file is one line and exit 2."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "anchor_changes", Path(__file__).resolve().parent.parent / "bench" / "anchor_changes.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    classes = {"concrete steps": "footsteps_concrete", "wood steps": "footsteps_wood", "a slam": "door_slam"}
+    labels = ["footsteps_concrete", "footsteps_concrete", "door_slam", "door_slam"]
+    before = ["concrete steps", "concrete steps", "wood steps", "a slam"]
+    after = ["wood steps", "concrete steps", "a slam", "a knock"]
+    changed, crossed, away = tool.crossings(labels, before, after, classes)
+    assert changed == [0, 2, 3]
+    assert dict(crossed) == {"footsteps_concrete → footsteps_wood": 1, "door_slam → None": 1}
+    assert away == [1, 2]
+    bad = tmp_path / "prompts.tsv"
+    bad.write_text("no tab here\n")
+    argv = ["bundled", "bundled", "--corpus", str(tmp_path), "--prompts"]
+    assert tool.main([*argv, str(bad)]) == 2
+    assert tool.main([*argv, str(tmp_path / "missing.tsv")]) == 2

@@ -45,6 +45,7 @@ import torch
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley.pipeline_foley import (
     KNOWN_CAPTIONS,
+    anchor_aliases,
     anchor_list,
     known_captions_text,
     load_minilm,
@@ -165,8 +166,10 @@ def write_anchors(
     command: str | None = None,
     bare_anchor_weight: float | None = None,
     plain_bare_anchors: bool = False,
+    aliases: dict[str, str] | None = None,
 ) -> Path:
-    """Write `known_captions.json` (anchors, and captions that anchor only themselves) into a model directory
+    """Write `known_captions.json` (anchors, captions that anchor only themselves, and `aliases` between
+    listed captions: pipeline_foley.py) into a model directory
     and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt) and
     `plain_bare_anchors` (pipeline_foley.py). The directory is rewritten beside itself and swapped in,
     atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
@@ -177,7 +180,7 @@ def write_anchors(
     index["anchor_weight"] = anchor_weight
     index["bare_anchor_weight"] = bare_anchor_weight
     index["plain_bare_anchors"] = bool(plain_bare_anchors)
-    text = known_captions_text(list(captions), list(own_anchors))
+    text = known_captions_text(list(captions), list(own_anchors), aliases)
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
     anchoring = {
@@ -189,6 +192,7 @@ def write_anchors(
     }
     record = {"anchoring": anchoring, "init": weights}
     anchors = anchor_list(list(captions), list(own_anchors))  # as the pipeline will read them
+    anchor_aliases(json.loads(text), anchors)  # each alias between two listed captions, or ValueError
     embeddings = sentence_embeddings(*model_text_encoder(model_dir, index), anchors, torch.device("cpu"))
 
     def write(tmp: Path) -> None:

@@ -24,6 +24,10 @@ while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prom
 either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
+The list's `aliases` map a listed caption to another listed caption of the same class: a prompt nearest to
+the first is paired with the second. A caption whose own takes are seldom its class still marks where that
+class's prompts lie; dropping it from the list would pair them with whatever caption is nearest then,
+another class's as often as not (MODEL.md, session 29).
 """
 
 from __future__ import annotations
@@ -87,10 +91,29 @@ ANCHORING_OFF: dict[str, Any] = {
 }
 
 
-def known_captions_text(captions: list[str], own_anchors: list[str]) -> str:
+def known_captions_text(
+    captions: list[str], own_anchors: list[str], aliases: dict[str, str] | None = None
+) -> str:
     """`known_captions.json` as written beside a model (by `save_pretrained` and training.anchors)."""
-    listed = {"captions": list(captions), **({"own_anchors": list(own_anchors)} if own_anchors else {})}
+    listed = {
+        "captions": list(captions),
+        **({"own_anchors": list(own_anchors)} if own_anchors else {}),
+        **({"aliases": dict(sorted(aliases.items()))} if aliases else {}),
+    }
     return json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
+
+
+def anchor_aliases(listed: dict[str, Any], captions: list[str]) -> dict[str, str]:
+    """A list's `aliases`, each from one listed caption to another (a chain is not followed: an alias to a
+    caption that is itself aliased, or to one not listed, is an error in the file)."""
+    aliases = {str(k): str(v) for k, v in (listed.get("aliases") or {}).items()}
+    listed_set = set(captions)
+    for source, target in aliases.items():
+        if source not in listed_set or target not in listed_set or target in aliases or source == target:
+            raise ValueError(
+                f"{KNOWN_CAPTIONS}: alias {source!r} → {target!r} is not between two listed captions"
+            )
+    return aliases
 
 
 def wording_key(text: str) -> str:
@@ -239,6 +262,9 @@ class FoleyPipeline(DiffusionPipeline):
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
+        self.anchor_aliases: dict[
+            str, str
+        ] = {}  # a listed caption → the listed caption it pairs prompts with
         self._known_embeddings: tuple[tuple[str, ...], torch.Tensor] | None = None  # (list, its embeddings)
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
@@ -267,6 +293,7 @@ class FoleyPipeline(DiffusionPipeline):
             listed = json.loads(known.read_text(encoding="utf-8"))
             pipe.own_anchors = [str(c) for c in listed.get("own_anchors", []) if str(c).strip()]
             pipe.known_captions = anchor_list(listed["captions"], pipe.own_anchors)
+            pipe.anchor_aliases = anchor_aliases(listed, pipe.known_captions)
             stored = _model_file(pretrained_model_name_or_path, KNOWN_EMBEDDINGS, kwargs)
             embeddings = None if stored is None else read_known_embeddings(stored, pipe.known_captions)
             if embeddings is not None:  # checked against the text encoder at the first anchored take
@@ -291,7 +318,10 @@ class FoleyPipeline(DiffusionPipeline):
         known = Path(save_directory) / KNOWN_CAPTIONS
         stored = Path(save_directory) / KNOWN_EMBEDDINGS
         if self.known_captions:
-            known.write_text(known_captions_text(self.known_captions, self.own_anchors), encoding="utf-8")
+            known.write_text(
+                known_captions_text(self.known_captions, self.own_anchors, self.anchor_aliases),
+                encoding="utf-8",
+            )
         if self.known_captions and self.text_encoder is not None:
             if self._stored_unchecked:  # read from a file, never checked: encoded as this encoder makes them
                 self._known_embeddings, self._stored_unchecked = None, False
@@ -404,7 +434,7 @@ class FoleyPipeline(DiffusionPipeline):
     def forget_anchors(self) -> None:
         """Drop the caption lists and turn anchoring off: a fine-tune or an average of this model learned
         other captions (list them again with `python -m foleykit.training.anchors`)."""
-        self.known_captions, self.own_anchors = [], []
+        self.known_captions, self.own_anchors, self.anchor_aliases = [], [], {}
         self._known_embeddings, self._stored_unchecked = None, False
         self.register_to_config(**ANCHORING_OFF)
 
@@ -440,8 +470,10 @@ class FoleyPipeline(DiffusionPipeline):
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
         every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
         speed, count, distance or space is paired only with a caption that asks for none, where one is
-        listed. Stored embeddings are checked once, by encoding two of their captions beside the prompts:
-        another text encoder's are encoded again."""
+        listed. A caption with an alias (`anchor_aliases`) gives its alias instead, even to a prompt worded as
+        it (whoever wrote the alias made sure it states no other speed or count and asks for no more).
+        Stored embeddings are checked once, by encoding two of their captions beside the prompts: another
+        text encoder's are encoded again."""
         if not self.known_captions:
             return list(prompts)
         own = wording_keys(self.own_anchors)
@@ -468,12 +500,16 @@ class FoleyPipeline(DiffusionPipeline):
             elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
                 scores[row, asking] = -math.inf
         similarity, nearest = scores.max(dim=1)
-        return [
-            prompt
-            if not prompt.strip() or score >= 0.9999 or score == -math.inf or wording_key(prompt) in own
-            else self.known_captions[index]
-            for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True)
-        ]
+        anchors = []
+        for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
+            caption = self.known_captions[index]
+            if not prompt.strip() or score == -math.inf or wording_key(prompt) in own:
+                anchors.append(prompt)
+            elif caption in self.anchor_aliases:  # the prompt lies by this caption: its alias anchors it
+                anchors.append(self.anchor_aliases[caption])
+            else:
+                anchors.append(prompt if score >= 0.9999 else caption)
+        return anchors
 
     def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
         """The speed and count each known caption states, and whether it asks for a speed, count, distance
