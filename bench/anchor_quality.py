@@ -10,7 +10,7 @@ with `--prune-into DIR` writes a copy of the model whose list drops each anchor 
 judge, are kept; a class the rule would leave with none keeps its best-recognised). `--pool EARLIER.json`
 adds an earlier run's takes of the same anchors (other seeds) before deciding (session 29: 2 + 2 takes).
 With `--alias`, a dropped anchor stays listed with an alias instead: the kept anchor of its class nearest to
-it (MiniLM) that states no speed or count and asks for nothing it does not (descriptors.py), so that the prompts
+it (MiniLM) that states no speed or count it does not and asks for nothing more (descriptors.py), so that the prompts
 nearest to it keep an anchor of their class (session 29: dropping them sent 12 of 240 of the two-sample
 test's prompts to another class's caption); one with no such anchor is dropped.
 

@@ -24,8 +24,8 @@ while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prom
 either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
-The list's `aliases` map a listed caption to another listed caption of the same class: a prompt nearest to
-the first is paired with the second. A caption whose own takes are seldom its class still marks where that
+The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
+them chooses (bench/anchor_quality.py --alias): a prompt nearest to the first is paired with the second. A caption whose own takes are seldom its class still marks where that
 class's prompts lie; dropping it from the list would pair them with whatever caption is nearest then,
 another class's as often as not (MODEL.md, session 29).
 """
@@ -262,9 +262,8 @@ class FoleyPipeline(DiffusionPipeline):
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
-        self.anchor_aliases: dict[
-            str, str
-        ] = {}  # a listed caption → the listed caption it pairs prompts with
+        # a listed caption → the listed caption (of its class) that anchors the prompts nearest to it
+        self.anchor_aliases: dict[str, str] = {}
         self._known_embeddings: tuple[tuple[str, ...], torch.Tensor] | None = None  # (list, its embeddings)
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
