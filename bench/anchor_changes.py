@@ -20,18 +20,15 @@ from pathlib import Path
 
 
 def caption_classes(corpus_dir: Path) -> dict[str, str]:
-    """Each recording's caption or class wording that belongs to one class."""
-    from foleykit.corpus import load_corpus
-    from foleykit.training.data import class_wordings
+    """Each recording's caption or class wording that belongs to one class (anchor_quality.py's reading)."""
+    import importlib.util
 
-    labels: dict[str, set[str]] = {}
-    for clip in load_corpus(corpus_dir):
-        for caption in clip.captions if clip.label is not None else ():
-            labels.setdefault(caption, set()).add(clip.label)
-    for label, texts in class_wordings().items():
-        for text in texts:
-            labels.setdefault(text, set()).add(label)
-    return {caption: next(iter(found)) for caption, found in labels.items() if len(found) == 1}
+    spec = importlib.util.spec_from_file_location(
+        "anchor_quality", Path(__file__).with_name("anchor_quality.py")
+    )
+    quality_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality_tool)
+    return quality_tool.anchor_labels(corpus_dir)
 
 
 def crossings(

@@ -464,6 +464,11 @@ def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) ->
     assert changed == [0, 2, 3]
     assert dict(crossed) == {"footsteps_concrete → footsteps_wood": 1, "door_slam → None": 1}
     assert away == [1, 2]
+    from tests.corpora import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", classes=("rain", "wind"))
+    read = tool.caption_classes(corpus)
+    assert set(read.values()) >= {"rain", "wind"} and all(read[c] == "rain" for c in read if "rain" in c)
     bad = tmp_path / "prompts.tsv"
     bad.write_text("no tab here\n")
     argv = ["bundled", "bundled", "--corpus", str(tmp_path), "--prompts"]
