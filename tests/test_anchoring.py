@@ -646,7 +646,7 @@ def test_variations_and_batches_keep_the_anchor_share_they_are_given(
 
 
 def test_an_aliased_caption_marks_where_its_prompts_lie_and_its_alias_anchors_them(
-    tmp_path: Path, tiny_bundled_dir: Path
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An alias keeps a caption in the list for matching and gives its alias as the anchor: "a puppy yapping"
     lies by "a dog barking" (aliased to "a wolf howling"), and without the aliased caption it would go to
@@ -678,3 +678,9 @@ def test_an_aliased_caption_marks_where_its_prompts_lie_and_its_alias_anchors_th
     (model / "known_captions.json").write_text(json.dumps({**listed, "aliases": {"rain falling": "snow"}}))
     with pytest.raises(ValueError, match="not between two listed captions"):
         FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    from foleykit.cli import main
+
+    out = tmp_path / "takes"
+    assert main(["generate", "rain", "--model", str(model), "--duration", "0.5", "--out", str(out)]) == 2
+    assert "not between two listed captions" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir()), "nothing written"

@@ -163,6 +163,10 @@ class Backend(ABC):
                 library.disable_progress_bar()
         try:
             pipe = pipeline_cls.from_pretrained(str(directory), local_files_only=True)
+        except (
+            ValueError
+        ) as err:  # a file of the model that cannot be what it says (a config, an anchor list)
+            raise ModelNotAvailableError(f"cannot load {directory}: {err}") from None
         finally:
             for library in libraries:
                 library.enable_progress_bar()
