@@ -163,9 +163,8 @@ class Backend(ABC):
                 library.disable_progress_bar()
         try:
             pipe = pipeline_cls.from_pretrained(str(directory), local_files_only=True)
-        except (
-            ValueError
-        ) as err:  # a file of the model that cannot be what it says (a config, an anchor list)
+        # a file of the model that cannot be what it says (a config, an anchor list)
+        except ValueError as err:
             raise ModelNotAvailableError(f"cannot load {directory}: {err}") from None
         finally:
             for library in libraries:

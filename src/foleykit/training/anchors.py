@@ -192,7 +192,7 @@ def write_anchors(
     }
     record = {"anchoring": anchoring, "init": weights}
     anchors = anchor_list(list(captions), list(own_anchors))  # as the pipeline will read them
-    anchor_aliases(json.loads(text), anchors)  # each alias between two listed captions, or ValueError
+    anchor_aliases(aliases, anchors)  # each alias between two listed captions, or ValueError
     embeddings = sentence_embeddings(*model_text_encoder(model_dir, index), anchors, torch.device("cpu"))
 
     def write(tmp: Path) -> None:

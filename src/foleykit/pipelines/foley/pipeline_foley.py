@@ -25,9 +25,10 @@ either ("footsteps on gravel" lies nearest to "footsteps running on gravel" othe
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
-them chooses (bench/anchor_quality.py --alias): a prompt nearest to the first is paired with the second. A caption whose own takes are seldom its class still marks where that
-class's prompts lie; dropping it from the list would pair them with whatever caption is nearest then,
-another class's as often as not (MODEL.md, session 29).
+them chooses (bench/anchor_quality.py --alias): a prompt nearest to the first is paired with the second.
+A caption whose own takes are seldom its class still marks where that class's prompts lie; dropping it
+from the list would pair them with whatever caption is nearest then, another class's as often as not
+(MODEL.md, session 29).
 """
 
 from __future__ import annotations
@@ -103,10 +104,10 @@ def known_captions_text(
     return json.dumps(listed, indent=1, ensure_ascii=False) + "\n"
 
 
-def anchor_aliases(listed: dict[str, Any], captions: list[str]) -> dict[str, str]:
-    """A list's `aliases`, each from one listed caption to another (a chain is not followed: an alias to a
-    caption that is itself aliased, or to one not listed, is an error in the file)."""
-    aliases = {str(k): str(v) for k, v in (listed.get("aliases") or {}).items()}
+def anchor_aliases(listed_aliases: dict[str, str] | None, captions: list[str]) -> dict[str, str]:
+    """A list's `aliases` checked, each from one listed caption to another (a chain is not followed: an
+    alias to a caption that is itself aliased, or to one not listed, is an error in the file)."""
+    aliases = {str(k): str(v) for k, v in (listed_aliases or {}).items()}
     listed_set = set(captions)
     for source, target in aliases.items():
         if source not in listed_set or target not in listed_set or target in aliases or source == target:
@@ -292,7 +293,7 @@ class FoleyPipeline(DiffusionPipeline):
             listed = json.loads(known.read_text(encoding="utf-8"))
             pipe.own_anchors = [str(c) for c in listed.get("own_anchors", []) if str(c).strip()]
             pipe.known_captions = anchor_list(listed["captions"], pipe.own_anchors)
-            pipe.anchor_aliases = anchor_aliases(listed, pipe.known_captions)
+            pipe.anchor_aliases = anchor_aliases(listed.get("aliases"), pipe.known_captions)
             stored = _model_file(pretrained_model_name_or_path, KNOWN_EMBEDDINGS, kwargs)
             embeddings = None if stored is None else read_known_embeddings(stored, pipe.known_captions)
             if embeddings is not None:  # checked against the text encoder at the first anchored take
