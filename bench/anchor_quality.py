@@ -12,7 +12,11 @@ adds an earlier run's takes of the same anchors (other seeds) before deciding (s
 With `--alias`, a dropped anchor stays listed with an alias instead: the kept anchor of its class nearest to
 it (MiniLM) that states no speed or count it does not and asks for nothing more (descriptors.py), so that the prompts
 nearest to it keep an anchor of their class (session 29: dropping them sent 12 of 240 of the two-sample
-test's prompts to another class's caption); one with no such anchor is dropped.
+test's prompts to another class's caption); one with no such anchor is dropped. In a class heard as a
+sequence of events (steps, drips), the alias must also sound as the dropped anchor does, a walk for a walk
+and a single step for a single step, by the events counted in their own takes (`events`; session 30:
+"footsteps walking on rock", 9-10 events a take, aliased to "a footstep on rock", one, made "footsteps on
+gravel" one step, and the judge, whose test recordings are single steps, cannot hear what was lost).
 
 Seeds: use ones no evaluation draws (3,000,000 on in session 28, 3,100,000 on in session 29), so that the
 pruned list is decided on development takes, never on a judged prompt's.
@@ -48,6 +52,34 @@ def anchor_labels(corpus_dir: Path) -> dict[str, str]:
     return {caption: next(iter(found)) for caption, found in labels.items() if len(found) == 1}
 
 
+SEQUENCE_CLASSES = frozenset({
+    "footsteps_gravel", "footsteps_wood", "footsteps_concrete", "water_drip", "door_knock", "clock_tick",
+    "keyboard_typing", "heartbeat",
+})  # fmt: skip
+SEQUENCE_EVENTS = 3  # a take with this many events on average is a sequence (a walk), fewer a single one
+
+
+def count_events(audio: Any, sample_rate: int) -> int:
+    """How many separate events (steps, drips, hits) a take holds: peaks of its 10 ms RMS envelope that
+    stand 12 dB above the dips beside them, within 30 dB of its loudest, at least 100 ms apart. Written by
+    hand over scipy's `find_peaks` (no onset detector among the dependencies; librosa is not one); it only
+    has to tell a walk (5-9 events in 4 s) from a single step (1-2), not to place onsets."""
+    import numpy as np
+    from scipy.signal import find_peaks
+
+    mono = np.asarray(audio, dtype=np.float64)
+    mono = mono.mean(axis=0) if mono.ndim > 1 else mono
+    hop = max(1, sample_rate // 100)
+    frames = len(mono) // hop
+    if frames == 0:
+        return 0
+    envelope = np.sqrt((mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1))
+    level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
+    edged = np.concatenate([[level.min()], level, [level.min()]])  # an event at the very start counts
+    peaks, _ = find_peaks(edged, prominence=12.0, height=-30.0, distance=10)
+    return len(peaks)
+
+
 def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> dict[str, Any]:
     """Per anchor: its class, how many of its `takes` takes were recognised, and what each was heard as."""
     from foleykit.audio import DELIVERY_SAMPLE_RATE
@@ -75,6 +107,7 @@ def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> 
             "recognised": int(sum(scored["recognised"][part])),
             "takes": takes,
             "heard_as": [reference.classes[h] for h in scored["heard_as"][part]],
+            "events": [count_events(a, DELIVERY_SAMPLE_RATE) for a in audio[part]],
         }
     return {
         "model": model,
@@ -92,12 +125,16 @@ def pooled(quality: dict[str, Any], earlier: Sequence[dict[str, Any]]) -> dict[s
     rows = {}
     for anchor, row in quality["anchors"].items():
         rows[anchor] = dict(row, heard_as=list(row.get("heard_as", [])))
+        if "events" in row:
+            rows[anchor]["events"] = list(row["events"])
         for run in earlier:
             before = run["anchors"].get(anchor)
             if before is not None:
                 rows[anchor]["recognised"] += before["recognised"]
                 rows[anchor]["takes"] += before["takes"]
                 rows[anchor]["heard_as"] += before.get("heard_as", [])
+                if "events" in rows[anchor] and "events" in before:
+                    rows[anchor]["events"] += before["events"]
     return {**quality, "anchors": rows, "pooled_runs": 1 + len(earlier)}
 
 
@@ -123,11 +160,22 @@ def aliases_for(
 ) -> dict[str, str]:
     """Each dropped anchor → the kept anchor of its class most like it (rows of unit `embeddings`, one per
     caption) among those that state no speed or count it does not and ask for nothing it does not (a prompt
-    it was nearest to may state anything it does not contradict); none: no alias."""
+    it was nearest to may state anything it does not contradict), and in a sequence class (SEQUENCE_CLASSES)
+    whose own takes are a sequence where its are and a single event where its are (`events`: a walk
+    stands for a walk); none: no alias. A sequence class's anchors need their `events` counted."""
     from foleykit.pipelines.foley.descriptors import modifies, stated
 
     row = {caption: i for i, caption in enumerate(captions)}
     labels = {anchor: r["label"] for anchor, r in quality["anchors"].items()}
+
+    def sequence(anchor: str) -> bool | None:
+        events = quality["anchors"].get(anchor, {}).get("events")
+        if labels.get(anchor) not in SEQUENCE_CLASSES:
+            return None
+        if not events:
+            raise ValueError(f"{anchor!r}: its takes' events were not counted (run anchor_quality.py again)")
+        return sum(events) / len(events) >= SEQUENCE_EVENTS
+
     aliases = {}
     for anchor in sorted(dropped & row.keys()):
         candidates = [
@@ -137,6 +185,7 @@ def aliases_for(
             and labels.get(kept) == labels[anchor]
             and stated(kept).items() <= stated(anchor).items()
             and (modifies(anchor) or not modifies(kept))
+            and sequence(kept) == sequence(anchor)
         ]
         if candidates:
             similarity = embeddings[[row[c] for c in candidates]] @ embeddings[row[anchor]]

@@ -400,7 +400,8 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     assert aliased["aliases"] == {"a diesel engine idling": "a small engine running"}
     assert "--alias" in json.loads((tmp_path / "aliased" / RECORD).read_text())["anchoring"]["command"]
     steps = ["slow steps on gravel", "running on gravel", "steps on gravel", "gravel steps far away"]
-    steps_quality = {"anchors": {c: {"label": "footsteps_gravel", "recognised": 1} for c in steps}}
+    walks = {"label": "footsteps_gravel", "recognised": 1, "events": [7, 6]}
+    steps_quality = {"anchors": {c: dict(walks) for c in steps}}
     unit = np.eye(4, dtype=np.float32)
     assert quality_tool.aliases_for({steps[0]}, steps_quality, steps, unit + unit[[2]]) == {
         steps[0]: steps[2]
@@ -409,6 +410,47 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
         "each other one states a speed or asks for a distance the dropped one did not"
     )
     assert quality_tool.aliases_for({steps[1]}, steps_quality, steps[:2], unit[:2]) == {}, "none states it"
+    # a walk is aliased to a walk: the nearest kept anchor whose takes are single steps is passed over
+    walk_or_step = ["footsteps on rock", "a step on rock", "steps on stone"]
+    step_quality = {
+        "anchors": {
+            "footsteps on rock": dict(walks),
+            "a step on rock": dict(walks, events=[1, 2]),
+            "steps on stone": dict(walks, events=[3, 4]),
+        }
+    }
+    nearest_is_one_step = np.array([[1, 0, 0], [0.9, 0.1, 0], [0.5, 0, 0.5]], dtype=np.float32)
+    assert quality_tool.aliases_for(
+        {"footsteps on rock"}, step_quality, walk_or_step, nearest_is_one_step
+    ) == {"footsteps on rock": "steps on stone"}
+    step_quality["anchors"]["steps on stone"]["events"] = [1, 1]
+    assert quality_tool.aliases_for({"a step on rock"}, step_quality, walk_or_step, nearest_is_one_step) == {
+        "a step on rock": "steps on stone"
+    }, "a single step for a single step"
+    del step_quality["anchors"]["steps on stone"]["events"]
+    with pytest.raises(ValueError, match="events were not counted"):
+        quality_tool.aliases_for({"a step on rock"}, step_quality, walk_or_step, nearest_is_one_step)
+    engines = {"label": "engine_idle", "recognised": 1}  # no sequence class: events not needed
+    assert quality_tool.aliases_for(
+        {"an engine"},
+        {"anchors": {"an engine": engines, "a motor": engines}},
+        ["an engine", "a motor"],
+        unit[:2, :2],
+    ) == {"an engine": "a motor"}
+    # events counted in a take: a walk of six steps, one step, a steady noise
+    rate = 24_000
+    rng = np.random.default_rng(0)
+    step = rng.standard_normal(rate // 20) * np.exp(-np.arange(rate // 20) / 200)
+    walk = np.zeros(4 * rate)
+    for start in np.arange(6) * int(0.6 * rate) + rate // 10:
+        walk[start : start + len(step)] += step
+    assert quality_tool.count_events(walk, rate) == 6
+    assert quality_tool.count_events(walk[: rate // 2], rate) == 1
+    assert quality_tool.count_events(np.concatenate([step, np.zeros(3 * rate)]), rate) == 1, (
+        "one at the start"
+    )
+    assert quality_tool.count_events(0.1 * rng.standard_normal(4 * rate), rate) <= 1
+    assert quality_tool.count_events(np.zeros(10), rate) == 0
     # a second look pooled: 1 of 4 is dropped at --drop-at-most 1, but never a class's last anchors
     fresh = {
         "anchors": {
@@ -444,6 +486,55 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
         )
         == 2
     )
+
+
+def test_anchor_quality_judges_each_listed_anchor_by_its_own_takes(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """bench/anchor_quality.py end to end on a tiny model and corpus: each listed anchor of a judged class
+    gets its takes (the anchor as the prompt), the judge's verdict on each, and the events in each; the
+    results are written before the pruned copy, whose list keeps every anchor it does not drop."""
+    import importlib.util
+    import shutil
+
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
+
+    spec = importlib.util.spec_from_file_location(
+        "anchor_quality", Path(__file__).resolve().parent.parent / "bench" / "anchor_quality.py"
+    )
+    quality_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality_tool)
+    corpus = write_corpus(tmp_path / "corpus", RATE)
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    listed = ["a bell", "bell", "a rain", "a door knock", "door knock", "a whale song"]
+    (model / KNOWN_CAPTIONS).write_text(json.dumps({"captions": listed}))
+    out, pruned = tmp_path / "quality.json", tmp_path / "pruned"
+    argv = [
+        str(model),
+        "--corpus",
+        str(corpus),
+        "--json",
+        str(out),
+        "--takes",
+        "1",
+        "--prune-into",
+        str(pruned),
+    ]
+    assert quality_tool.main([*argv, "--alias"]) == 0
+    quality = json.loads(out.read_text())
+    rows = quality["anchors"]
+    assert sorted(rows) == sorted(listed[:5]), "an anchor of no judged class gets no takes"
+    assert quality["listed"] == 6 and quality["takes"] == 1
+    for anchor, row in rows.items():
+        assert row["label"] == anchor.removeprefix("a ").replace(" ", "_")
+        assert row["takes"] == 1 and row["recognised"] in (0, 1) and len(row["heard_as"]) == 1
+        assert len(row["events"]) == 1 and all(isinstance(n, int) and n >= 0 for n in row["events"])
+    written = json.loads((pruned / KNOWN_CAPTIONS).read_text())
+    kept = set(written["captions"])
+    assert "a whale song" in kept, "an anchor of no judged class is kept"
+    assert kept | quality_tool.unrecognised(quality) >= set(listed)
+    assert set(written.get("aliases", {})) <= quality_tool.unrecognised(quality)
 
 
 def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) -> None:

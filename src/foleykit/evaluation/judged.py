@@ -63,10 +63,11 @@ class RealReference:
     train_embeddings: np.ndarray
     rate: int
 
-    def scored(self, embeddings: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    def scored(self, embeddings: np.ndarray, labels: Sequence[int] | np.ndarray) -> dict[str, Any]:
         """Nearest-centroid accuracy, overall (each sound counts once) and per class, and the per-class
         mean ("balanced": each class counts once, so a class with many test recordings cannot carry it);
         per sound, whether it was recognised and the class it was heard as (what a lost class became)."""
+        labels = np.asarray(labels, dtype=int)
         predicted = nearest_centroid(embeddings, self.centroids)
         correct = predicted == labels
         per_class = {
