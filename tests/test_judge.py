@@ -493,7 +493,7 @@ def test_anchor_quality_judges_each_listed_anchor_by_its_own_takes(
 ) -> None:
     """bench/anchor_quality.py end to end on a tiny model and corpus: each listed anchor of a judged class
     gets its takes (the anchor as the prompt), the judge's verdict on each, and the events in each; the
-    results are written before the pruned copy, whose list keeps every anchor it does not drop."""
+    pruned copy's list keeps every anchor it does not drop, and aliases only dropped ones."""
     import importlib.util
     import shutil
 
