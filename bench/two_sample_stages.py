@@ -19,6 +19,7 @@ same statistic for each stage on its own, against the same synthesised reference
 
 Usage: python bench/two_sample_stages.py [--model bundled] [--corpus DIR] [--json OUT.json]
        [--reference-seed N] [--take-seed N]   (a fresh look: other references and take seeds than the eval's)
+       [--takes-only]   (only the stages the model's takes enter: comparing two models that share a decoder)
 """
 
 from __future__ import annotations
@@ -99,6 +100,40 @@ def real_pairs(corpus: Path, per_class: int, rate: int) -> tuple[np.ndarray, np.
     return trimmed(synth, rate), trimmed(real, rate), labels
 
 
+def round_trip_stages(
+    pipe: object,
+    references: np.ndarray,
+    per_class: int,
+    rate: int,
+    embed: Callable[[np.ndarray], np.ndarray],
+) -> dict[str, dict[str, float]]:
+    """The stages before the UNet: more synthesised clips (the floor), the decoder's and the latent code's
+    round trips of the references, and for a Griffin-Lim decoder its two losses apart."""
+    from foleykit.evaluation.classifier import REAL_TEST_SEEDS, real_clips, to_eval_audio
+    from foleykit.evaluation.judged import mel_round_trip
+
+    stages = {}
+    print("synthesised, other seeds …", flush=True)
+    others = real_clips(REAL_TEST_SEEDS, per_class)[0]
+    stages["synthesised, other seeds"] = stage_scores(references, others, embed)
+    for name, latent in (("decoder round trip", False), ("latent round trip", True)):
+        print(f"{name} …", flush=True)
+        decode = mel_round_trip(pipe, latent=latent)
+        trips = np.stack([to_eval_audio(decode(w), rate) for w in references])
+        stages[name] = stage_scores(references, trips, embed)
+        if not latent and pipe.config.decoder in ("griffin-lim", "griffin-lim-mel"):
+            parts = [decoder_parts(pipe, w) for w in references]
+            for part in parts[0]:
+                waves = np.stack(
+                    [
+                        to_eval_audio(p[part].numpy()[: len(w)], rate)
+                        for p, w in zip(parts, references, strict=True)
+                    ]
+                )
+                stages[part] = stage_scores(references, waves, embed)
+    return stages
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="bundled")
@@ -109,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         "--reference-seed", type=int, help="first synthesised reference seed (default: the eval's)"
     )
     parser.add_argument("--take-seed", type=int, default=0, help="first take seed (the eval's: 0)")
+    parser.add_argument(
+        "--takes-only",
+        action="store_true",
+        help="only `generated` (and `generated (trimmed)`): the other stages do not depend on the UNet or its "
+        "anchors, so two models sharing a decoder score the same there",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -119,14 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         EVAL_RATE,
         EVAL_SECONDS,
         PROMPT_SEEDS,
-        REAL_TEST_SEEDS,
         ClassifierRecipe,
         load_classifier,
         predict,
         real_clips,
         to_eval_audio,
     )
-    from foleykit.evaluation.judged import mel_round_trip
     from foleykit.models import resolve_model
 
     torch.manual_seed(0)
@@ -146,33 +185,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the model's rate is {rate} Hz; this script needs a {EVAL_RATE} Hz model", file=sys.stderr)
         return 2
     stages: dict[str, dict[str, float]] = {}
-    print("synthesised, other seeds …", flush=True)
-    stages["synthesised, other seeds"] = stage_scores(references, real_clips(REAL_TEST_SEEDS, n)[0], embed)
-    for name, latent in (("decoder round trip", False), ("latent round trip", True)):
-        print(f"{name} …", flush=True)
-        decode = mel_round_trip(pipe, latent=latent)
-        trips = np.stack([to_eval_audio(decode(w), rate) for w in references])
-        stages[name] = stage_scores(references, trips, embed)
-        if not latent and pipe.config.decoder in ("griffin-lim", "griffin-lim-mel"):
-            parts = [decoder_parts(pipe, w) for w in references]
-            for part in parts[0]:
-                waves = np.stack(
-                    [
-                        to_eval_audio(p[part].numpy()[: len(w)], rate)
-                        for p, w in zip(parts, references, strict=True)
-                    ]
-                )
-                stages[part] = stage_scores(references, waves, embed)
+    if not args.takes_only:
+        stages.update(round_trip_stages(pipe, references, n, rate, embed))
     print("generated …", flush=True)
     seeds = list(range(args.take_seed, args.take_seed + len(captions)))
     takes = engine.render_prompts(captions, seeds, EVAL_SECONDS)
     generated = np.stack([to_eval_audio(t, DELIVERY_SAMPLE_RATE) for t in takes])
     stages["generated"] = stage_scores(references, generated, embed)
-    if args.corpus is not None:
+    if args.corpus is not None and not args.takes_only:
         print("real recordings …", flush=True)
         synth, real, labels = real_pairs(args.corpus, n, rate)
         stages["real recordings (trimmed)"] = stage_scores(synth, real, embed)
         stages["real recordings (trimmed)"]["classes"] = len(set(labels))
+    if args.corpus is not None:
         stages["generated (trimmed)"] = stage_scores(
             trimmed(references, rate), trimmed(generated, rate), embed
         )
