@@ -83,6 +83,27 @@ def test_batch_item_matches_a_single_call_with_its_seed(pipe: FoleyPipeline) -> 
     assert np.abs(batch - single).max() <= 2e-3 * np.abs(single).max()
 
 
+def test_a_stochastic_scheduler_draws_its_noise_from_the_seed(pipe: FoleyPipeline) -> None:
+    from diffusers import DPMSolverMultistepScheduler
+
+    sde = FoleyPipeline.from_pipe(
+        pipe,
+        scheduler=DPMSolverMultistepScheduler.from_config(
+            pipe.scheduler.config, algorithm_type="sde-dpmsolver++"
+        ),
+    )
+    sde.set_progress_bar_config(disable=True)
+    args = {"audio_length_in_s": 0.5, "num_inference_steps": 3, "output_type": "latent"}
+    torch.manual_seed(0)
+    first = generate(sde, seed=7, **args)
+    torch.manual_seed(1)  # the global generator is not what a take draws from
+    assert torch.equal(first, generate(sde, seed=7, **args))
+    assert not torch.equal(first, generate(pipe, seed=7, **args))  # the steps' noise changed the take
+    generators = [torch.Generator().manual_seed(s) for s in (6, 7)]
+    batch = sde(["a door knock"] * 2, generator=generators, **args).audios
+    assert torch.allclose(batch[1], first[0], atol=1e-5 * float(first.abs().max()))
+
+
 def test_too_long_a_request_is_refused(pipe: FoleyPipeline) -> None:
     with pytest.raises(ValueError, match="audio_length_in_s"):
         generate(pipe, audio_length_in_s=5.5)

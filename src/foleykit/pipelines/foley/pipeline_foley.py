@@ -34,6 +34,7 @@ from the list would pair them with whatever caption is nearest then, another cla
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -671,7 +672,10 @@ class FoleyPipeline(DiffusionPipeline):
                 keep = self.keep_mask(region, source.shape[2], device, source.dtype)
                 source_noise = noise
 
-        # 5. Denoising loop
+        # 5. Denoising loop (a stochastic scheduler draws each step's noise from the takes' generators,
+        #    so a seed is still one take)
+        takes_noise = "generator" in inspect.signature(self.scheduler.step).parameters
+        step_kwargs = {"generator": generator} if takes_noise else {}
         with self.progress_bar(total=len(timesteps)) as progress:
             for i, t in enumerate(timesteps):
                 model_input = torch.cat([latents] * passes)
@@ -685,7 +689,7 @@ class FoleyPipeline(DiffusionPipeline):
                         # in float32: 0.85 in bf16 would be 0.8477
                         cond = torch.lerp(cond.float(), anchored[0].float(), anchor_share).to(cond.dtype)
                     noise = uncond + guidance * (cond - uncond)
-                latents = self.scheduler.step(noise, t, latents).prev_sample
+                latents = self.scheduler.step(noise, t, latents, **step_kwargs).prev_sample
                 if keep is not None:  # the kept frames: the source at the level the next step expects
                     level = timesteps[i + 1 : i + 2]
                     known = self.scheduler.add_noise(source, source_noise, level) if len(level) else source
