@@ -672,8 +672,8 @@ class FoleyPipeline(DiffusionPipeline):
                 keep = self.keep_mask(region, source.shape[2], device, source.dtype)
                 source_noise = noise
 
-        # 5. Denoising loop (a stochastic scheduler draws each step's noise from the takes' generators,
-        #    so a seed is still one take)
+        # 5. Denoising loop (a scheduler whose `step` takes a generator, e.g. DPM-Solver++ SDE or Euler
+        #    ancestral, draws each step's noise from the takes' generators, so a seed is still one take)
         takes_noise = "generator" in inspect.signature(self.scheduler.step).parameters
         step_kwargs = {"generator": generator} if takes_noise else {}
         with self.progress_bar(total=len(timesteps)) as progress:
