@@ -524,6 +524,45 @@ def test_plain_bare_anchors_pair_a_bare_prompt_only_with_captions_asking_for_not
     assert asking.config.plain_bare_anchors is False
 
 
+def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_naming_it_or_none(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """`same_surface_anchors`: "footsteps on gravel" lies nearer to "footsteps walking on rock" (a concrete
+    walk) than to "a footstep on gravel", and version 11 anchored it so. With the guard a prompt that names a
+    surface is paired with the nearest caption naming the same one or none; one that names none keeps its
+    nearest."""
+    from foleykit.pipelines.foley.descriptors import surface
+
+    assert surface("footsteps on gravel") == surface("light quick steps over small stones") == "gravel"
+    assert (
+        surface("boots echoing on a concrete floor")
+        == surface("a man walking down a city sidewalk")
+        == "stone"
+    )
+    assert surface("a person pacing on old floorboards") == surface("knocking on a wooden table") == "wood"
+    assert surface("a stone hitting wood") is None and surface("a door slams shut") is None, "two, or none"
+
+    listed = ["footsteps walking on rock", "a footstep on gravel", "a door slams shut"]
+    model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)
+    prompts = ["footsteps on gravel", "boots on a concrete floor", "someone walking"]
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pipe.config.same_surface_anchors is False, "off unless the model says so"
+    unguarded = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert unguarded[0] == "footsteps walking on rock", "the fixture's nearest caption names another surface"
+
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "same_surface_anchors": True}))
+    guarded = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    anchors = guarded.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchors == ["a footstep on gravel", "footsteps walking on rock", unguarded[2]]
+    guarded.known_captions = listed[::2]  # the surfaces are kept per list: a new list is read again
+    assert guarded.prompt_anchors(prompts[:1], torch.device("cpu")) == ["a door slams shut"], (
+        "a caption naming no surface does not contradict it"
+    )
+    guarded.forget_anchors()
+    assert guarded.config.same_surface_anchors is False
+
+
 def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
     tmp_path: Path, tiny_bundled_dir: Path, tiny_audioldm_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

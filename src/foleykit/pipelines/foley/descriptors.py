@@ -1,13 +1,15 @@
 """The speed and count a text states in so many words, so that a prompt's anchor does not say the opposite;
-and whether it asks for a speed, count, distance or space at all, so that such a prompt keeps more of the
-guidance for its own words.
+the surface it names (gravel, stone, wood), so that its anchor names no other; and whether it asks for a
+speed, count, distance or space at all, so that such a prompt keeps more of the guidance for its own words.
 
 Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
-nouns weigh more than one adverb), and an anchor with most of the guidance would then undo the word the user
-chose. A prompt that asks for a distance or a space ("far away", "in a large hall") needs its own words as
-much: `modifies` says so, and the pipeline then gives its anchor the smaller share. No maintained library
-tags English sound descriptions with these, so they are short word lists written by hand (English only); a
-text that names both speeds, or two counts, states neither (`stated`) but still asks for them (`modifies`).
+nouns weigh more than one adverb), and of the bundled list's plain captions "someone walking on stone" nearest
+to "footsteps on gravel"; an anchor with most of the guidance would then undo the word the user chose. A
+prompt that asks for a distance or a space ("far away", "in a large hall") needs its own words as much:
+`modifies` says so, and the pipeline then gives its anchor the smaller share. No maintained library tags
+English sound descriptions with these, so they are short word lists written by hand (English only); a text
+that names both speeds, or two counts, states neither (`stated`) but still asks for them (`modifies`), and
+one that names two surfaces names none (`surface`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,22 @@ PLACES = frozenset({
     "outside", "echo", "echoes", "echoed", "echoing", "echoey", "reverb", "reverberant", "reverberating",
     "reverberation", "muffled",
 })  # fmt: skip
+# the ground a step lands on or a blow strikes: surfaces that sound apart (a walk on gravel crunches, on stone
+# it clicks, on wood it knocks), so a prompt that names one is not anchored to a caption naming another
+SURFACES = {
+    "gravel": frozenset({
+        "gravel", "pebble", "pebbles", "pebbly", "grit", "gritty", "shingle", "stony", "stones",
+    }),  # "loose stones", "small stones": gravel; "stone" alone is a floor or a wall
+    "stone": frozenset({
+        "stone", "concrete", "pavement", "pavements", "sidewalk", "sidewalks", "asphalt", "tarmac",
+        "tile", "tiles", "tiled", "marble", "rock", "rocks", "cobblestone", "cobblestones", "cobbled",
+        "flagstones",
+    }),
+    "wood": frozenset({
+        "wood", "wooden", "hardwood", "floorboard", "floorboards", "boards", "timber", "plank", "planks",
+        "parquet", "deck", "porch",
+    }),
+}  # fmt: skip
 _UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")
 _ASKED = PLACES.union(*SPEEDS.values(), COUNTS)
 _WORD = re.compile(r"[a-z]+")
@@ -64,6 +82,14 @@ def stated(text: str) -> dict[str, object]:
         **({"speed": next(iter(speeds))} if len(speeds) == 1 else {}),
         **({"count": next(iter(counts))} if len(counts) == 1 else {}),
     }
+
+
+def surface(text: str) -> str | None:
+    """The one surface of SURFACES a text names ("footsteps on gravel": "gravel"); None where it names none,
+    or two ("a stone hitting wood": what is struck is not said in words these lists read)."""
+    words = set(_WORD.findall(text.lower()))
+    named = [name for name, listed in SURFACES.items() if words & listed]
+    return named[0] if len(named) == 1 else None
 
 
 def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:

