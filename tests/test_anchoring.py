@@ -562,6 +562,22 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
     guarded.forget_anchors()
     assert guarded.config.same_surface_anchors is False
 
+    write_anchors(model, listed, 0.5, force=True)  # a list written again keeps the model's setting, recorded
+    assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
+    assert (
+        json.loads((model / "training_recipe.json").read_text())["anchoring"]["same_surface_anchors"] is True
+    )
+
+    from foleykit.models import BUNDLED_DIR
+
+    bundled = FoleyPipeline.from_pretrained(str(BUNDLED_DIR), local_files_only=True)
+    walks = ["footsteps on gravel", "gravel footsteps", "boots echoing on a concrete floor"]
+    assert [surface(a) for a in bundled.prompt_anchors(walks, torch.device("cpu"))] == [
+        "gravel",
+        "gravel",
+        "stone",
+    ]
+
 
 def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
     tmp_path: Path, tiny_bundled_dir: Path, tiny_audioldm_dir: Path, capsys: pytest.CaptureFixture

@@ -187,6 +187,8 @@ def write_anchors(
         "anchor_weight": anchor_weight,
         **({"bare_anchor_weight": bare_anchor_weight} if bare_anchor_weight is not None else {}),
         **({"plain_bare_anchors": True} if plain_bare_anchors else {}),
+        # kept from the model's own settings (pipeline_foley.py), as the list is written over them
+        **({"same_surface_anchors": True} if index.get("same_surface_anchors") else {}),
         "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **({"command": command} if command else {}),
     }
