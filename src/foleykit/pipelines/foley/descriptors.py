@@ -3,13 +3,14 @@ the surface it names (gravel, stone, wood), so that its anchor names no other; a
 speed, count, distance or space at all, so that such a prompt keeps more of the guidance for its own words.
 
 Sentence similarity ranks "footsteps running on gravel" nearest to "footsteps on gravel, slow" (the shared
-nouns weigh more than one adverb), and of the bundled list's plain captions "someone walking on stone" nearest
-to "footsteps on gravel"; an anchor with most of the guidance would then undo the word the user chose. A
-prompt that asks for a distance or a space ("far away", "in a large hall") needs its own words as much:
-`modifies` says so, and the pipeline then gives its anchor the smaller share. No maintained library tags
-English sound descriptions with these, so they are short word lists written by hand (English only); a text
-that names both speeds, or two counts, states neither (`stated`) but still asks for them (`modifies`), and
-one that names two surfaces names none (`surface`).
+nouns weigh more than one adverb), and of the bundled list's plain captions "footsteps walking on rock" (a
+concrete walk) nearest to "footsteps on gravel"; an anchor with most of the guidance would then undo the word
+the user chose. A prompt that asks for a distance or a space ("far away", "in a large hall") needs its own
+words as much: `modifies` says so, and the pipeline then gives its anchor the smaller share. No maintained
+library tags English sound descriptions with these, so they are short word lists written by hand (English
+only); a text that names both speeds, or two counts, states neither (`stated`) but still asks for them
+(`modifies`), and one that names two surfaces names none (`surface`). The surface lists also read what is
+struck or burnt ("a stone fireplace" names stone), which keeps such a prompt from another material's caption.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ SURFACES = {
     }),
     "wood": frozenset({
         "wood", "wooden", "hardwood", "floorboard", "floorboards", "boards", "timber", "plank", "planks",
-        "parquet", "deck", "porch",
+        "parquet", "porch",
     }),
 }  # fmt: skip
 _UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")

@@ -23,8 +23,9 @@ while "far away" or "in a large hall" keeps `anchor_weight`'s share for the prom
 `plain_bare_anchors`, where set, pairs such a bare prompt only with a caption that asks for none of those
 either ("footsteps on gravel" lies nearest to "footsteps running on gravel" otherwise), where one is listed.
 `same_surface_anchors`, where set, pairs a prompt that names a surface (gravel, stone, wood) only with a
-caption that names the same one or none: of the plain captions, "someone walking on stone" lies nearest to
-"footsteps on gravel" (MODEL.md, session 33).
+caption whose anchor (its alias, where it has one) names the same one or none: of version 11's plain captions,
+"footsteps walking on rock", aliased to "someone walking on stone", lies nearest to "footsteps on gravel"
+(MODEL.md, session 33).
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
@@ -276,7 +277,8 @@ class FoleyPipeline(DiffusionPipeline):
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
         self._stated: tuple[tuple[str, ...], list[dict[str, object]], torch.Tensor] | None = None
-        self._surfaces: tuple[tuple[str, ...], list[str | None]] | None = None  # (list, each one's surface)
+        # (list and aliases, the surface each caption's anchor names)
+        self._surfaces: tuple[tuple[object, ...], list[str | None]] | None = None
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -527,10 +529,12 @@ class FoleyPipeline(DiffusionPipeline):
         return anchors
 
     def _caption_surfaces(self) -> list[str | None]:
-        """The surface each known caption names (descriptors.py), once per list."""
-        key = tuple(self.known_captions)
+        """The surface each known caption's anchor names (descriptors.py): its alias's where it has one, as
+        the alias is what a prompt nearest to it is paired with; once per list and aliases."""
+        key = (*self.known_captions, *sorted(self.anchor_aliases.items()))
         if self._surfaces is None or self._surfaces[0] != key:
-            self._surfaces = (key, [surface(caption) for caption in self.known_captions])
+            anchors = [self.anchor_aliases.get(caption, caption) for caption in self.known_captions]
+            self._surfaces = (key, [surface(anchor) for anchor in anchors])
         return self._surfaces[1]
 
     def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
