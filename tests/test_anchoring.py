@@ -569,31 +569,16 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
     )
     from foleykit.training.anchors import main as anchors_main
 
-    assert anchors_main([str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]) == 0, (
-        "the command keeps it too"
-    )
+    command = [str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]
+    assert anchors_main(command) == 0, "the command keeps it too"
     assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
     write_anchors(model, listed, 0.5, force=True, same_surface_anchors=False)
     assert "same_surface_anchors" not in json.loads((model / "training_recipe.json").read_text())["anchoring"]
-    assert (
-        anchors_main(
-            [
-                str(model),
-                "--anchor-weight",
-                "0.5",
-                "--force",
-                "--descriptor-seeds",
-                "1",
-                "--same-surface-anchors",
-            ]
-        )
-        == 0
-    )
+    assert anchors_main([*command, "--same-surface-anchors"]) == 0
     assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
 
-    kept = FoleyPipeline.from_pretrained(
-        str(model), local_files_only=True
-    )  # an alias's surface is the anchor's
+    # an aliased caption's surface is its alias's: that is what a prompt nearest to it is paired with
+    kept = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     kept.known_captions, kept.anchor_aliases = ["a footstep on a hard floor", listed[0]], {}
     assert kept._caption_surfaces() == [None, "stone"]
     kept.anchor_aliases = {"a footstep on a hard floor": listed[0]}

@@ -88,7 +88,7 @@ def stated(text: str) -> dict[str, object]:
 def surface(text: str) -> str | None:
     """The one surface of SURFACES a text names ("footsteps on gravel": "gravel"); None where it names none,
     or two ("a stone hitting wood": what is struck is not said in words these lists read)."""
-    words = set(_WORD.findall(text.lower()))
+    words = _words(text)
     named = [name for name, listed in SURFACES.items() if words & listed]
     return named[0] if len(named) == 1 else None
 

@@ -505,18 +505,16 @@ class FoleyPipeline(DiffusionPipeline):
         scores = queries @ self.caption_embeddings(device).T
         said, asking = self._caption_descriptors()
         plain = bool(self.config.get("plain_bare_anchors")) and not bool(asking.all())
+        surfaces = self._caption_surfaces() if self.config.get("same_surface_anchors") else None
         for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
             wanted = stated(prompt)
             if wanted:
                 scores[row, [contradicts(wanted, caption) for caption in said]] = -math.inf
             elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
                 scores[row, asking] = -math.inf
-        if self.config.get("same_surface_anchors"):  # nor, where it names a surface, names another
-            surfaces = self._caption_surfaces()
-            for row, prompt in enumerate(prompts):
-                ground = surface(prompt)
-                if ground is not None:
-                    scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
+            ground = surface(prompt) if surfaces is not None else None
+            if ground is not None:  # nor, with same_surface_anchors, names another surface than it does
+                scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
         similarity, nearest = scores.max(dim=1)
         anchors = []
         for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
