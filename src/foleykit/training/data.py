@@ -14,6 +14,13 @@ synthesised class also hands part of its own draws to the recordings of that cla
 corpus, a class's seven bird recordings would be drawn a tenth as often as its hundred synthesised
 chirps, and the model's birds sounded like the synthesiser's thin tones (MODEL.md, session 11).
 
+The corpus's steps are single steps (a game plays one per footfall), three of its 42 step recordings walks:
+a model trained on them answers "footsteps on gravel" with one step and silence. `with_composed_walks` lays
+a class's single-step recordings out at a walker's pace (slow, walking or running, by the speed its caption
+states) as a game engine does, and captions each walk with the class's texts that ask for a walk
+(`descriptors.gait`: its recordings' captions and its wordings), so "walking" and "footsteps" learn the
+class's own steps in sequence.
+
 Users do not type the captions' few wordings: `class_wordings` holds, per class, more ways to ask for it
 (`wordings.tsv`, training only; written blind to `foleykit eval --paraphrases`' prompts, which stay the test
 of wordings never seen), and a recipe's `wording_share` swaps them in for a share of a labelled clip's draws.
@@ -40,6 +47,13 @@ TRAIN_SEED_BASE = 1_000_000
 # hundred synthesised clips would be learnt by heart)
 RECORDINGS_FOR_FULL_CLASS_SHARE = 10
 WORDINGS = Path(__file__).with_name("wordings.tsv")
+STEP_CLASSES = ("footsteps_gravel", "footsteps_wood", "footsteps_concrete")
+SINGLE_STEP_SECONDS = 1.0  # a step class's recording this short is one step (the walks are 1.5-3.3 s)
+WALKS_PER_CLASS = 64
+# seconds from one step to the next, by the speed a walk's caption states (cadences of about 70, 100 and
+# 180 steps a minute), and each step's own spread around it
+STEP_INTERVALS = {"slow": (0.75, 0.95), None: (0.5, 0.65), "fast": (0.3, 0.38)}
+STEP_JITTER = 0.07
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,71 @@ def with_real_clips(
     )
 
 
+def composed_walks(
+    corpus_dir: str, rate: int, seconds: float, captions_per_clip: int, seed: int = 0
+) -> tuple[list[np.ndarray], list[tuple[str, ...]]]:
+    """`WALKS_PER_CLASS` walks of `seconds` per step class, each made of that class's single-step train
+    recordings (random order, 0 to -4 dB each) at the pace its caption states, with `captions_per_clip`
+    captions that state the same speed (or none). Deterministic by `seed`."""
+    from foleykit.corpus import load_corpus, read_clip
+    from foleykit.pipelines.foley.descriptors import gait, stated
+
+    real = load_corpus(corpus_dir, split="train")
+    wordings = class_wordings()
+    samples = round(seconds * rate)
+    waves, captions = [], []
+    for number, label in enumerate(STEP_CLASSES):
+        mine = [clip for clip in real if clip.label == label]
+        steps = [read_clip(clip, rate) for clip in mine if clip.seconds <= SINGLE_STEP_SECONDS]
+        texts = {text for clip in mine for text in clip.captions} | set(wordings.get(label, ()))
+        by_speed: dict[str | None, list[str]] = {}
+        for text in sorted(texts):
+            if gait(text) == "walk":
+                by_speed.setdefault(stated(text).get("speed"), []).append(text)  # type: ignore[arg-type]
+        paces = sorted(by_speed, key=str)
+        if not steps or not paces:
+            continue
+        for index in range(WALKS_PER_CLASS):
+            rng = np.random.default_rng([seed, number, index])
+            pace = paces[index % len(paces)]
+            pool = by_speed[pace]
+            captions.append(tuple(pool[i] for i in rng.integers(len(pool), size=captions_per_clip)))
+            low, high = STEP_INTERVALS[pace]
+            interval = rng.uniform(low, high)
+            walk = np.zeros(samples, dtype=np.float32)
+            at = rng.uniform(0.02, 0.25)
+            while (start := round(at * rate)) < samples:
+                step = steps[rng.integers(len(steps))][: samples - start]
+                walk[start : start + len(step)] += step * np.float32(10 ** (rng.uniform(-4.0, 0.0) / 20))
+                at += interval * rng.uniform(1 - STEP_JITTER, 1 + STEP_JITTER)
+            peak = float(np.abs(walk).max())
+            waves.append(walk * np.float32(0.99 / peak) if peak > 0.99 else walk)
+    return waves, captions
+
+
+def with_composed_walks(corpus: Corpus, corpus_dir: str, rate: int, share: float, seed: int = 0) -> Corpus:
+    """`corpus` plus `composed_walks`, drawn with probability `share` (the other clips' draws scaled down by
+    1 - share). The walks join with label -1, so that a wording swap (`wording_share`) never captions one
+    with a single step's wording; they go before the real recordings, which stay the corpus's last."""
+    per_clip = len(corpus.captions[0]) if corpus.captions else 3
+    waves, captions = composed_walks(corpus_dir, rate, corpus.waveforms.shape[1] / rate, per_clip, seed)
+    if not waves or share <= 0:
+        return corpus
+    head = len(corpus) - corpus.recordings
+    weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))
+    walk_weights = torch.full((len(waves),), share / len(waves), dtype=torch.float64)
+    weights = weights.double() / weights.double().sum() * (1 - share)
+    return Corpus(
+        waveforms=torch.cat(
+            [corpus.waveforms[:head], torch.from_numpy(np.stack(waves)), corpus.waveforms[head:]]
+        ),
+        labels=torch.cat([corpus.labels[:head], torch.full((len(waves),), -1), corpus.labels[head:]]),
+        captions=corpus.captions[:head] + tuple(captions) + corpus.captions[head:],
+        weights=torch.cat([weights[:head], walk_weights, weights[head:]]).float(),
+        recordings=corpus.recordings,
+    )
+
+
 def emphasise_classes(corpus: Corpus, factors: dict[str, float]) -> Corpus:
     """`corpus` with each named class's clips, synthesised and recorded, weighted `factors[label]` times
     as much: drawn that many times as often relative to the other classes (all weights are then scaled to
@@ -193,6 +272,8 @@ __all__ = [
     "CorpusSpec",
     "build_corpus",
     "class_wordings",
+    "composed_walks",
+    "with_composed_walks",
     "with_real_clips",
     "wording_texts",
 ]

@@ -217,8 +217,9 @@ def _pack_corpus(
 
 def _text_states(recipe: Any, clips: Sequence[Any], workers: int | None) -> tuple[Any, set[str]]:
     """MiniLM states (`TextStates`) of every caption the unet stage may draw — the synthesised corpus's, all
-    of `clips`' and, with a `wording_share`, the classes' wordings — and the captions among them that a job
-    needs whichever clips it packs (all but the clips')."""
+    of `clips`' and, with a `wording_share` or a `walk_share` (composed walks take their captions from
+    them), the classes' wordings — and the captions among them that a job needs whichever clips it packs
+    (all but the clips')."""
     from foleykit.training.data import build_corpus, wording_texts
     from foleykit.training.text_states import TextStates
     from foleykit.training.trainer import initial_pipeline
@@ -226,7 +227,7 @@ def _text_states(recipe: Any, clips: Sequence[Any], workers: int | None) -> tupl
     pipe = initial_pipeline(recipe)
     synthesised = build_corpus(recipe.corpus("unet", pipe.sample_rate), workers, progress=True)
     needed = {text for captions in synthesised.captions for text in captions} | {""}
-    if recipe.wording_share > 0:
+    if recipe.wording_share > 0 or recipe.walk_share > 0:
         needed |= set(wording_texts())
     every = needed | {text for clip in clips for text in clip.captions}
     return TextStates.compute(pipe, sorted(every)), needed

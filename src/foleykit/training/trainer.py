@@ -70,6 +70,7 @@ from foleykit.training.data import (
     build_corpus,
     class_wordings,
     emphasise_classes,
+    with_composed_walks,
     with_real_clips,
     wording_texts,
     wordings_digest,
@@ -144,6 +145,9 @@ class TrainRecipe:
     # as much in every stage's draws, so classes whose prompts the judge seldom recognises get more of a
     # fine-tune's steps (pairs, not a dict, so that a recipe stays hashable; (): as the corpus has them)
     class_emphasis: tuple[tuple[str, float], ...] = ()
+    # with --corpus: the share of each batch drawn from walks composed of the step classes' single-step
+    # recordings and captioned as walks (training/data.py `with_composed_walks`; 0: none)
+    walk_share: float = 0.0
     # conditioning augmentation (as StackGAN's, on text states): each training caption's MiniLM states get
     # Gaussian noise of this many times their own RMS, so that the UNet answers a neighbourhood of each
     # caption, where a paraphrase's states fall, and not the caption's exact states only (0: off)
@@ -338,6 +342,16 @@ RECIPES = {
                 "water_drip",
             )
         ),
+    ),
+    # session 34: session 26's wordings step from version 12 with 8 % of the draws walks composed of the step
+    # classes' single steps (--init bundled --stages unet --corpus DIR), sized for ~40 minutes of a fast
+    # 2-core machine (~1 s a step)
+    "bundled-patch-walks": replace(
+        _PATCH_CLASSES,
+        unet=StageRecipe(2_400, 32, 2e-4, 100, 100),
+        text_noise=0.25,
+        wording_share=0.3,
+        walk_share=0.08,
     ),
     # version 6 (session 19): a patch-code model's texture (--init DIR --stages vae --corpus DIR), fitted on
     # the mix of clips version 4's UNet was trained on; its code, refiner and UNet kept (no steps: seconds)
@@ -741,6 +755,10 @@ def run_stage(
         )
     if recipe.class_emphasis:
         corpus = emphasise_classes(corpus, dict(recipe.class_emphasis))
+    if corpus_dir is not None and recipe.walk_share > 0:
+        corpus = with_composed_walks(
+            corpus, str(corpus_dir), pipe.sample_rate, recipe.walk_share, recipe.seed
+        )
     if corpus_dir is not None and accelerator.is_main_process and progress:
         share = corpus.recorded_share()
         print(f"{name}: {corpus.recordings} real recordings, {share:.0%} of the draws", file=sys.stderr)
@@ -1111,7 +1129,7 @@ def _check_recipe(recipe: TrainRecipe) -> None:
         raise BadInputError(str(err)) from None
     if recipe.vae_part not in ("all", "decoder"):
         raise BadInputError(f"vae_part must be 'all' or 'decoder', got {recipe.vae_part!r}")
-    for name in ("real_share", "real_class_share", "wording_share"):
+    for name in ("real_share", "real_class_share", "wording_share", "walk_share"):
         if not 0 <= getattr(recipe, name) <= 1:
             raise BadInputError(f"{name} must be from 0 to 1, got {getattr(recipe, name)!r}")
     labels = [label for label, _ in recipe.class_emphasis]

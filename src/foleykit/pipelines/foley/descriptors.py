@@ -61,6 +61,18 @@ SURFACES = {
         "parquet", "porch",
     }),
 }  # fmt: skip
+# a sequence of steps: steps in the plural, or a gait (for "running", see RUNNING and NOT_A_GAIT)
+WALKING = frozenset({
+    "footsteps", "steps", "footfalls", "walk", "walks", "walking", "walked", "run", "runs", "running",
+    "jog", "jogs", "jogging", "pace", "paces", "pacing", "stroll", "strolls", "strolling", "march",
+    "marches", "marching", "shuffle", "shuffles", "shuffling", "stomping", "tiptoeing", "sneaking",
+    "creeping", "trudging", "treading", "sprinting", "striding", "wandering", "limping",
+})  # fmt: skip
+# one step: an article or "single" before a step in the singular ("a footstep", "a crunching step", "a
+# hard-soled footstep"), or "stepping" ("someone stepping on gravel": the corpus's captions of single steps)
+_ONE_STEP = re.compile(
+    r"\b(?:a|one|single)\s+(?:[a-z-]+\s+){0,2}?(?:footstep|step|footfall|stomp)\b|\bstepping\b"
+)
 _UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")
 _ASKED = PLACES.union(*SPEEDS.values(), COUNTS)
 _WORD = re.compile(r"[a-z]+")
@@ -91,6 +103,14 @@ def surface(text: str) -> str | None:
     words = _words(text)
     named = [name for name, listed in SURFACES.items() if words & listed]
     return named[0] if len(named) == 1 else None
+
+
+def gait(text: str) -> str | None:
+    """What a text asks of steps: "walk" for a sequence ("footsteps on gravel", "someone running"), "step"
+    for one ("a footstep on gravel"), None for neither ("gravel crunching", "a door slam")."""
+    if _words(text) & WALKING:
+        return "walk"
+    return "step" if _ONE_STEP.search(text.lower()) else None
 
 
 def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
