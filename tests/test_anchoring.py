@@ -580,9 +580,9 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
     # an aliased caption's surface is its alias's: that is what a prompt nearest to it is paired with
     kept = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
     kept.known_captions, kept.anchor_aliases = ["a footstep on a hard floor", listed[0]], {}
-    assert kept._caption_surfaces() == [None, "stone"]
+    assert kept._caption_grounds()[0] == [None, "stone"]
     kept.anchor_aliases = {"a footstep on a hard floor": listed[0]}
-    assert kept._caption_surfaces() == ["stone", "stone"], "read again when the aliases change"
+    assert kept._caption_grounds()[0] == ["stone", "stone"], "read again when the aliases change"
 
     from foleykit.models import BUNDLED_DIR
 
@@ -593,6 +593,51 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
         "gravel",
         "stone",
     ]
+
+
+def test_same_gait_anchors_pair_a_walk_with_a_walk_and_a_step_with_a_step(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """`same_gait_anchors`: version 12 anchors "footsteps on gravel" to "a footstep on gravel", whose takes
+    are one step and silence. With the guard a prompt asking for a walk is paired with the nearest caption
+    asking for a walk or saying nothing of steps, one asking for one step likewise; a prompt saying nothing
+    of steps keeps its nearest. The list writer keeps and records the setting."""
+    from foleykit.pipelines.foley.descriptors import gait
+
+    assert gait("footsteps on gravel") == gait("someone running on stone") == gait("a man pacing") == "walk"
+    assert gait("a footstep on gravel") == gait("a hard-soled footstep on stone") == "step"
+    assert gait("someone stepping on loose gravel") == gait("a single step") == "step"
+    assert gait("gravel crunching") is None and gait("water running in a stream") is None
+
+    listed = ["a footstep on gravel", "someone walking on stone", "gravel crunching"]
+    model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)
+    prompts = ["footsteps on gravel", "a single step on stone", "crunching gravel"]
+    pipe = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    assert pipe.config.same_gait_anchors is False, "off unless the model says so"
+    unguarded = pipe.prompt_anchors(prompts, torch.device("cpu"))
+    assert unguarded[:2] == ["a footstep on gravel", "someone walking on stone"], "the fixture's nearest"
+
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "same_gait_anchors": True}))
+    guarded = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
+    anchors = guarded.prompt_anchors(prompts, torch.device("cpu"))
+    assert anchors[2] == unguarded[2], "a prompt saying nothing of steps keeps its nearest"
+    assert gait(anchors[0]) != "step" and gait(anchors[1]) != "walk", anchors
+    guarded.anchor_aliases = {"gravel crunching": "a footstep on gravel"}  # an alias's gait is what counts
+    assert guarded.prompt_anchors(prompts[:1], torch.device("cpu")) == ["someone walking on stone"]
+    guarded.forget_anchors()
+    assert guarded.config.same_gait_anchors is False
+
+    write_anchors(model, listed, 0.5, force=True)  # a list written again keeps the model's setting, recorded
+    assert json.loads((model / "model_index.json").read_text())["same_gait_anchors"] is True
+    assert json.loads((model / "training_recipe.json").read_text())["anchoring"]["same_gait_anchors"] is True
+    from foleykit.training.anchors import main as anchors_main
+
+    write_anchors(model, listed, 0.5, force=True, same_gait_anchors=False)
+    assert "same_gait_anchors" not in json.loads((model / "training_recipe.json").read_text())["anchoring"]
+    command = [str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]
+    assert anchors_main([*command, "--same-gait-anchors"]) == 0
+    assert json.loads((model / "model_index.json").read_text())["same_gait_anchors"] is True
 
 
 def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(

@@ -594,3 +594,89 @@ def test_conditioning_augmentation_noises_worded_tokens_by_their_own_scale() -> 
     for row, tokens, scale in ((0, 4, 1.0), (1, 6, 5.0)):
         relative = change[row, :tokens].std() / scale
         assert 0.22 < relative < 0.28, f"row {row}: noise {relative:.3f} of its RMS, asked 0.25"
+
+
+def _with_single_steps(root: Path, classes: tuple[str, ...]) -> str:
+    """A fixture corpus whose step recordings are cut to 0.4 s, as the real corpus's single steps are (the
+    synthesiser makes 1 s at least)."""
+    import json
+
+    import soundfile as sf
+
+    from tests.corpora import write_corpus
+
+    write_corpus(root, rate=16000, classes=classes, seconds=1.0)
+    rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
+    for row in rows:
+        if row["label"].startswith("footsteps"):
+            audio, rate = sf.read(root / row["path"], dtype="float32")
+            sf.write(root / row["path"], audio[: int(0.4 * rate)], rate, subtype="PCM_16")
+            row["seconds"] = 0.4
+    (root / "manifest.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return str(root)
+
+
+def test_composed_walks_lay_a_step_class_out_at_the_pace_its_captions_state(tmp_path: Path) -> None:
+    """A step class's single-step recordings become walks: every second of a 4 s walk holds a step (one
+    step and silence would not), its captions all ask for a walk at one speed, a fast walk has more steps
+    than a slow one; the same seed makes the same walks; classes with no single steps make none."""
+    import numpy as np
+
+    from foleykit.pipelines.foley.descriptors import gait, stated
+    from foleykit.training.data import WALKS_PER_CLASS, composed_walks
+    from tests.corpora import write_corpus
+
+    corpus_dir = _with_single_steps(tmp_path / "steps", ("footsteps_gravel", "bell"))
+    waves, captions = composed_walks(corpus_dir, 16000, 4.0, 3)
+    assert len(waves) == len(captions) == WALKS_PER_CLASS  # gravel only: the bell is no step class
+    assert all(w.shape == (64000,) and w.dtype == np.float32 and np.abs(w).max() <= 0.99 for w in waves)
+    for wave, texts in zip(waves, captions, strict=True):
+        assert {gait(text) for text in texts} == {"walk"}, texts
+        assert len({stated(text).get("speed") for text in texts}) == 1, texts
+        seconds = wave.reshape(4, 16000)
+        assert (np.sqrt((seconds**2).mean(axis=1)) > 1e-3 * np.abs(wave).max()).all(), texts
+
+    def busy(wave: np.ndarray) -> float:  # the share of 10 ms frames within 30 dB of the peak
+        frames = np.sqrt((wave.reshape(-1, 160) ** 2).mean(axis=1))
+        return float((frames > frames.max() * 10 ** (-30 / 20)).mean())
+
+    paces = [stated(texts[0]).get("speed") for texts in captions]
+    fast = np.mean([busy(w) for w, pace in zip(waves, paces, strict=True) if pace == "fast"])
+    slow = np.mean([busy(w) for w, pace in zip(waves, paces, strict=True) if pace == "slow"])
+    assert fast > slow, (fast, slow)
+    again, _ = composed_walks(corpus_dir, 16000, 4.0, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(waves, again, strict=True))
+    other, _ = composed_walks(corpus_dir, 16000, 4.0, 3, seed=1)
+    assert not np.array_equal(waves[0], other[0])
+    long_steps = str(write_corpus(tmp_path / "long", rate=16000, classes=("footsteps_gravel",), seconds=3.0))
+    assert composed_walks(long_steps, 16000, 4.0, 3) == ([], [])  # walks already: no single steps
+
+
+def test_composed_walks_are_drawn_with_their_share_before_the_recordings(tmp_path: Path) -> None:
+    """with_composed_walks: the walks join unlabelled (a wording swap never gives one a single step's
+    wording), drawn `share` of the time, and the real recordings stay the corpus's last clips."""
+    import torch
+
+    from foleykit.training.data import (
+        WALKS_PER_CLASS,
+        CorpusSpec,
+        build_corpus,
+        with_composed_walks,
+        with_real_clips,
+    )
+
+    corpus_dir = _with_single_steps(tmp_path, ("footsteps_wood", "rain"))
+    synthetic = build_corpus(CorpusSpec(16000, 1.0, 1), workers=1, progress=False)
+    mixed = with_real_clips(synthetic, corpus_dir, 16000, share=0.5)
+    walked = with_composed_walks(mixed, corpus_dir, 16000, share=0.2)
+    added = slice(len(synthetic), len(synthetic) + WALKS_PER_CLASS)
+    assert len(walked) == len(mixed) + WALKS_PER_CLASS and walked.recordings == mixed.recordings == 6
+    assert (walked.labels[added] == -1).all()
+    assert walked.captions[-mixed.recordings :] == mixed.captions[-mixed.recordings :]
+    assert torch.equal(walked.waveforms[-mixed.recordings :], mixed.waveforms[-mixed.recordings :])
+    assert torch.isclose(walked.weights.sum(), torch.tensor(1.0))
+    assert walked.recorded_share() == pytest.approx(0.5 * 0.8)
+    drawn = walked.sample(20000, torch.Generator().manual_seed(0))
+    share = ((drawn >= added.start) & (drawn < added.stop)).float().mean().item()
+    assert 0.18 < share < 0.22
+    assert with_composed_walks(mixed, corpus_dir, 16000, share=0.0) is mixed

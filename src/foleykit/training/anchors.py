@@ -23,11 +23,12 @@ the templates' own, and are then paired with a recording's caption too (session 
 `--plain-bare-anchors` sets the pipeline's `plain_bare_anchors`: a prompt that asks for no speed, count,
 distance or space is paired only with captions that ask for none either. `--same-surface-anchors` sets
 `same_surface_anchors`: a prompt that names gravel, stone or wood is paired only with captions naming the same
-or none (without it a model's own setting is kept).
+or none; `--same-gait-anchors` sets `same_gait_anchors`: a prompt asking for a walk is not paired with a caption
+asking for one step, nor the other way round (without them a model's own settings are kept).
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
         [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
-        [--plain-bare-anchors] [--same-surface-anchors]
+        [--plain-bare-anchors] [--same-surface-anchors] [--same-gait-anchors]
 
 (`--recordings-only` implies `--recordings-first`.)
 """
@@ -170,11 +171,12 @@ def write_anchors(
     plain_bare_anchors: bool = False,
     aliases: dict[str, str] | None = None,
     same_surface_anchors: bool | None = None,
+    same_gait_anchors: bool | None = None,
 ) -> Path:
     """Write `known_captions.json` (anchors, captions that anchor only themselves, and `aliases` between
     listed captions: pipeline_foley.py) into a model directory
     and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt),
-    `plain_bare_anchors` and, where given, `same_surface_anchors` (pipeline_foley.py). The directory is
+    `plain_bare_anchors` and, where given, `same_surface_anchors` and `same_gait_anchors` (pipeline_foley.py). The directory is
     rewritten beside itself and swapped in, atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
     as `init` (a list written again replaces the entry: the weights are the same). The anchors' sentence
     embeddings, made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
@@ -183,8 +185,12 @@ def write_anchors(
     index["anchor_weight"] = anchor_weight
     index["bare_anchor_weight"] = bare_anchor_weight
     index["plain_bare_anchors"] = bool(plain_bare_anchors)
-    if same_surface_anchors is not None:  # None: the model's own setting stays
-        index["same_surface_anchors"] = bool(same_surface_anchors)
+    for name, value in (
+        ("same_surface_anchors", same_surface_anchors),
+        ("same_gait_anchors", same_gait_anchors),
+    ):
+        if value is not None:  # None: the model's own setting stays
+            index[name] = bool(value)
     text = known_captions_text(list(captions), list(own_anchors), aliases)
     previous = model_record(model_dir)
     weights = previous["init"] if "anchoring" in previous else previous
@@ -193,6 +199,7 @@ def write_anchors(
         **({"bare_anchor_weight": bare_anchor_weight} if bare_anchor_weight is not None else {}),
         **({"plain_bare_anchors": True} if plain_bare_anchors else {}),
         **({"same_surface_anchors": True} if index.get("same_surface_anchors") else {}),
+        **({"same_gait_anchors": True} if index.get("same_gait_anchors") else {}),
         "known_captions_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **({"command": command} if command else {}),
     }
@@ -259,6 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(default: the model's own setting)",
     )
     parser.add_argument(
+        "--same-gait-anchors",
+        action="store_true",
+        default=None,
+        help="pair a prompt asking for a walk or for one step only with captions asking for the same or "
+        "neither (default: the model's own setting)",
+    )
+    parser.add_argument(
         "--descriptor-seeds",
         type=int,
         default=DESCRIPTOR_SEEDS,
@@ -299,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bare_anchor_weight=args.bare_anchor_weight,
             plain_bare_anchors=args.plain_bare_anchors,
             same_surface_anchors=args.same_surface_anchors,
+            same_gait_anchors=args.same_gait_anchors,
         )
         print(written)
     except BadInputError as err:

