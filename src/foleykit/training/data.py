@@ -14,8 +14,8 @@ synthesised class also hands part of its own draws to the recordings of that cla
 corpus, a class's seven bird recordings would be drawn a tenth as often as its hundred synthesised
 chirps, and the model's birds sounded like the synthesiser's thin tones (MODEL.md, session 11).
 
-The corpus's steps are single steps (a game plays one per footfall), three of its 42 step recordings walks:
-a model trained on them answers "footsteps on gravel" with one step and silence. `with_composed_walks` lays
+The corpus's steps are single steps (a game plays one per footfall): 4 of its 42 train step recordings are
+walks, and a model trained on them answers "footsteps on gravel" with one step and silence. `with_composed_walks` lays
 a class's single-step recordings out at a walker's pace (slow, walking or running, by the speed its caption
 states) as a game engine does, and captions each walk with the class's texts that ask for a walk
 (`descriptors.gait`: its recordings' captions and its wordings), so "walking" and "footsteps" learn the

@@ -489,9 +489,9 @@ class FoleyPipeline(DiffusionPipeline):
         speed, count, distance or space is paired only with a caption that asks for none, where one is
         listed. With `same_surface_anchors`, a prompt that names a surface (gravel, stone, wood) is not
         paired with a caption whose anchor names another; with `same_gait_anchors`, a prompt asking for a
-        walk not with one asking for a single step, nor the other way round. A caption with an alias (`anchor_aliases`) gives
-        its alias instead, even to a prompt worded as it (whoever wrote the alias made sure it states no other
-        speed or count and asks for no more).
+        walk not with one asking for a single step, nor the other way round. A caption with an alias
+        (`anchor_aliases`) gives its alias instead, even to a prompt worded as it (whoever wrote the alias
+        made sure it states no other speed or count and asks for no more).
         Stored embeddings are checked once, by encoding two of their captions beside the prompts: another
         text encoder's are encoded again."""
         if not self.known_captions:
