@@ -294,12 +294,14 @@ RECIPES = {
     # bundled), its code and refiner kept; the UNet gets nearly all of the ~8 minutes
     # (~110 ms a step at batch 128 on a shared H100: 4,000 steps in ~7.5 minutes). Since session 28 with the
     # conditioning augmentation and users' wordings of versions 4 and 7 (text_noise, wording_share): without
-    # them ~500k draws from version 10 would unlearn what those gained on prompts worded as users word them
+    # them ~500k draws from version 10 would unlearn what those gained on prompts worded as users word them;
+    # since session 34 with version 13's composed walks (walk_share) for the same reason
     "bundled-patch-gpu": replace(
         _PATCH_CLASSES,
         unet=StageRecipe(4_000, 128, 2e-4, 200, 100),
         text_noise=0.25,
         wording_share=0.3,
+        walk_share=0.08,
         checkpoint_every=1_000,
         log_every=50,
     ),
@@ -343,9 +345,9 @@ RECIPES = {
             )
         ),
     ),
-    # session 34: session 26's wordings step from version 12 with 8 % of the draws walks composed of the step
-    # classes' single steps (--init bundled --stages unet --corpus DIR), sized for ~40 minutes of a fast
-    # 2-core machine (~1 s a step)
+    # version 13 (session 34): session 26's wordings step from version 12 with 8 % of the draws walks composed
+    # of the step classes' single steps (--init bundled --stages unet --corpus DIR; 2,400 steps in 31 min on 2
+    # cores), then averaged 0.5/0.5 with version 12
     "bundled-patch-walks": replace(
         _PATCH_CLASSES,
         unet=StageRecipe(2_400, 32, 2e-4, 100, 100),
@@ -756,9 +758,12 @@ def run_stage(
     if recipe.class_emphasis:
         corpus = emphasise_classes(corpus, dict(recipe.class_emphasis))
     if corpus_dir is not None and recipe.walk_share > 0:
+        before = len(corpus)
         corpus = with_composed_walks(
             corpus, str(corpus_dir), pipe.sample_rate, recipe.walk_share, recipe.seed
         )
+        if accelerator.is_main_process and progress:  # none where the corpus holds no single steps
+            print(f"{name}: {len(corpus) - before} walks composed of single steps", file=sys.stderr)
     if corpus_dir is not None and accelerator.is_main_process and progress:
         share = corpus.recorded_share()
         print(f"{name}: {corpus.recordings} real recordings, {share:.0%} of the draws", file=sys.stderr)
