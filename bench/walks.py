@@ -9,8 +9,8 @@ prompt and summed by what the prompt asks (`descriptors.gait`: a walk, one step,
 
 - `events`: the events in each take (bench/anchor_quality.py `count_events`; a walk has 5-11 in 4 s);
 - `whole`: takes the judge recognises as `foleykit eval --corpus` judges them (trimmed, nearest centroid);
-- `step`: takes whose loudest step alone (0.1 s before its loudest 10 ms to 0.5 s after: a step recording's
-  length) the judge recognises: what the take's steps sound like, walk or not.
+- `step`: takes whose loudest step alone (from 0.1 s before the start of its loudest 10 ms frame to 0.5 s after
+  it: a step recording's length) the judge recognises: what the take's steps sound like, walk or not.
 
 Seeds: takes of prompt i are seeds first-seed + i·takes on, the same for each model (paired). Use seeds no
 evaluation draws (3,400,000 on).
@@ -121,12 +121,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
+    from foleykit.corpus import load_corpus
+    from foleykit.errors import BadInputError
     from foleykit.evaluation.evaluate import read_prompt_file
     from foleykit.evaluation.judge import Judge
     from foleykit.synth import CLASSES
 
-    rows = [(CLASSES[index], text) for index, text in read_prompt_file(args.prompts)]
-    judge = Judge.load()
+    try:
+        rows = [(CLASSES[index], text) for index, text in read_prompt_file(args.prompts)]
+        judge = Judge.load()
+        clips = load_corpus(args.corpus)  # a class is judged with recordings in both splits (real_reference)
+        judged = {c.label for c in clips if c.split == "train"} & {
+            c.label for c in clips if c.split == "test"
+        }
+        unjudged = sorted({label for label, _ in rows} - judged)
+        if unjudged:
+            raise BadInputError(
+                f"the corpus has no test recordings of {', '.join(unjudged)}: nothing to judge by"
+            )
+    except BadInputError as err:
+        print(f"walks.py: error: {err}", file=sys.stderr)
+        return 2
     runs = []
     for model in args.models.split(","):
         run = walk_takes(model, rows, args.corpus, judge, args.takes, args.first_seed)

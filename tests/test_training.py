@@ -153,14 +153,17 @@ def test_unet_stage_needs_the_vae_first(tmp_path: Path, capsys: pytest.CaptureFi
 def test_fine_tune_from_trained_weights_with_real_recordings_within_a_time_budget(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """--init: start from a model; --corpus: real recordings in the batches; --budget-minutes: stop in time."""
+    """--init: start from a model; --corpus: real recordings in the batches, and walks composed of its single
+    steps; --budget-minutes: stop in time."""
     import time
 
-    from tests.corpora import write_corpus
+    from tests.corpora import CLASSES, write_corpus
 
-    corpus = write_corpus(tmp_path / "corpus", rate=16000, licence="CC-BY-SA-3.0")
+    classes = (*CLASSES, "footsteps_wood")
+    corpus = Path(_with_single_steps(tmp_path / "corpus", classes, licence="CC-BY-SA-3.0"))
     recipe = replace(
         RECIPES["tiny"],
+        walk_share=0.2,
         unet=StageRecipe(
             10_000, 2, 1e-4, warmup_steps=1, clips_per_class=1
         ),  # far more than the budget allows
@@ -171,9 +174,13 @@ def test_fine_tune_from_trained_weights_with_real_recordings_within_a_time_budge
     run, exported = tmp_path / "run", tmp_path / "exported"
     argv = [str(run), "--recipe-file", str(path), "--stages", "unet", "--init", str(tiny_bundled_dir)]
     argv += ["--corpus", str(corpus), "--budget-minutes", "0.1", "--export", str(exported)]
+    capsys.readouterr()
+    assert train_main([*argv[:-6], *argv[-4:]]) == 2, "composed walks need the recordings"
+    assert "walk_share" in capsys.readouterr().err and not run.exists()
     began = time.monotonic()
     assert train_main(argv) == 0
     assert time.monotonic() - began < 60, "the budget (6 s of training) is kept, setup aside"
+    assert "unet: 64 walks composed of single steps" in capsys.readouterr().err
     done = json.loads((run / "stage_unet" / "done").read_text())
     assert done["budget_stop"] is True and 0 < done["steps"] < 10_000
     assert json.loads((run / "recipe.json").read_text())["init"] == str(tiny_bundled_dir)
@@ -596,7 +603,7 @@ def test_conditioning_augmentation_noises_worded_tokens_by_their_own_scale() -> 
         assert 0.22 < relative < 0.28, f"row {row}: noise {relative:.3f} of its RMS, asked 0.25"
 
 
-def _with_single_steps(root: Path, classes: tuple[str, ...]) -> str:
+def _with_single_steps(root: Path, classes: tuple[str, ...], licence: str = "CC0-1.0") -> str:
     """A fixture corpus whose step recordings are cut to 0.4 s, as the real corpus's single steps are (the
     synthesiser makes 1 s at least)."""
     import json
@@ -605,7 +612,7 @@ def _with_single_steps(root: Path, classes: tuple[str, ...]) -> str:
 
     from tests.corpora import write_corpus
 
-    write_corpus(root, rate=16000, classes=classes, seconds=1.0)
+    write_corpus(root, rate=16000, classes=classes, seconds=1.0, licence=licence)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     for row in rows:
         if row["label"].startswith("footsteps"):
@@ -622,17 +629,20 @@ def test_composed_walks_lay_a_step_class_out_at_the_pace_its_captions_state(tmp_
     than a slow one; the same seed makes the same walks; classes with no single steps make none."""
     import numpy as np
 
-    from foleykit.pipelines.foley.descriptors import gait, stated
+    from foleykit.pipelines.foley.descriptors import gait, names_place, stated
     from foleykit.training.data import WALKS_PER_CLASS, composed_walks
     from tests.corpora import write_corpus
 
-    corpus_dir = _with_single_steps(tmp_path / "steps", ("footsteps_gravel", "bell"))
+    classes = ("footsteps_gravel", "footsteps_concrete", "bell")
+    corpus_dir = _with_single_steps(tmp_path / "steps", classes)
     waves, captions = composed_walks(corpus_dir, 16000, 4.0, 3)
-    assert len(waves) == len(captions) == WALKS_PER_CLASS  # gravel only: the bell is no step class
+    assert len(waves) == len(captions) == 2 * WALKS_PER_CLASS  # the bell is no step class
     assert all(w.shape == (64000,) and w.dtype == np.float32 and np.abs(w).max() <= 0.99 for w in waves)
+    assert names_place("a man walks down a concrete hallway"), "a concrete wording the walks must leave out"
     for wave, texts in zip(waves, captions, strict=True):
         assert {gait(text) for text in texts} == {"walk"}, texts
         assert len({stated(text).get("speed") for text in texts}) == 1, texts
+        assert not any(names_place(text) or "count" in stated(text) for text in texts), texts
         seconds = wave.reshape(4, 16000)
         assert (np.sqrt((seconds**2).mean(axis=1)) > 1e-3 * np.abs(wave).max()).all(), texts
 
@@ -648,7 +658,7 @@ def test_composed_walks_lay_a_step_class_out_at_the_pace_its_captions_state(tmp_
     assert all(np.array_equal(a, b) for a, b in zip(waves, again, strict=True))
     other, _ = composed_walks(corpus_dir, 16000, 4.0, 3, seed=1)
     assert not np.array_equal(waves[0], other[0])
-    long_steps = str(write_corpus(tmp_path / "long", rate=16000, classes=("footsteps_gravel",), seconds=3.0))
+    long_steps = str(write_corpus(tmp_path / "long", rate=16000, classes=("footsteps_wood",), seconds=3.0))
     assert composed_walks(long_steps, 16000, 4.0, 3) == ([], [])  # walks already: no single steps
 
 

@@ -177,8 +177,9 @@ def write_anchors(
     listed captions: pipeline_foley.py) into a model directory
     and set its `anchor_weight`, `bare_anchor_weight` (None: `anchor_weight` for every prompt),
     `plain_bare_anchors` and, where given, `same_surface_anchors` and `same_gait_anchors`
-    (pipeline_foley.py). The directory is rewritten beside itself and swapped in, atomically. Its training record (RECORD) gets an `anchoring` entry over the weights' own record, nested
-    as `init` (a list written again replaces the entry: the weights are the same). The anchors' sentence
+    (pipeline_foley.py). The directory is rewritten beside itself and swapped in, atomically. Its training
+    record (RECORD) gets an `anchoring` entry over the weights' own record, nested as `init` (a list written
+    again replaces the entry: the weights are the same). The anchors' sentence
     embeddings, made by the model's text encoder, go beside the list (`known_captions.safetensors`)."""
     model_dir = Path(model_dir)
     index = check_target(model_dir, anchor_weight, force, bare_anchor_weight)

@@ -14,8 +14,8 @@ synthesised class also hands part of its own draws to the recordings of that cla
 corpus, a class's seven bird recordings would be drawn a tenth as often as its hundred synthesised
 chirps, and the model's birds sounded like the synthesiser's thin tones (MODEL.md, session 11).
 
-The corpus's steps are single steps (a game plays one per footfall): 4 of its 42 train step recordings are
-walks, and a model trained on them answers "footsteps on gravel" with one step and silence. `with_composed_walks` lays
+The corpus's steps are single steps (a game plays one per footfall): 4 of its 42 train step recordings
+are walks, and a model trained on them answers "footsteps on gravel" with one step and silence. `with_composed_walks` lays
 a class's single-step recordings out at a walker's pace (slow, walking or running, by the speed its caption
 states) as a game engine does, and captions each walk with the class's texts that ask for a walk
 (`descriptors.gait`: its recordings' captions and its wordings), so "walking" and "footsteps" learn the
@@ -144,9 +144,11 @@ def composed_walks(
 ) -> tuple[list[np.ndarray], list[tuple[str, ...]]]:
     """`WALKS_PER_CLASS` walks of `seconds` per step class, each made of that class's single-step train
     recordings (random order, 0 to -4 dB each) at the pace its caption states, with `captions_per_clip`
-    captions that state the same speed (or none). Deterministic by `seed`."""
+    captions that state the same speed (or none). A text that names a place ("in a stone cathedral") or a
+    count is no walk's caption: the steps are dry and as many as the pace fits. Deterministic by `seed`.
+    (Version 13's fine-tune composed its walks before texts naming a place were left out, commit 15325e3.)"""
     from foleykit.corpus import load_corpus, read_clip
-    from foleykit.pipelines.foley.descriptors import gait, stated
+    from foleykit.pipelines.foley.descriptors import gait, names_place, stated
 
     real = load_corpus(corpus_dir, split="train")
     wordings = class_wordings()
@@ -158,8 +160,9 @@ def composed_walks(
         texts = {text for clip in mine for text in clip.captions} | set(wordings.get(label, ()))
         by_speed: dict[str | None, list[str]] = {}
         for text in sorted(texts):
-            if gait(text) == "walk":
-                by_speed.setdefault(stated(text).get("speed"), []).append(text)  # type: ignore[arg-type]
+            said = stated(text)
+            if gait(text) == "walk" and not names_place(text) and "count" not in said:
+                by_speed.setdefault(said.get("speed"), []).append(text)  # type: ignore[arg-type]
         paces = sorted(by_speed, key=str)
         if not steps or not paces:
             continue

@@ -1044,9 +1044,10 @@ def _check_corpus(run_dir: Path, wanted: dict[str, Any]) -> None:
 
 
 def _check_wordings(run_dir: Path, recipe: TrainRecipe) -> None:
-    """A run that draws wordings keeps the ones it started with (RUN_DIR/wordings.json, by digest):
-    wordings.tsv changes with the package, and a resume across an edit would change training silently."""
-    if recipe.wording_share > 0:
+    """A run that draws wordings (or composes walks, captioned with them) keeps the ones it started with
+    (RUN_DIR/wordings.json, by digest): wordings.tsv changes with the package, and a resume across an edit
+    would change training silently."""
+    if recipe.wording_share > 0 or recipe.walk_share > 0:
         wanted = {"file": str(WORDINGS), "sha256": wordings_digest()}
         _keep_record(run_dir, "wordings.json", wanted, "sha256", lambda _: "other class wordings")
 
@@ -1075,6 +1076,8 @@ def train(
         raise BadInputError(f"--budget-minutes must be a positive number, got {budget_minutes:g}")
     _check_recipe(recipe)
     _check_init(recipe, stages)
+    if recipe.walk_share > 0 and corpus_dir is None:
+        raise BadInputError("the recipe composes walks of real recordings (walk_share): give --corpus DIR")
     corpus_record = _corpus_record(corpus_dir)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the arguments are known to be good
     recipe_file = run_dir / "recipe.json"

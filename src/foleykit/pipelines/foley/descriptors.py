@@ -118,6 +118,12 @@ def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
     return any(key in caption and caption[key] != value for key, value in prompt.items())
 
 
+def names_place(text: str) -> bool:
+    """Whether a text says where the sound is heard from or in (PLACES, "up close"): a caption that does
+    describes a recording's room as much as its sound."""
+    return bool(_UP_CLOSE.search(text.lower())) or bool(_words(text) & PLACES)
+
+
 def modifies(text: str) -> bool:
     """Whether a text asks for a speed, a count, a distance or a space (a hall, far away, echoing): words
     that a nearest caption seldom shares, so the prompt's own embedding has to carry them."""

@@ -527,9 +527,9 @@ class FoleyPipeline(DiffusionPipeline):
             ground = surface(prompt) if same_surface else None
             if ground is not None:  # nor, with same_surface_anchors, names another surface than it does
                 scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
-            pace = gait(prompt) if same_gait else None
-            if pace is not None:  # nor, with same_gait_anchors, a single step for a walk or a walk for one
-                scores[row, [g is not None and g != pace for g in gaits]] = -math.inf
+            asked = gait(prompt) if same_gait else None
+            if asked is not None:  # nor, with same_gait_anchors, a single step for a walk or a walk for one
+                scores[row, [g is not None and g != asked for g in gaits]] = -math.inf
         similarity, nearest = scores.max(dim=1)
         anchors = []
         for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
