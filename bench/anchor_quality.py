@@ -59,6 +59,17 @@ SEQUENCE_CLASSES = frozenset({
 SEQUENCE_EVENTS = 3  # a take with this many events on average is a sequence (a walk), fewer a single one
 
 
+def rms_envelope(audio: Any, sample_rate: int) -> tuple[Any, Any, int]:
+    """(mono samples, their RMS in 10 ms frames, the frame's length in samples)."""
+    import numpy as np
+
+    mono = np.asarray(audio, dtype=np.float64)
+    mono = mono.mean(axis=0) if mono.ndim > 1 else mono
+    hop = max(1, sample_rate // 100)
+    frames = len(mono) // hop
+    return mono, np.sqrt((mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1)), hop
+
+
 def count_events(audio: Any, sample_rate: int) -> int:
     """How many separate events (steps, drips, hits) a take holds: peaks of its 10 ms RMS envelope that
     stand 12 dB above the dips beside them, within 30 dB of its loudest, at least 100 ms apart. Written by
@@ -67,13 +78,9 @@ def count_events(audio: Any, sample_rate: int) -> int:
     import numpy as np
     from scipy.signal import find_peaks
 
-    mono = np.asarray(audio, dtype=np.float64)
-    mono = mono.mean(axis=0) if mono.ndim > 1 else mono
-    hop = max(1, sample_rate // 100)
-    frames = len(mono) // hop
-    if frames == 0:
+    _, envelope, _ = rms_envelope(audio, sample_rate)
+    if len(envelope) == 0:
         return 0
-    envelope = np.sqrt((mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1))
     level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
     edged = np.concatenate([[level.min()], level, [level.min()]])  # an event at the very start counts
     peaks, _ = find_peaks(edged, prominence=12.0, height=-30.0, distance=10)

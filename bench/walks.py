@@ -22,6 +22,7 @@ Usage: python bench/walks.py --models bundled,DIR --prompts FILE.tsv --corpus DI
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import sys
@@ -39,23 +40,21 @@ def loudest_step(take: np.ndarray, rate: int) -> np.ndarray:
     """The take's loudest event alone, trimmed as a recording is: a step's length around its loudest 10 ms."""
     from foleykit.evaluation.judged import as_recorded
 
-    mono = np.asarray(take, dtype=np.float64)
-    mono = mono.mean(axis=0) if mono.ndim > 1 else mono
-    hop = max(1, rate // 100)
-    frames = len(mono) // hop
-    envelope = np.sqrt((mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1))
+    mono, envelope, hop = _anchor_quality().rms_envelope(take, rate)
     peak = int(envelope.argmax()) * hop
     start = max(0, peak - round(STEP_BEFORE_SECONDS * rate))
     return as_recorded(mono[start : peak + round(STEP_AFTER_SECONDS * rate)].astype(np.float32), rate)
 
 
-def _count_events() -> Any:
+@functools.cache
+def _anchor_quality() -> Any:
+    """bench/anchor_quality.py, whose envelope and event count these takes are read with."""
     spec = importlib.util.spec_from_file_location(
         "anchor_quality", Path(__file__).with_name("anchor_quality.py")
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.count_events
+    return module
 
 
 def walk_takes(
@@ -70,7 +69,7 @@ def walk_takes(
     from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, real_reference
     from foleykit.pipelines.foley.descriptors import gait
 
-    count_events = _count_events()
+    count_events = _anchor_quality().count_events
     began = time.perf_counter()
     engine = Engine.load(model, device="cpu", progress=False)
     reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
@@ -125,16 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     from foleykit.errors import BadInputError
     from foleykit.evaluation.evaluate import read_prompt_file
     from foleykit.evaluation.judge import Judge
+    from foleykit.evaluation.judged import judged_classes
     from foleykit.synth import CLASSES
 
     try:
         rows = [(CLASSES[index], text) for index, text in read_prompt_file(args.prompts)]
         judge = Judge.load()
-        clips = load_corpus(args.corpus)  # a class is judged with recordings in both splits (real_reference)
-        judged = {c.label for c in clips if c.split == "train"} & {
-            c.label for c in clips if c.split == "test"
-        }
-        unjudged = sorted({label for label, _ in rows} - judged)
+        unjudged = sorted({label for label, _ in rows} - set(judged_classes(load_corpus(args.corpus))))
         if unjudged:
             raise BadInputError(
                 f"the corpus has no test recordings of {', '.join(unjudged)}: nothing to judge by"

@@ -98,14 +98,19 @@ def _unit_mean(rows: np.ndarray) -> np.ndarray:
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
+def judged_classes(clips: Sequence[Any]) -> tuple[str, ...]:
+    """The labels the judge can score: those with recordings in both splits (the train split makes the
+    centroids, the test split is what is judged), sorted."""
+    train = {c.label for c in clips if c.split == "train" and c.label is not None}
+    return tuple(sorted(train & {c.label for c in clips if c.split == "test" and c.label is not None}))
+
+
 def real_reference(corpus_dir: str | Path, judge: Any, rate: int) -> RealReference:
     """Embed every labelled real clip once; classes need recordings in both splits to be scored."""
     from foleykit.corpus import load_corpus, read_clip
 
     clips = [c for c in load_corpus(corpus_dir) if c.label is not None]
-    train_classes = {c.label for c in clips if c.split == "train"}
-    test_classes = {c.label for c in clips if c.split == "test"}
-    classes = tuple(sorted(train_classes & test_classes))
+    classes = judged_classes(clips)
     if len(classes) < 2:
         raise BadInputError(f"corpus {corpus_dir} has fewer than 2 classes with train and test recordings")
     waves = {id(c): read_clip(c, rate) for c in clips if c.label in classes}

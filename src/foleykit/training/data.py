@@ -93,6 +93,10 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def draw_weights(self) -> torch.Tensor:
+        """Each clip's sampling weight: `weights`, or the uniform weights that None stands for."""
+        return self.weights if self.weights is not None else torch.full((len(self),), 1.0 / len(self))
+
     def sample(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         """`batch` clip indices, by `weights` (with replacement)."""
         device = generator.device
@@ -195,7 +199,7 @@ def with_composed_walks(corpus: Corpus, corpus_dir: str, rate: int, share: float
     if not waves:
         return corpus
     head = len(corpus) - corpus.recordings
-    weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))
+    weights = corpus.draw_weights()
     walk_weights = torch.full((len(waves),), share / len(waves), dtype=torch.float64)
     weights = weights.double() / weights.double().sum() * (1 - share)
     return Corpus(
@@ -213,8 +217,7 @@ def emphasise_classes(corpus: Corpus, factors: dict[str, float]) -> Corpus:
     """`corpus` with each named class's clips, synthesised and recorded, weighted `factors[label]` times
     as much: drawn that many times as often relative to the other classes (all weights are then scaled to
     sum to one, so the others are drawn a little less often than before)."""
-    weights = corpus.weights if corpus.weights is not None else torch.full((len(corpus),), 1.0 / len(corpus))
-    weights = weights.double().clone()
+    weights = corpus.draw_weights().double().clone()
     for label, factor in factors.items():
         weights[corpus.labels == CLASSES.index(label)] *= factor
     return replace(corpus, weights=(weights / weights.sum()).float())

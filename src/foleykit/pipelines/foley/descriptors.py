@@ -74,7 +74,7 @@ _ONE_STEP = re.compile(
     r"\b(?:a|one|single)\s+(?:[a-z-]+\s+){0,2}?(?:footstep|step|footfall|stomp)\b|\bstepping\b"
 )
 _UP_CLOSE = re.compile(r"\b(?:up[\s-]+close|close[\s-]+up)\b")
-_ASKED = PLACES.union(*SPEEDS.values(), COUNTS)
+_PACE_OR_COUNT = frozenset().union(*SPEEDS.values(), COUNTS)
 _WORD = re.compile(r"[a-z]+")
 _AT_ONCE = re.compile(r"\bat once\b")  # "all at once" is no count
 
@@ -127,4 +127,4 @@ def names_place(text: str) -> bool:
 def modifies(text: str) -> bool:
     """Whether a text asks for a speed, a count, a distance or a space (a hall, far away, echoing): words
     that a nearest caption seldom shares, so the prompt's own embedding has to carry them."""
-    return bool(_UP_CLOSE.search(text.lower())) or bool(_words(text) & _ASKED)
+    return names_place(text) or bool(_words(text) & _PACE_OR_COUNT)
