@@ -10,7 +10,8 @@ prompt and summed by what the prompt asks (`descriptors.gait`: a walk, one step,
 - `events`: the events in each take (bench/anchor_quality.py `count_events`; a walk has 5-11 in 4 s);
 - `whole`: takes the judge recognises as `foleykit eval --corpus` judges them (trimmed, nearest centroid);
 - `step`: takes whose loudest step alone (from 0.1 s before the start of its loudest 10 ms frame to 0.5 s after
-  it: a step recording's length) the judge recognises: what the take's steps sound like, walk or not.
+  it: a step recording's length) the judge recognises: what the take's steps sound like, walk or not;
+- `heard_walks` (summed): takes that are walks and whose loudest step the judge recognises.
 
 Seeds: takes of prompt i are seeds first-seed + i·takes on, the same for each model (paired). Use seeds no
 evaluation draws (3,400,000 on).
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+WALK_EVENTS = 3  # a take of this many events or more is a walk
 STEP_BEFORE_SECONDS = 0.1
 STEP_AFTER_SECONDS = 0.5
 
@@ -93,20 +95,25 @@ def walk_takes(
             "events": [count_events(a, RATE) for a in audio[part]],
             "whole": int(sum(whole["recognised"][part])),
             "step": int(sum(step["recognised"][part])),
+            "step_takes": [int(r) for r in step["recognised"][part]],
             "heard_as": [reference.classes[h] for h in whole["heard_as"][part]],
         })  # fmt: skip
     return {"model": model, "seconds": round(time.perf_counter() - began, 1), "prompts": out}
 
 
 def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
-    """By what the prompts ask: takes, walks (3 events or more), recognised whole and by their loudest step."""
+    """By what the prompts ask: takes, walks (3 events or more), recognised whole and by their loudest step,
+    and walks recognised by their loudest step (`heard_walks`: what a user asking for footsteps wants)."""
     groups: dict[str, dict[str, float]] = {}
     for row in run["prompts"]:
-        group = groups.setdefault(str(row["gait"]), {"takes": 0, "walks": 0, "whole": 0, "step": 0})
+        counts = {"takes": 0, "walks": 0, "whole": 0, "step": 0, "heard_walks": 0}
+        group = groups.setdefault(str(row["gait"]), counts)
+        walks = [events >= WALK_EVENTS for events in row["events"]]
         group["takes"] += takes
-        group["walks"] += sum(events >= 3 for events in row["events"])
+        group["walks"] += sum(walks)
         group["whole"] += row["whole"]
         group["step"] += row["step"]
+        group["heard_walks"] += sum(w and bool(r) for w, r in zip(walks, row["step_takes"], strict=True))
     return groups
 
 

@@ -603,10 +603,11 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
 def test_same_gait_anchors_pair_a_walk_with_a_walk_and_a_step_with_a_step(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
-    """`same_gait_anchors`: version 12 anchors "footsteps on gravel" to "a footstep on gravel", whose takes
+    """`same_gait_anchors`: version 13 anchors "footsteps on gravel" to "a footstep on gravel", whose takes
     are one step and silence. With the guard a prompt asking for a walk is paired with the nearest caption
-    asking for a walk or saying nothing of steps, one asking for one step likewise; a prompt saying nothing
-    of steps keeps its nearest. The list writer keeps and records the setting."""
+    asking for a walk (one saying nothing of steps gave one step too), one asking for one step with the
+    nearest but a walk; a prompt saying nothing of steps keeps its nearest, a walk no walk is left for
+    stays unanchored. The list writer keeps and records the setting."""
     from foleykit.pipelines.foley.descriptors import gait
 
     assert gait("footsteps on gravel") == gait("someone running on stone") == gait("a man pacing") == "walk"
@@ -625,11 +626,13 @@ def test_same_gait_anchors_pair_a_walk_with_a_walk_and_a_step_with_a_step(
     guarded = _switched_on(model, "same_gait_anchors")
     anchors = guarded.prompt_anchors(prompts, torch.device("cpu"))
     assert anchors[2] == unguarded[2], "a prompt saying nothing of steps keeps its nearest"
-    assert anchors[:2] == ["gravel crunching", "a footstep on gravel"], (
-        "the nearest of the other gait or none"
+    assert anchors[:2] == ["someone walking on stone", "a footstep on gravel"], (
+        "a walk's nearest walk; a step's nearest but a walk"
     )
-    guarded.anchor_aliases = {"gravel crunching": "a footstep on gravel"}  # an alias's gait is what counts
-    assert guarded.prompt_anchors(prompts[:1], torch.device("cpu")) == ["someone walking on stone"]
+    guarded.anchor_aliases = {"someone walking on stone": "a footstep on gravel"}  # an alias's gait counts
+    assert guarded.prompt_anchors(prompts[:1], torch.device("cpu")) == ["footsteps on gravel"], (
+        "no walk left: unanchored"
+    )
     guarded.forget_anchors()
     assert guarded.config.same_gait_anchors is False
 

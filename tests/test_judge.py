@@ -291,6 +291,28 @@ def test_the_eval_report_prints_where_a_paired_difference_comes_from(capsys: pyt
     assert "+50.0 points" in lines[paired] and lines[paired + 1].strip() == "by class: a +100"
 
 
+def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
+    """bench/walks.py's summary: per gait asked, a take counts as a heard walk only when it is a walk (3 events
+    or more) and the judge recognised its loudest step; a recognised single step is no heard walk."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "walks_bench", Path(__file__).resolve().parent.parent / "bench" / "walks.py"
+    )
+    walks_bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(walks_bench)
+    run = {
+        "prompts": [
+            {"gait": "walk", "events": [7, 1, 3, 2], "whole": 1, "step": 3, "step_takes": [1, 1, 0, 1]},
+            {"gait": "walk", "events": [8, 9, 1, 1], "whole": 0, "step": 1, "step_takes": [0, 1, 0, 0]},
+            {"gait": None, "events": [1, 5, 1, 1], "whole": 2, "step": 2, "step_takes": [1, 1, 0, 0]},
+        ]
+    }
+    summary = walks_bench.summary(run, takes=4)
+    assert summary["walk"] == {"takes": 8, "walks": 4, "whole": 1, "step": 4, "heard_walks": 2}
+    assert summary["None"] == {"takes": 4, "walks": 1, "whole": 2, "step": 2, "heard_walks": 1}
+
+
 def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path: Path) -> None:
     """bench/per_class_gap.py: the takes of two looks are pooled, the recordings and round trips counted once."""
     import importlib.util

@@ -23,8 +23,9 @@ the templates' own, and are then paired with a recording's caption too (session 
 `--plain-bare-anchors` sets the pipeline's `plain_bare_anchors`: a prompt that asks for no speed, count,
 distance or space is paired only with captions that ask for none either. `--same-surface-anchors` sets
 `same_surface_anchors`: a prompt that names gravel, stone or wood is paired only with captions naming the same
-or none; `--same-gait-anchors` sets `same_gait_anchors`: a prompt asking for a walk is not paired with a caption
-asking for one step, nor the other way round (without them a model's own settings are kept).
+or none; `--same-gait-anchors` sets `same_gait_anchors`: a prompt asking for a walk is paired only with a
+caption asking for a walk, one asking for one step not with a walk (without them a model's own settings are
+kept).
 
     python -m foleykit.training.anchors MODEL_DIR --corpus corpus/ --anchor-weight 0.5 [--labelled-only]
         [--recordings-first | --recordings-only] [--wordings] [--bare-anchor-weight 0.85]
@@ -270,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--same-gait-anchors",
         action="store_true",
         default=None,
-        help="pair a prompt asking for a walk or for one step only with captions asking for the same or "
-        "neither (default: the model's own setting)",
+        help="pair a prompt asking for a walk only with captions asking for a walk, one asking for one step "
+        "with any but a walk (default: the model's own setting)",
     )
     parser.add_argument(
         "--descriptor-seeds",

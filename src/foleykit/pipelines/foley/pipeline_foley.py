@@ -27,9 +27,10 @@ caption whose anchor (its alias, where it has one) names the same one or none: o
 "footsteps walking on rock", aliased to "someone walking on stone", lies nearest to "footsteps on gravel"
 (MODEL.md, session 33).
 `same_gait_anchors`, where set, pairs a prompt that asks for a walk ("footsteps", "walking") only with a
-caption whose anchor asks for a walk or says nothing of steps, and one that asks for one step ("a footstep")
-only with one asking for one step or nothing: of version 12's gravel captions, "a footstep on gravel" lies
-nearest to "footsteps on gravel", and its takes are one step and silence (MODEL.md, session 34).
+caption whose anchor asks for a walk too, and one that asks for one step ("a footstep") with any but a walk:
+of version 13's gravel captions, "a footstep on gravel" lies nearest to "footsteps on gravel", and its takes are
+one step and silence; so were those of "shoes scuffing through gravel", which says nothing of steps (MODEL.md,
+sessions 34 and 35). A walk prompt no walk caption is left for stays unanchored.
 The list's `own_anchors` are captions of recordings outside the classes: a prompt worded exactly as one is
 left as it is, and no other prompt is paired with them (`python -m foleykit.training.anchors` says why).
 The list's `aliases` map a listed caption to another listed caption, of its class as the tool that writes
@@ -489,9 +490,9 @@ class FoleyPipeline(DiffusionPipeline):
         speed, count, distance or space is paired only with a caption that asks for none, where one is
         listed. With `same_surface_anchors`, a prompt that names a surface (gravel, stone, wood) is not
         paired with a caption whose anchor names another; with `same_gait_anchors`, a prompt asking for a
-        walk not with one asking for a single step, nor the other way round. A caption with an alias
-        (`anchor_aliases`) gives its alias instead, even to a prompt worded as it (whoever wrote the alias
-        made sure it states no other speed or count and asks for no more).
+        walk only with one asking for a walk, and one asking for a single step not with a walk. A caption
+        with an alias (`anchor_aliases`) gives its alias instead, even to a prompt worded as it (whoever
+        wrote the alias made sure it states no other speed or count and asks for no more).
         Stored embeddings are checked once, by encoding two of their captions beside the prompts: another
         text encoder's are encoded again."""
         if not self.known_captions:
@@ -528,8 +529,10 @@ class FoleyPipeline(DiffusionPipeline):
             if ground is not None:  # nor, with same_surface_anchors, names another surface than it does
                 scores[row, [s is not None and s != ground for s in surfaces]] = -math.inf
             asked = gait(prompt) if same_gait else None
-            if asked is not None:  # nor, with same_gait_anchors, a single step for a walk or a walk for one
-                scores[row, [g is not None and g != asked for g in gaits]] = -math.inf
+            if asked == "walk":  # nor, with same_gait_anchors, a walk with anything but a walk
+                scores[row, [g != "walk" for g in gaits]] = -math.inf
+            elif asked == "step":  # nor one step with a walk
+                scores[row, [g == "walk" for g in gaits]] = -math.inf
         similarity, nearest = scores.max(dim=1)
         anchors = []
         for prompt, score, index in zip(prompts, similarity.tolist(), nearest.tolist(), strict=True):
