@@ -600,7 +600,7 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
     ]
 
 
-def test_same_gait_anchors_pair_a_walk_with_a_walk_and_a_step_with_a_step(
+def test_same_gait_anchors_pair_a_walk_only_with_a_walk_and_a_step_never_with_one(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
     """`same_gait_anchors`: version 13 anchors "footsteps on gravel" to "a footstep on gravel", whose takes
