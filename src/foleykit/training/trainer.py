@@ -232,6 +232,8 @@ _PATCH = replace(
 # 40 %), so that classes whose takes followed the synthesiser (wind, rain, birds) hear their recordings;
 # code and refiner kept (--init DIR --stages unet --corpus DIR; 38 min on 2 cores).
 _PATCH_CLASSES = replace(_PATCH, unet=StageRecipe(3_000, 32, 2e-4, 100, 100), real_class_share=0.8)
+# Versions 7 on (session 20's step): users' wordings in 30 % of the captions and conditioning augmentation
+_PATCH_WORDNOISE = replace(_PATCH_CLASSES, text_noise=0.25, wording_share=0.3)
 RECIPES = {
     "bundled": _BASE,
     # The committed weights' second step (issue 14): the UNet of "bundled" fine-tuned on the CPU for
@@ -297,10 +299,8 @@ RECIPES = {
     # them ~500k draws from version 10 would unlearn what those gained on prompts worded as users word them;
     # since session 34 with version 13's composed walks (walk_share) for the same reason
     "bundled-patch-gpu": replace(
-        _PATCH_CLASSES,
+        _PATCH_WORDNOISE,
         unet=StageRecipe(4_000, 128, 2e-4, 200, 100),
-        text_noise=0.25,
-        wording_share=0.3,
         walk_share=0.08,
         checkpoint_every=1_000,
         log_every=50,
@@ -324,15 +324,13 @@ RECIPES = {
     "bundled-patch-textnoise": replace(_PATCH_CLASSES, text_noise=0.25),
     # session 20: both, from version 6 (--init bundled --stages unet --corpus DIR; 32 min on 2 cores):
     # prompts worded as users word them +5.5 points, captions -5.2 (measured, not shipped: MODEL.md)
-    "bundled-patch-wordnoise": replace(_PATCH_CLASSES, text_noise=0.25, wording_share=0.3),
+    "bundled-patch-wordnoise": _PATCH_WORDNOISE,
     # session 26: the wordings step from version 10 with the classes whose worded prompts the judge seldom
     # recognises (dev set: door creaks, bells, gravel and wooden steps, door slams, drips) drawn 3x as often,
     # sized for ~40 minutes of a slow 2-core machine (--init bundled --stages unet --corpus DIR; MODEL.md)
     "bundled-patch-weak": replace(
-        _PATCH_CLASSES,
+        _PATCH_WORDNOISE,
         unet=StageRecipe(1_000, 32, 2e-4, 100, 100),
-        text_noise=0.25,
-        wording_share=0.3,
         class_emphasis=tuple(
             (label, 3.0)
             for label in (
@@ -349,11 +347,7 @@ RECIPES = {
     # of the step classes' single steps (--init bundled --stages unet --corpus DIR; 2,400 steps in 31 min on 2
     # cores), then averaged 0.5/0.5 with version 12
     "bundled-patch-walks": replace(
-        _PATCH_CLASSES,
-        unet=StageRecipe(2_400, 32, 2e-4, 100, 100),
-        text_noise=0.25,
-        wording_share=0.3,
-        walk_share=0.08,
+        _PATCH_WORDNOISE, unet=StageRecipe(2_400, 32, 2e-4, 100, 100), walk_share=0.08
     ),
     # version 6 (session 19): a patch-code model's texture (--init DIR --stages vae --corpus DIR), fitted on
     # the mix of clips version 4's UNet was trained on; its code, refiner and UNet kept (no steps: seconds)
