@@ -40,6 +40,28 @@ def _switched_on(model: Path, setting: str) -> FoleyPipeline:
     return FoleyPipeline.from_pretrained(str(model), local_files_only=True)
 
 
+def _kept_by_the_list_writers(model: Path, listed: list[str], setting: str) -> None:
+    """A list written again (`write_anchors`, or the anchors command without its flag) keeps the model's
+    `setting` (on) and records it; written with it off, the record drops it; the command's flag sets it."""
+    from foleykit.training.anchors import main as anchors_main
+
+    def index() -> dict:
+        return json.loads((model / "model_index.json").read_text())
+
+    def recorded() -> dict:
+        return json.loads((model / "training_recipe.json").read_text())["anchoring"]
+
+    write_anchors(model, listed, 0.5, force=True)
+    assert index()[setting] is True and recorded()[setting] is True
+    command = [str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]
+    assert anchors_main(command) == 0, "the command keeps it too"
+    assert index()[setting] is True
+    write_anchors(model, listed, 0.5, force=True, **{setting: False})
+    assert setting not in recorded()
+    assert anchors_main([*command, "--" + setting.replace("_", "-")]) == 0
+    assert index()[setting] is True
+
+
 def _take(pipe: FoleyPipeline, prompt: str, **kwargs) -> torch.Tensor:
     generator = torch.Generator().manual_seed(3)
     out = pipe(
@@ -567,20 +589,7 @@ def test_same_surface_anchors_pair_a_prompt_naming_a_surface_only_with_captions_
     guarded.forget_anchors()
     assert guarded.config.same_surface_anchors is False
 
-    write_anchors(model, listed, 0.5, force=True)  # a list written again keeps the model's setting, recorded
-    assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
-    assert (
-        json.loads((model / "training_recipe.json").read_text())["anchoring"]["same_surface_anchors"] is True
-    )
-    from foleykit.training.anchors import main as anchors_main
-
-    command = [str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]
-    assert anchors_main(command) == 0, "the command keeps it too"
-    assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
-    write_anchors(model, listed, 0.5, force=True, same_surface_anchors=False)
-    assert "same_surface_anchors" not in json.loads((model / "training_recipe.json").read_text())["anchoring"]
-    assert anchors_main([*command, "--same-surface-anchors"]) == 0
-    assert json.loads((model / "model_index.json").read_text())["same_surface_anchors"] is True
+    _kept_by_the_list_writers(model, listed, "same_surface_anchors")
 
     # an aliased caption's surface is its alias's: that is what a prompt nearest to it is paired with
     kept = FoleyPipeline.from_pretrained(str(model), local_files_only=True)
@@ -636,16 +645,7 @@ def test_same_gait_anchors_pair_a_walk_only_with_a_walk_and_a_step_never_with_on
     guarded.forget_anchors()
     assert guarded.config.same_gait_anchors is False
 
-    write_anchors(model, listed, 0.5, force=True)  # a list written again keeps the model's setting, recorded
-    assert json.loads((model / "model_index.json").read_text())["same_gait_anchors"] is True
-    assert json.loads((model / "training_recipe.json").read_text())["anchoring"]["same_gait_anchors"] is True
-    from foleykit.training.anchors import main as anchors_main
-
-    write_anchors(model, listed, 0.5, force=True, same_gait_anchors=False)
-    assert "same_gait_anchors" not in json.loads((model / "training_recipe.json").read_text())["anchoring"]
-    command = [str(model), "--anchor-weight", "0.5", "--force", "--descriptor-seeds", "1"]
-    assert anchors_main([*command, "--same-gait-anchors"]) == 0
-    assert json.loads((model / "model_index.json").read_text())["same_gait_anchors"] is True
+    _kept_by_the_list_writers(model, listed, "same_gait_anchors")
 
 
 def test_a_request_chooses_its_anchor_share_and_the_sidecar_makes_it_again(
