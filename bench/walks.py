@@ -103,8 +103,10 @@ def walk_takes(
 
 def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
     """By what the prompts ask: takes, walks (3 events or more), recognised whole and by their loudest step,
-    and walks recognised by their loudest step (`heard_walks`: what a user asking for footsteps wants)."""
+    and walks recognised by their loudest step (`heard_walks`: what a user asking for footsteps wants; left
+    out of a group with a row stored before session 35, which kept no per-take step verdicts)."""
     groups: dict[str, dict[str, float]] = {}
+    unheard: set[str] = set()  # groups with a row stored without its per-take step verdicts
     for row in run["prompts"]:
         counts = {"takes": 0, "walks": 0, "whole": 0, "step": 0, "heard_walks": 0}
         group = groups.setdefault(str(row["gait"]), counts)
@@ -113,7 +115,12 @@ def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
         group["walks"] += sum(walks)
         group["whole"] += row["whole"]
         group["step"] += row["step"]
-        group["heard_walks"] += sum(w and bool(r) for w, r in zip(walks, row["step_takes"], strict=True))
+        if "step_takes" in row:  # stored since session 35
+            group["heard_walks"] += sum(w and bool(r) for w, r in zip(walks, row["step_takes"], strict=True))
+        else:
+            unheard.add(str(row["gait"]))
+    for name in unheard:
+        del groups[name]["heard_walks"]
     return groups
 
 

@@ -623,6 +623,8 @@ def test_same_gait_anchors_pair_a_walk_only_with_a_walk_and_a_step_never_with_on
     assert gait("a footstep on gravel") == gait("a hard-soled footstep on stone") == "step"
     assert gait("someone stepping on loose gravel") == gait("a single step") == "step"
     assert gait("gravel crunching") is None and gait("water running in a stream") is None
+    assert gait("a horse walking on cobblestones") is None and gait("a marching band") is None
+    assert gait("a dog running across wooden floorboards") is None
 
     listed = ["a footstep on gravel", "someone walking on stone", "gravel crunching"]
     model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)

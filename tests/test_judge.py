@@ -293,7 +293,8 @@ def test_the_eval_report_prints_where_a_paired_difference_comes_from(capsys: pyt
 
 def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
     """bench/walks.py's summary: per gait asked, a take counts as a heard walk only when it is a walk (3 events
-    or more) and the judge recognised its loudest step; a recognised single step is no heard walk."""
+    or more) and the judge recognised its loudest step; a recognised single step is no heard walk. A group with
+    a row stored before the per-take verdicts were (session 34's files) is summarised without heard walks."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -311,6 +312,10 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
     summary = walks_bench.summary(run, takes=4)
     assert summary["walk"] == {"takes": 8, "walks": 4, "whole": 1, "step": 4, "heard_walks": 2}
     assert summary["None"] == {"takes": 4, "walks": 1, "whole": 2, "step": 2, "heard_walks": 1}
+    del run["prompts"][1]["step_takes"]  # a row stored before session 35: its group counts no heard walks
+    earlier = walks_bench.summary(run, takes=4)
+    assert earlier["walk"] == {"takes": 8, "walks": 4, "whole": 1, "step": 4}
+    assert earlier["None"] == summary["None"]
 
 
 def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path: Path) -> None:

@@ -68,6 +68,13 @@ WALKING = frozenset({
     "marches", "marching", "shuffle", "shuffles", "shuffling", "stomping", "tiptoeing", "sneaking",
     "creeping", "trudging", "treading", "sprinting", "striding", "wandering", "limping",
 })  # fmt: skip
+# a gait that is not a person's steps ("a horse walking on cobblestones", "a dog running", "a marching band"):
+# the footsteps classes' walks are people's, so such a text asks for no walk of theirs
+NOT_FOOTSTEPS = frozenset({
+    "horse", "horses", "pony", "ponies", "hoof", "hooves", "hoofbeats", "donkey", "mule", "cattle", "cow",
+    "cows", "sheep", "goat", "goats", "deer", "elephant", "elephants", "dog", "dogs", "puppy", "cat", "cats",
+    "paw", "paws", "animal", "animals", "band", "drum", "drums", "drummer", "music", "song",
+})  # fmt: skip
 # one step: an article or "single" before a step in the singular ("a footstep", "a crunching step", "a
 # hard-soled footstep"), or "stepping" ("someone stepping on gravel": the corpus's captions of single steps)
 _ONE_STEP = re.compile(
@@ -107,8 +114,12 @@ def surface(text: str) -> str | None:
 
 def gait(text: str) -> str | None:
     """What a text asks of steps: "walk" for a sequence ("footsteps on gravel", "someone running"), "step"
-    for one ("a footstep on gravel"), None for neither ("gravel crunching", "a door slam")."""
-    if _words(text) & WALKING:
+    for one ("a footstep on gravel"), None for neither ("gravel crunching", "a door slam", and a gait that
+    is not a person's: "a horse walking", "a marching band")."""
+    words = _words(text)
+    if words & NOT_FOOTSTEPS:
+        return None
+    if words & WALKING:
         return "walk"
     return "step" if _ONE_STEP.search(text.lower()) else None
 
