@@ -104,7 +104,8 @@ def walk_takes(
 def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
     """By what the prompts ask: takes, walks (3 events or more), recognised whole and by their loudest step,
     and walks recognised by their loudest step (`heard_walks`: what a user asking for footsteps wants; left
-    out of a group with a row stored before session 35, which kept no per-take step verdicts)."""
+    out of a group with a row stored without per-take step verdicts: session 34's files, session 35's gravel
+    probe)."""
     groups: dict[str, dict[str, float]] = {}
     unheard: set[str] = set()  # groups with a row stored without its per-take step verdicts
     for row in run["prompts"]:
@@ -115,7 +116,7 @@ def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
         group["walks"] += sum(walks)
         group["whole"] += row["whole"]
         group["step"] += row["step"]
-        if "step_takes" in row:  # stored since session 35
+        if "step_takes" in row:  # per-take step verdicts, stored by walks.py since session 35
             group["heard_walks"] += sum(w and bool(r) for w, r in zip(walks, row["step_takes"], strict=True))
         else:
             unheard.add(str(row["gait"]))

@@ -625,6 +625,7 @@ def test_same_gait_anchors_pair_a_walk_only_with_a_walk_and_a_step_never_with_on
     assert gait("gravel crunching") is None and gait("water running in a stream") is None
     assert gait("a horse walking on cobblestones") is None and gait("a marching band") is None
     assert gait("a dog running across wooden floorboards") is None
+    assert gait("a man walking his dog") == gait("footsteps and a dog barking") == "walk", "a person named"
 
     listed = ["a footstep on gravel", "someone walking on stone", "gravel crunching"]
     model = _anchored(tmp_path, tiny_bundled_dir, captions=listed)

@@ -312,7 +312,7 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
     summary = walks_bench.summary(run, takes=4)
     assert summary["walk"] == {"takes": 8, "walks": 4, "whole": 1, "step": 4, "heard_walks": 2}
     assert summary["None"] == {"takes": 4, "walks": 1, "whole": 2, "step": 2, "heard_walks": 1}
-    del run["prompts"][1]["step_takes"]  # a row stored before session 35: its group counts no heard walks
+    del run["prompts"][1]["step_takes"]  # a row stored without step verdicts: its group counts no heard walks
     earlier = walks_bench.summary(run, takes=4)
     assert earlier["walk"] == {"takes": 8, "walks": 4, "whole": 1, "step": 4}
     assert earlier["None"] == summary["None"]

@@ -68,12 +68,18 @@ WALKING = frozenset({
     "marches", "marching", "shuffle", "shuffles", "shuffling", "stomping", "tiptoeing", "sneaking",
     "creeping", "trudging", "treading", "sprinting", "striding", "wandering", "limping",
 })  # fmt: skip
-# a gait that is not a person's steps ("a horse walking on cobblestones", "a dog running", "a marching band"):
-# the footsteps classes' walks are people's, so such a text asks for no walk of theirs
+# a gait that is not a person's ("a horse walking on cobblestones", "a dog running", "a marching band"): the
+# footsteps classes' walks are people's, so such a text asks for no walk of theirs, unless it also names the
+# person or their feet ("a man walking his dog", "footsteps and a dog barking")
 NOT_FOOTSTEPS = frozenset({
     "horse", "horses", "pony", "ponies", "hoof", "hooves", "hoofbeats", "donkey", "mule", "cattle", "cow",
     "cows", "sheep", "goat", "goats", "deer", "elephant", "elephants", "dog", "dogs", "puppy", "cat", "cats",
     "paw", "paws", "animal", "animals", "band", "drum", "drums", "drummer", "music", "song",
+})  # fmt: skip
+PEOPLE = frozenset({
+    "footsteps", "footstep", "footfalls", "man", "men", "woman", "women", "person", "people", "someone",
+    "somebody", "child", "children", "kid", "kids", "boy", "girl", "soldier", "soldiers", "boots", "shoes",
+    "heels", "sneakers", "barefoot",
 })  # fmt: skip
 # one step: an article or "single" before a step in the singular ("a footstep", "a crunching step", "a
 # hard-soled footstep"), or "stepping" ("someone stepping on gravel": the corpus's captions of single steps)
@@ -115,9 +121,9 @@ def surface(text: str) -> str | None:
 def gait(text: str) -> str | None:
     """What a text asks of steps: "walk" for a sequence ("footsteps on gravel", "someone running"), "step"
     for one ("a footstep on gravel"), None for neither ("gravel crunching", "a door slam", and a gait that
-    is not a person's: "a horse walking", "a marching band")."""
+    is not a person's: "a horse walking", "a marching band", where no person or foot is named)."""
     words = _words(text)
-    if words & NOT_FOOTSTEPS:
+    if words & NOT_FOOTSTEPS and not words & PEOPLE:
         return None
     if words & WALKING:
         return "walk"
