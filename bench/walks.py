@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 
-WALK_EVENTS = 3  # a take of this many events or more is a walk
 STEP_BEFORE_SECONDS = 0.1
 STEP_AFTER_SECONDS = 0.5
 
@@ -106,12 +105,13 @@ def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
     and walks recognised by their loudest step (`heard_walks`: what a user asking for footsteps wants; left
     out of a group with a row stored without per-take step verdicts: session 34's files, session 35's gravel
     probe)."""
+    walk_events = _anchor_quality().SEQUENCE_EVENTS  # a take of this many events or more is a walk
     groups: dict[str, dict[str, float]] = {}
     unheard: set[str] = set()  # groups with a row stored without its per-take step verdicts
     for row in run["prompts"]:
         counts = {"takes": 0, "walks": 0, "whole": 0, "step": 0, "heard_walks": 0}
         group = groups.setdefault(str(row["gait"]), counts)
-        walks = [events >= WALK_EVENTS for events in row["events"]]
+        walks = [events >= walk_events for events in row["events"]]
         group["takes"] += takes
         group["walks"] += sum(walks)
         group["whole"] += row["whole"]
