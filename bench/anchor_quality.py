@@ -74,16 +74,20 @@ def count_events(audio: Any, sample_rate: int) -> int:
     """How many separate events (steps, drips, hits) a take holds: peaks of its 10 ms RMS envelope that
     stand 12 dB above the dips beside them, within 30 dB of its loudest, at least 100 ms apart. Written by
     hand over scipy's `find_peaks` (no onset detector among the dependencies; librosa is not one); it only
-    has to tell a walk (5-9 events in 4 s) from a single step (1-2), not to place onsets."""
+    has to tell a walk (5-9 events in 4 s) from a single step (1-2), not to place onsets. Its thresholds are
+    the ones the pipeline's composed walks count a take's events by (pipelines/foley/walks.py)."""
     import numpy as np
     from scipy.signal import find_peaks
 
-    _, envelope, _ = rms_envelope(audio, sample_rate)
+    from foleykit.pipelines.foley.walks import EVENT_FLOOR_DB, EVENT_GAP_SECONDS, EVENT_PROMINENCE_DB
+
+    _, envelope, hop = rms_envelope(audio, sample_rate)
     if len(envelope) == 0:
         return 0
     level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
     edged = np.concatenate([[level.min()], level, [level.min()]])  # an event at the very start counts
-    peaks, _ = find_peaks(edged, prominence=12.0, height=-30.0, distance=10)
+    gap = round(EVENT_GAP_SECONDS * sample_rate / hop)
+    peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
     return len(peaks)
 
 

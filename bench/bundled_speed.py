@@ -9,6 +9,7 @@ normalisation); one warm-up take, then the median of `--repeats`.
     python bench/bundled_speed.py --threads 2 --json bench/results/bundled_speed.json
     python bench/bundled_speed.py --decoders griffin-lim,vocoder   # both decoders, alternating, one run
     python bench/bundled_speed.py --models bundled,/tmp/v1          # two models, alternating, one run
+    python bench/bundled_speed.py --prompt "footsteps on gravel"    # a prompt whose takes get a walk laid out
 
 With `--decoders`, the model's own weights are measured once per decoder (a copy of its model_index.json
 with `decoder` set, the weight folders linked), fresh processes alternating between them, so the ratio
@@ -29,8 +30,10 @@ import time
 import warnings
 from pathlib import Path
 
+DEFAULT_PROMPT = "footsteps on gravel, slow"
 
-def child(model: str, threads: int, repeats: int, duration: float) -> dict:
+
+def child(model: str, threads: int, repeats: int, duration: float, prompt: str = DEFAULT_PROMPT) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
@@ -45,15 +48,18 @@ def child(model: str, threads: int, repeats: int, duration: float) -> dict:
     imported = time.perf_counter()
     engine = Engine.load(model, device="cpu", progress=False)
     loaded = time.perf_counter()
-    takes = []
+    takes, walk_steps = [], []
     for seed in range(repeats + 1):
-        request = SoundRequest("footsteps on gravel, slow", duration=duration, seeds=(seed,), model=model)
+        request = SoundRequest(prompt, duration=duration, seeds=(seed,), model=model)
         start = time.perf_counter()
         (take,) = engine.render(request, progress=False)
         takes.append(time.perf_counter() - start)
+        walk_steps.append(take.walk_steps)
     steps, guidance = engine.settings(None, None)
     return {
         "model": model,
+        "prompt": prompt,
+        "walk_steps_added": walk_steps,  # per take, warm-up first: a walk laid out costs 3 short takes more
         "threads": threads,
         "duration_s": duration,
         "steps": steps,
@@ -84,14 +90,17 @@ def decoder_variant(model: str, decoder: str, root: Path) -> str:
 
 def measure(model: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", "--model", model, "--threads", str(args.threads)]
-    cmd += ["--repeats", str(args.repeats), "--duration", str(args.duration)]
+    cmd += ["--repeats", str(args.repeats), "--duration", str(args.duration), "--prompt", args.prompt]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def summary(runs: list[dict]) -> dict:
     return {
-        **{k: runs[0][k] for k in ("model", "threads", "duration_s", "steps", "guidance", "samples")},
+        **{
+            k: runs[0][k]
+            for k in ("model", "prompt", "threads", "duration_s", "steps", "guidance", "samples")
+        },
         "load_s": statistics.median(r["load_s"] for r in runs),
         "import_s": statistics.median(r["import_s"] for r in runs),
         "take_median_s": statistics.median(r["take_median_s"] for r in runs),
@@ -133,6 +142,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--prompt", default=DEFAULT_PROMPT)
     parser.add_argument("--runs", type=int, default=3, help="fresh processes (load is the median over them)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
@@ -142,7 +152,7 @@ def main() -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.model, args.threads, args.repeats, args.duration)))
+        print(json.dumps(child(args.model, args.threads, args.repeats, args.duration, args.prompt)))
         return 0
     if args.decoders:
         decoders = [d.strip() for d in args.decoders.split(",") if d.strip()]

@@ -95,3 +95,20 @@ def test_the_weights_carry_the_licence_and_attribution_of_what_they_learned_from
     text = (BUNDLED_DIR / "ATTRIBUTION.md").read_text()
     assert "CC-BY-SA-3.0" in text and "Mito551" in text
     assert attribution and "CC-BY-SA-4.0" in (BUNDLED_DIR / "LICENSE-NOTE.md").read_text()
+
+
+def test_the_bundled_model_walks_where_footsteps_are_asked_for_and_steps_once_where_one_is(
+    tmp_path: Path,
+) -> None:
+    """Version 14: "footsteps on gravel" is a walk laid out from the take's own step (compose_walks), where
+    version 13 answered it with one step and silence; "a footstep on gravel" stays one step."""
+    import foleykit
+
+    assert json.loads((BUNDLED_DIR / "model_index.json").read_text())["compose_walks"] is True
+    added = {}
+    for prompt in ("footsteps on gravel", "a footstep on gravel"):
+        result = foleykit.generate(prompt, takes=2, duration=4.0, seed=0, out_dir=tmp_path / prompt[:6])
+        sidecars = [json.loads(f.sidecar.read_text()) for f in result.files]
+        added[prompt] = [sidecar["walk_steps_added"] for sidecar in sidecars]
+    assert all(steps >= 4 for steps in added["footsteps on gravel"]), added
+    assert added["a footstep on gravel"] == [0, 0]

@@ -54,6 +54,7 @@ class Take:
     batch_seeds: tuple[int, ...]  # the takes generated in that call: batch composition affects the bits
     sample_rate: int = DELIVERY_SAMPLE_RATE
     windows: tuple[Window, ...] = ()  # a take longer than the model's window: the calls that made it
+    walk_steps: int | None = None  # steps laid out after the take's own to make the walk it asked for
 
 
 @dataclass(frozen=True)
@@ -242,8 +243,9 @@ class Engine:
         batch_size: int,
         progress: bool,
         anchor_weight: float | None = None,
-    ) -> Iterator[tuple[int, list[int], np.ndarray, float]]:
-        """(index of the batch's first item, its seeds, native audio, wall seconds) per pipeline call."""
+    ) -> Iterator[tuple[int, list[int], np.ndarray, float, list[int] | None]]:
+        """(index of the batch's first item, its seeds, native audio, wall seconds, the steps laid out after
+        each take's own or None) per pipeline call."""
         for start in range(0, len(prompts), batch_size):
             chunk = slice(start, start + batch_size)
             began = time.perf_counter()
@@ -257,7 +259,8 @@ class Engine:
                     guidance,
                     progress=progress,
                 )
-            yield start, seeds[chunk], audio, time.perf_counter() - began
+                walk_steps = self.backend.walk_steps
+            yield start, seeds[chunk], audio, time.perf_counter() - began, walk_steps
 
     def render(
         self,
@@ -292,7 +295,7 @@ class Engine:
                 progress,
                 request.anchor_weight,
             )
-            for start, batch, audio, elapsed in made:
+            for start, batch, audio, elapsed, walk_steps in made:
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
                         native,
@@ -302,7 +305,18 @@ class Engine:
                         trim=request.trim,
                         loop=request.loop,
                     )
-                    takes.append(Take(start + offset + 1, seed, delivered, report, elapsed, tuple(batch)))
+                    walk = None if walk_steps is None else walk_steps[offset]
+                    takes.append(
+                        Take(
+                            start + offset + 1,
+                            seed,
+                            delivered,
+                            report,
+                            elapsed,
+                            tuple(batch),
+                            walk_steps=walk,
+                        )
+                    )
                 bar.update(len(batch))
         return takes
 
@@ -406,13 +420,15 @@ class Engine:
         steps, guidance = self.settings(steps, guidance)
         rate = self.backend.info.sample_rate
         seconds = self.generation_seconds(duration, trim)
-        for start, batch, audio, elapsed in self._batches(
+        for start, batch, audio, elapsed, walk_steps in self._batches(
             prompts, negatives, seeds, seconds, steps, guidance, batch_size, False, anchor_weight
         ):
             done = []
             for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                 delivered, report = to_delivery(native, rate, duration, trim=trim)
-                done.append((start + offset, Take(1, seed, delivered, report, elapsed, tuple(batch))))
+                walk = None if walk_steps is None else walk_steps[offset]
+                take = Take(1, seed, delivered, report, elapsed, tuple(batch), walk_steps=walk)
+                done.append((start + offset, take))
             yield done
 
     def render_mixed(
@@ -529,6 +545,7 @@ class Engine:
             "trim": request.trim,
             "loop": {"start_sample": 0, "end_sample": int(take.audio.shape[1]) - 1} if request.loop else None,
             "windows": [w.to_dict() for w in take.windows] or None,
+            "walk_steps_added": take.walk_steps,
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),

@@ -100,6 +100,9 @@ class Backend(ABC):
         self.speedups = Speedups()
         self.denoiser_compiled: str | None = None  # the component torch.compile wraps, once asked
         self.anchor_weight: float | None = None  # set by `anchoring` for the calls inside it
+        # the last `generate` call's steps laid out after each take's own (a bundled model with compose_walks
+        # on); None where the pipeline lays out no walks
+        self.walk_steps: list[int] | None = None
 
     def apply(self, speedups: Speedups) -> None:
         """Turn on opt-in speed-ups (after loading; before the first call, so compiling sees it)."""
@@ -350,6 +353,7 @@ class Backend(ABC):
             **self.anchor_kwargs(),
             **self.initial_noise(seconds, generators),
         )
+        self.walk_steps = getattr(output, "walk_steps", None)
         return self._as_batch(output.audios)
 
 

@@ -50,10 +50,6 @@ WORDINGS = Path(__file__).with_name("wordings.tsv")
 STEP_CLASSES = ("footsteps_gravel", "footsteps_wood", "footsteps_concrete")
 SINGLE_STEP_SECONDS = 1.0  # a step class's recording this short is one step (the walks are 1.5-3.3 s)
 WALKS_PER_CLASS = 64
-# seconds from one step to the next, by the speed a walk's caption states (cadences of about 70, 100 and
-# 180 steps a minute), and each step's own spread around it
-STEP_INTERVALS = {"slow": (0.75, 0.95), None: (0.5, 0.65), "fast": (0.3, 0.38)}
-STEP_JITTER = 0.07
 
 
 @dataclass(frozen=True)
@@ -153,6 +149,7 @@ def composed_walks(
     (Version 13's fine-tune composed its walks before texts naming a place were left out, commit 15325e3.)"""
     from foleykit.corpus import load_corpus, read_clip
     from foleykit.pipelines.foley.descriptors import gait, names_place, stated
+    from foleykit.pipelines.foley.walks import STEP_GAIN_DB, STEP_INTERVALS, STEP_JITTER
 
     real = load_corpus(corpus_dir, split="train")
     wordings = class_wordings()
@@ -181,7 +178,7 @@ def composed_walks(
             at = rng.uniform(0.02, 0.25)
             while (start := round(at * rate)) < samples:
                 step = steps[rng.integers(len(steps))][: samples - start]
-                walk[start : start + len(step)] += step * np.float32(10 ** (rng.uniform(-4.0, 0.0) / 20))
+                walk[start : start + len(step)] += step * np.float32(10 ** (rng.uniform(*STEP_GAIN_DB) / 20))
                 at += interval * rng.uniform(1 - STEP_JITTER, 1 + STEP_JITTER)
             peak = float(np.abs(walk).max())
             waves.append(walk * np.float32(0.99 / peak) if peak > 0.99 else walk)

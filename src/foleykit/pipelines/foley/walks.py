@@ -1,0 +1,121 @@
+"""Walks laid out from single steps, as a game engine plays footsteps: one step a footfall, at a walker's pace.
+
+The corpus's step recordings are single steps, and a model trained on them answers some prompts that ask for
+footsteps ("footsteps on gravel") with one step and silence. Where the pipeline's `compose_walks` is on, such
+a take keeps its own step where it lies, and the rest of the walk is laid out after it from the same prompt's
+steps (short takes of it, each its loudest event), in turn, at the pace the prompt states — the way
+`foleykit.training.data.composed_walks` makes the walks the model learns from, with the same paces.
+
+Everything here works on mel magnitudes (frames, mel bands): steps are added as power (sounds that do not
+cohere add in power), then decoded once. No maintained library lays out foley steps, so this is written by
+hand; the events are read with scipy's `find_peaks`, with the thresholds `bench/anchor_quality.py` counts a
+take's events by.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import find_peaks
+
+# seconds from one step to the next, by the speed a text states (cadences of about 70, 100 and 180 steps a
+# minute), each step's own spread around it, and each step's level below the walk's loudest
+STEP_INTERVALS: dict[str | None, tuple[float, float]] = {
+    "slow": (0.75, 0.95),
+    None: (0.5, 0.65),
+    "fast": (0.3, 0.38),
+}
+STEP_JITTER = 0.07
+STEP_GAIN_DB = (-4.0, 0.0)
+# an event: a peak of the frame level that stands this far above the dips beside it, within this far of the
+# take's loudest, this far from the next; a take of WALK_EVENTS events or more already walks
+EVENT_PROMINENCE_DB = 12.0
+EVENT_FLOOR_DB = -30.0
+EVENT_GAP_SECONDS = 0.1
+WALK_EVENTS = 3
+# a step cut from a short take: from a little before its loudest frame to when a step recording has ended
+STEP_BEFORE_SECONDS = 0.05
+STEP_AFTER_SECONDS = 0.45
+STEP_FADE_SECONDS = 0.15
+STEP_FADE_DB = -40.0
+STEP_TAKE_SECONDS = 1.0  # the short takes the steps are cut from
+END_MARGIN_SECONDS = 0.15  # no step starts this close to the take's end
+
+
+def frame_level_db(magnitude: np.ndarray) -> np.ndarray:
+    """Each frame's power in dB below the take's loudest frame (magnitude: frames × mel bands)."""
+    power = np.square(magnitude, dtype=np.float64).sum(axis=1)
+    return 10 * np.log10(power / (power.max() + 1e-20) + 1e-12)
+
+
+def event_frames(magnitude: np.ndarray, frame_seconds: float) -> np.ndarray:
+    """The frames where the take's events (steps, hits) peak; an event at the very first frame counts."""
+    if len(magnitude) == 0:
+        return np.zeros(0, dtype=int)
+    level = frame_level_db(magnitude)
+    edged = np.concatenate([[level.min()], level, [level.min()]])
+    gap = max(1, round(EVENT_GAP_SECONDS / frame_seconds))
+    peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
+    return np.clip(peaks - 1, 0, len(level) - 1)
+
+
+def cut_step(magnitude: np.ndarray, frame_seconds: float) -> tuple[np.ndarray, int]:
+    """A short take's loudest event as power above the take's own floor, faded out, and the index of its
+    loudest frame within the cut."""
+    power = np.square(magnitude, dtype=np.float64)
+    peak = int(power.sum(axis=1).argmax())
+    start = max(0, peak - round(STEP_BEFORE_SECONDS / frame_seconds))
+    stop = min(len(power), peak + round(STEP_AFTER_SECONDS / frame_seconds))
+    floor = np.percentile(power, 20, axis=0)  # the take's room and noise, not the step's
+    step = np.clip(power[start:stop] - floor, 0.0, None)
+    fade = min(len(step), round(STEP_FADE_SECONDS / frame_seconds))
+    if fade:  # a decay to STEP_FADE_DB, even in dB as a step's own tail is, not a cut
+        step[-fade:] *= 10 ** (np.linspace(0.0, STEP_FADE_DB, fade)[:, None] / 10)
+    return step, peak - start
+
+
+def walk_onsets(
+    first: float, seconds: float, speed: str | None, count: int | None, rng: np.random.Generator
+) -> list[float]:
+    """When the steps after one at `first` seconds land: at the pace of `speed`, until `count` steps in all
+    (where the text states one) or the take's end."""
+    low, high = STEP_INTERVALS.get(speed, STEP_INTERVALS[None])
+    interval = rng.uniform(low, high)
+    onsets: list[float] = []
+    at = first
+    while count is None or len(onsets) + 1 < count:
+        at += interval * rng.uniform(1 - STEP_JITTER, 1 + STEP_JITTER)
+        if at > seconds - END_MARGIN_SECONDS:
+            break
+        onsets.append(at)
+    return onsets
+
+
+def lay_out_walk(
+    take: np.ndarray,
+    steps: list[np.ndarray],
+    frame_seconds: float,
+    seconds: float,
+    speed: str | None,
+    count: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, int]:
+    """`take` (mel magnitudes, frames × bands) with the walk laid out after its last event from `steps`
+    (mel magnitudes of short takes, one step each), in turn, each at the level of the take's own loudest
+    frame less 0 to 4 dB. Returns the walk's magnitudes and how many steps were added."""
+    heard = event_frames(take, frame_seconds)
+    last = int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())
+    wanted = None if count is None else count - max(0, len(heard) - 1)
+    onsets = walk_onsets(last * frame_seconds, seconds, speed, wanted, rng)
+    cuts = [cut_step(step, frame_seconds) for step in steps]
+    cuts = [(power, peak) for power, peak in cuts if power.sum() > 0]
+    if not onsets or not cuts:
+        return take, 0
+    power = np.square(take, dtype=np.float64)
+    loudest = power.sum(axis=1).max()
+    for number, onset in enumerate(onsets):
+        step, peak = cuts[number % len(cuts)]
+        gain = loudest / max(step.sum(axis=1).max(), 1e-20) * 10 ** (rng.uniform(*STEP_GAIN_DB) / 10)
+        start = round(onset / frame_seconds) - peak
+        span = slice(max(0, start), min(len(power), start + len(step)))
+        power[span] += gain * step[span.start - start : span.stop - start]
+    return np.sqrt(power).astype(take.dtype), len(onsets)

@@ -1,0 +1,158 @@
+"""Walks laid out from single steps (pipelines/foley/walks.py), alone and inside a real tiny FoleyPipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from foleykit.pipelines.foley import FoleyPipeline
+from foleykit.pipelines.foley.walks import (
+    STEP_INTERVALS,
+    STEP_JITTER,
+    event_frames,
+    lay_out_walk,
+)
+
+FRAME = 0.01  # seconds a mel frame
+
+
+def one_step(frames: int, at: int, bands: int = 8, level: float = 1.0) -> np.ndarray:
+    """Mel magnitudes of a take holding one step at frame `at` (a 30 ms attack, a 200 ms decay) over a
+    faint floor."""
+    rng = np.random.default_rng(at)
+    take = np.full((frames, bands), 1e-4) * rng.uniform(0.5, 1.5, (frames, bands))
+    decay = np.exp(-np.arange(20) / 4.0)
+    attack = np.linspace(0.2, 1.0, 3)
+    envelope = np.concatenate([attack, decay])
+    stop = min(frames, at - 3 + len(envelope))
+    take[at - 3 : stop] += level * envelope[: stop - at + 3, None]
+    return take
+
+
+@pytest.mark.parametrize("speed", ["slow", None, "fast"])
+def test_a_one_step_take_gets_its_walk_after_its_own_step_at_the_pace_asked(speed: str | None) -> None:
+    take = one_step(400, at=30)
+    steps = [one_step(100, at=15, level=0.3), one_step(100, at=20, level=3.0), one_step(100, at=10)]
+    walk, added = lay_out_walk(take, steps, FRAME, 4.0, speed, None, np.random.default_rng(0))
+    events = event_frames(walk, FRAME)
+    assert events[0] == 30 and len(events) == added + 1 >= 3
+    assert np.array_equal(walk[:30], take[:30]), "the take's own step is where it was"
+    low, high = STEP_INTERVALS[speed]
+    gaps = np.diff(events) * FRAME
+    assert (
+        gaps.min() >= low * (1 - STEP_JITTER) - 2 * FRAME
+        and gaps.max() <= high * (1 + STEP_JITTER) + 2 * FRAME
+    )
+    assert events[-1] * FRAME <= 4.0 - 0.1, "no step starts at the very end"
+    peaks = walk[events].sum(axis=1)
+    assert np.all(peaks <= take[30].sum() * 1.05), "each step at most as loud as the take's own"
+    assert np.all(peaks >= take[30].sum() * 10 ** (-4.5 / 10)), "and at most 4 dB below it (in power)"
+
+
+def test_a_stated_count_is_the_number_of_steps_and_a_walk_already_there_is_kept() -> None:
+    take = one_step(400, at=20)
+    steps = [one_step(100, at=15)]
+    walk, added = lay_out_walk(take, steps, FRAME, 4.0, None, 3, np.random.default_rng(1))
+    assert added == 2 and len(event_frames(walk, FRAME)) == 3
+    twice = walk
+    again, more = lay_out_walk(twice, steps, FRAME, 4.0, None, 3, np.random.default_rng(1))
+    assert more == 0 and again is twice
+    silent = np.zeros((100, 8))
+    assert lay_out_walk(take, [silent], FRAME, 4.0, None, None, np.random.default_rng(2))[1] == 0
+
+
+@pytest.fixture(scope="module")
+def pipe(tiny_bundled_dir: Path) -> FoleyPipeline:
+    loaded = FoleyPipeline.from_pretrained(tiny_bundled_dir)
+    loaded.set_progress_bar_config(disable=True)
+    return loaded
+
+
+def conditioning(pipe: FoleyPipeline, prompts: list[str], guidance: float = 3.0) -> tuple:
+    states, mask = pipe.encode_prompt([""] * len(prompts) + prompts, pipe.device)
+    return states, mask, guidance, torch.zeros(len(prompts), 1, 1, 1)
+
+
+def test_the_pipeline_lays_out_a_walk_only_where_a_prompt_asks_for_one_and_the_take_is_one_step(
+    pipe: FoleyPipeline,
+) -> None:
+    prompts = ["footsteps on gravel", "a door knock", "three footsteps on wood", "a footstep on gravel"]
+    frames = pipe.num_frames(2.0)
+    frame_seconds = pipe.hop_length / pipe.sample_rate
+    single = np.log(one_step(frames, at=40, bands=pipe.n_mels).astype(np.float32))
+    mel = torch.from_numpy(np.stack([single] * len(prompts)))
+
+    def compose(seed: int) -> tuple[torch.Tensor, list[int]]:
+        generators = [torch.Generator().manual_seed(seed + i) for i in range(len(prompts))]
+        return pipe.compose_walks(mel, prompts, 2.0, 2, conditioning(pipe, prompts), generators)
+
+    out, added = compose(7)
+    assert len(event_frames(np.exp(out[0].numpy()), frame_seconds)) >= 3, "a walk asked for is laid out"
+    assert added[0] >= 2 and added[1] == added[3] == 0 and added[2] == 2, "three footsteps are three"
+    assert torch.equal(out[1], mel[1]) and torch.equal(out[3], mel[3]), "a knock and one step are kept"
+    assert torch.equal(out[0, :40], mel[0, :40]), "the take's own step is where it was"
+    assert torch.equal(compose(7)[0], out), "a seed is one take"
+    assert not torch.equal(compose(8)[0][0], out[0])
+
+
+def test_compose_walks_is_a_saved_setting_that_leaves_every_other_take_as_it_was(
+    tmp_path: Path, pipe: FoleyPipeline
+) -> None:
+    prompts = ["a door knock", "glass shattering", "footsteps running on gravel"]
+
+    def takes(model: FoleyPipeline) -> np.ndarray:
+        generators = [torch.Generator().manual_seed(11 + i) for i in range(len(prompts))]
+        output = model(prompts, audio_length_in_s=1.0, num_inference_steps=2, generator=generators)
+        assert output.walk_steps is None or output.walk_steps[:2] == [0, 0]
+        return output.audios
+
+    before = takes(pipe)
+    pipe.register_to_config(compose_walks=True)
+    try:
+        pipe.save_pretrained(tmp_path / "walks")
+    finally:
+        pipe.register_to_config(compose_walks=False)
+    assert json.loads((tmp_path / "walks" / "model_index.json").read_text())["compose_walks"] is True
+    walking = FoleyPipeline.from_pretrained(tmp_path / "walks")
+    walking.set_progress_bar_config(disable=True)
+    assert walking.config.compose_walks is True
+    after = takes(walking)
+    assert np.array_equal(after[:2], before[:2]), "takes that ask for no walk are the same, sample for sample"
+    assert after.shape == before.shape and np.isfinite(after).all()
+    assert np.array_equal(takes(walking), after)
+
+
+def test_a_count_is_of_steps_only_where_its_word_names_them() -> None:
+    from foleykit.pipelines.foley.descriptors import step_count
+
+    assert step_count("three footsteps on gravel") == 3
+    assert step_count("five slow crunchy footsteps") == 5
+    assert step_count("two heavy steps on wood") == 2
+    assert step_count("footsteps on stone, three times") == 3
+    assert step_count("stomping twice") == 2
+    assert step_count("two people strolling down a gravel road") is None
+    assert step_count("footsteps on gravel") is None
+    assert step_count("two steps, then three steps") is None
+
+
+def test_the_sidecar_says_how_many_steps_were_laid_out_after_the_take(
+    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from foleykit.cli import main
+
+    walking = FoleyPipeline.from_pretrained(tiny_bundled_dir)
+    walking.register_to_config(compose_walks=True)
+    walking.save_pretrained(tmp_path / "walking")
+    argv = ["generate", "footsteps on gravel", "--duration", "1", "--steps", "2", "--takes", "2", "--json"]
+    added = {}
+    for name, model in (("off", tiny_bundled_dir), ("on", tmp_path / "walking")):
+        assert main([*argv, "--model", str(model), "--out", str(tmp_path / name)]) == 0
+        takes = json.loads(capsys.readouterr().out)["takes"]
+        sidecars = [json.loads(Path(t["path"]).with_suffix(".json").read_text()) for t in takes]
+        added[name] = [sidecar["walk_steps_added"] for sidecar in sidecars]
+    assert added["off"] == [None, None]
+    assert all(isinstance(steps, int) and steps >= 0 for steps in added["on"]), added
