@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from foleykit.pipelines.foley.walks import EVENT_FLOOR_DB, EVENT_GAP_SECONDS, EVENT_PROMINENCE_DB, WALK_EVENTS
+
 
 def anchor_labels(corpus_dir: Path) -> dict[str, str]:
     """Each caption of a labelled recording or a class wording that belongs to exactly one class."""
@@ -56,7 +58,9 @@ SEQUENCE_CLASSES = frozenset({
     "footsteps_gravel", "footsteps_wood", "footsteps_concrete", "water_drip", "door_knock", "clock_tick",
     "keyboard_typing", "heartbeat",
 })  # fmt: skip
-SEQUENCE_EVENTS = 3  # a take with this many events on average is a sequence (a walk), fewer a single one
+# a take with this many events on average is a sequence (a walk), fewer a single one: the count below which the
+# pipeline lays a walk out
+SEQUENCE_EVENTS = WALK_EVENTS
 
 
 def rms_envelope(audio: Any, sample_rate: int) -> tuple[Any, Any, int]:
@@ -78,8 +82,6 @@ def count_events(audio: Any, sample_rate: int) -> int:
     the ones the pipeline's composed walks count a take's events by (pipelines/foley/walks.py)."""
     import numpy as np
     from scipy.signal import find_peaks
-
-    from foleykit.pipelines.foley.walks import EVENT_FLOOR_DB, EVENT_GAP_SECONDS, EVENT_PROMINENCE_DB
 
     _, envelope, hop = rms_envelope(audio, sample_rate)
     if len(envelope) == 0:

@@ -163,3 +163,14 @@ def test_bad_long_and_loop_requests_are_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_long_walk_lays_its_first_window_out_and_says_so(tmp_path: Path) -> None:
+    """The bundled model lays a walk out in a fresh window (compose_walks), not in one continued from a source;
+    the sidecar lists each window's laid-out steps and the take's sum."""
+    result = foleykit.generate("footsteps on gravel", duration=14.0, seed=0, out_dir=tmp_path)
+    _, sidecar = read(result.files[0].path)
+    windows = sidecar["windows"]
+    assert windows[0]["join"] == "first" and windows[0]["walk_steps"] > 0
+    assert all(w["walk_steps"] is None for w in windows[1:] if w["join"] == "continued")
+    assert sidecar["walk_steps_added"] == sum(w["walk_steps"] or 0 for w in windows)

@@ -167,3 +167,25 @@ def test_an_anchored_model_averages_with_its_fine_tune_and_the_mean_is_unanchore
     index = json.loads((tuned / "model_index.json").read_text())
     (tuned / "model_index.json").write_text(json.dumps({**index, "default_guidance": 4.0}))
     assert soup_main([str(base), str(tuned), str(tmp_path / "other")]) == 2
+
+
+def test_models_that_differ_only_in_laying_walks_out_average_and_the_mean_keeps_the_base_setting(
+    tmp_path: Path,
+) -> None:
+    """`compose_walks` is how takes are rendered, not what was learned: version 14 (on) averages with a fine-tune
+    of version 13 (off), and the mean renders as its base does."""
+    arch = FoleyArchitecture.tiny()
+    base = _save(tmp_path / "base", arch)
+    index = json.loads((base / "model_index.json").read_text())
+    (base / "model_index.json").write_text(json.dumps({**index, "compose_walks": True}))
+    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.01)
+    assert soup_main([str(base), str(tuned), str(tmp_path / "out")]) == 0
+    assert (
+        FoleyPipeline.from_pretrained(str(tmp_path / "out"), local_files_only=True).config.compose_walks
+        is True
+    )
+    assert soup_main([str(tuned), str(base), str(tmp_path / "back")]) == 0
+    assert (
+        FoleyPipeline.from_pretrained(str(tmp_path / "back"), local_files_only=True).config.compose_walks
+        is False
+    )

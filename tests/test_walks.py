@@ -88,7 +88,7 @@ def test_the_pipeline_lays_out_a_walk_only_where_a_prompt_asks_for_one_and_the_t
 
     def compose(seed: int) -> tuple[torch.Tensor, list[int]]:
         generators = [torch.Generator().manual_seed(seed + i) for i in range(len(prompts))]
-        return pipe.compose_walks(mel, prompts, 2.0, 2, conditioning(pipe, prompts), generators)
+        return pipe.lay_out_walks(mel, prompts, 2.0, 2, conditioning(pipe, prompts), generators, pipe.device)
 
     out, added = compose(7)
     assert len(event_frames(np.exp(out[0].numpy()), frame_seconds)) >= 3, "a walk asked for is laid out"
@@ -99,15 +99,57 @@ def test_the_pipeline_lays_out_a_walk_only_where_a_prompt_asks_for_one_and_the_t
     assert not torch.equal(compose(8)[0][0], out[0])
 
 
+@pytest.mark.parametrize("passes", [1, 2, 3])
+@pytest.mark.parametrize("generators", ["list", "one", "none"])
+def test_the_short_takes_are_guided_as_their_own_take_was(
+    pipe: FoleyPipeline, monkeypatch: pytest.MonkeyPatch, passes: int, generators: str
+) -> None:
+    """The short takes a walk is cut from get their take's rows of every pass (unconditional, prompt,
+    anchor) and its anchor share, with each kind of generator a caller may pass."""
+    prompts = ["a door knock", "footsteps on gravel", "someone walking on wood"]
+    texts = ([""] * 3 + prompts + ["rain falling", "a footstep on gravel", "wood creaking"])[-passes * 3 :]
+    states, mask = pipe.encode_prompt(texts if passes > 1 else prompts, pipe.device)
+    share = torch.tensor([0.1, 0.5, 0.9]).view(-1, 1, 1, 1)
+    frames = pipe.num_frames(2.0)
+    single = np.log(one_step(frames, at=40, bands=pipe.n_mels).astype(np.float32))
+    mel = torch.from_numpy(np.stack([single] * 3))
+    seen = {}
+    denoise = pipe.denoise
+
+    def spy(latents, timesteps, text_states, text_mask, guidance, anchor_share, generator, *rest):
+        seen.update(states=text_states, mask=text_mask, share=anchor_share, batch=latents.shape[0])
+        return denoise(latents, timesteps, text_states, text_mask, guidance, anchor_share, generator, *rest)
+
+    monkeypatch.setattr(pipe, "denoise", spy)
+    generator = {
+        "list": [torch.Generator().manual_seed(i) for i in range(3)],
+        "one": torch.Generator().manual_seed(0),
+        "none": None,
+    }[generators]
+    guidance = 3.0 if passes > 1 else 1.0
+    _, added = pipe.lay_out_walks(
+        mel, prompts, 2.0, 2, (states, mask, guidance, share), generator, pipe.device
+    )
+    assert added[0] == 0 and added[1] > 0 and added[2] > 0
+    rows = [1, 1, 1, 2, 2, 2]  # each walk-asking take's 3 short takes
+    expected = torch.cat([states[p * 3 + row][None] for p in range(passes) for row in rows])
+    assert seen["batch"] == 6 and torch.equal(seen["states"], expected)
+    assert torch.equal(
+        seen["mask"], torch.cat([mask[p * 3 + row][None] for p in range(passes) for row in rows])
+    )
+    assert torch.equal(seen["share"].flatten(), torch.tensor([0.5] * 3 + [0.9] * 3))
+
+
 def test_compose_walks_is_a_saved_setting_that_leaves_every_other_take_as_it_was(
     tmp_path: Path, pipe: FoleyPipeline
 ) -> None:
     prompts = ["a door knock", "glass shattering", "footsteps running on gravel"]
 
-    def takes(model: FoleyPipeline) -> np.ndarray:
-        generators = [torch.Generator().manual_seed(11 + i) for i in range(len(prompts))]
+    def takes(model: FoleyPipeline, seed: int = 11) -> np.ndarray:
+        generators = [torch.Generator().manual_seed(seed + i) for i in range(len(prompts))]
         output = model(prompts, audio_length_in_s=1.0, num_inference_steps=2, generator=generators)
         assert output.walk_steps is None or output.walk_steps[:2] == [0, 0]
+        model.walked = output.walk_steps
         return output.audios
 
     before = takes(pipe)
@@ -124,6 +166,13 @@ def test_compose_walks_is_a_saved_setting_that_leaves_every_other_take_as_it_was
     assert np.array_equal(after[:2], before[:2]), "takes that ask for no walk are the same, sample for sample"
     assert after.shape == before.shape and np.isfinite(after).all()
     assert np.array_equal(takes(walking), after)
+    composed = 0
+    for seed in range(11, 41, 3):  # the tiny model's takes are noise: some of them hold few events
+        after, before = takes(walking, seed), takes(pipe, seed)
+        assert np.array_equal(after[:2], before[:2])
+        assert (walking.walked[2] > 0) == (not np.array_equal(after[2], before[2]))
+        composed += walking.walked[2] > 0
+    assert composed, "no seed laid a walk out: the check above proved nothing"
 
 
 def test_a_count_is_of_steps_only_where_its_word_names_them() -> None:

@@ -359,7 +359,11 @@ class Engine:
                 )  # fmt: skip
                 del native
                 elapsed = time.perf_counter() - began
-                takes.append(Take(number, seed, delivered, report, elapsed, (seed,), windows=tuple(windows)))
+                walked = [w.walk_steps for w in windows if w.walk_steps is not None]
+                takes.append(
+                    Take(number, seed, delivered, report, elapsed, (seed,), windows=tuple(windows),
+                         walk_steps=sum(walked) if walked else None)
+                )  # fmt: skip
         return takes
 
     def render_prompts(

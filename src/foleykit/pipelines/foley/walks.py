@@ -33,8 +33,8 @@ EVENT_FLOOR_DB = -30.0
 EVENT_GAP_SECONDS = 0.1
 WALK_EVENTS = 3
 # a step cut from a short take: from a little before its loudest frame to when a step recording has ended
-STEP_BEFORE_SECONDS = 0.05
-STEP_AFTER_SECONDS = 0.45
+CUT_BEFORE_SECONDS = 0.05
+CUT_AFTER_SECONDS = 0.45
 STEP_FADE_SECONDS = 0.15
 STEP_FADE_DB = -40.0
 STEP_TAKE_SECONDS = 1.0  # the short takes the steps are cut from
@@ -63,14 +63,26 @@ def cut_step(magnitude: np.ndarray, frame_seconds: float) -> tuple[np.ndarray, i
     loudest frame within the cut."""
     power = np.square(magnitude, dtype=np.float64)
     peak = int(power.sum(axis=1).argmax())
-    start = max(0, peak - round(STEP_BEFORE_SECONDS / frame_seconds))
-    stop = min(len(power), peak + round(STEP_AFTER_SECONDS / frame_seconds))
+    start = max(0, peak - round(CUT_BEFORE_SECONDS / frame_seconds))
+    stop = min(len(power), peak + round(CUT_AFTER_SECONDS / frame_seconds))
     floor = np.percentile(power, 20, axis=0)  # the take's room and noise, not the step's
     step = np.clip(power[start:stop] - floor, 0.0, None)
     fade = min(len(step), round(STEP_FADE_SECONDS / frame_seconds))
     if fade:  # a decay to STEP_FADE_DB, even in dB as a step's own tail is, not a cut
         step[-fade:] *= 10 ** (np.linspace(0.0, STEP_FADE_DB, fade)[:, None] / 10)
     return step, peak - start
+
+
+def last_event_seconds(take: np.ndarray, frame_seconds: float) -> float:
+    """Where the take's last event peaks (its loudest frame where it holds none): the walk goes on from there."""
+    heard = event_frames(take, frame_seconds)
+    return (int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())) * frame_seconds
+
+
+def room_for_a_step(take: np.ndarray, frame_seconds: float, seconds: float, speed: str | None) -> bool:
+    """Whether a step fits after the take's last event at the quickest the pace allows (else nothing is laid)."""
+    soonest = STEP_INTERVALS.get(speed, STEP_INTERVALS[None])[0] * (1 - STEP_JITTER)
+    return last_event_seconds(take, frame_seconds) + soonest <= seconds - END_MARGIN_SECONDS
 
 
 def walk_onsets(
@@ -103,9 +115,8 @@ def lay_out_walk(
     (mel magnitudes of short takes, one step each), in turn, each at the level of the take's own loudest
     frame less 0 to 4 dB. Returns the walk's magnitudes and how many steps were added."""
     heard = event_frames(take, frame_seconds)
-    last = int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())
     wanted = None if count is None else count - max(0, len(heard) - 1)
-    onsets = walk_onsets(last * frame_seconds, seconds, speed, wanted, rng)
+    onsets = walk_onsets(last_event_seconds(take, frame_seconds), seconds, speed, wanted, rng)
     cuts = [cut_step(step, frame_seconds) for step in steps]
     cuts = [(power, peak) for power, peak in cuts if power.sum() > 0]
     if not onsets or not cuts:
