@@ -186,6 +186,59 @@ def test_a_count_is_of_steps_only_where_its_word_names_them() -> None:
     assert step_count("two people strolling down a gravel road") is None
     assert step_count("footsteps on gravel") is None
     assert step_count("two steps, then three steps") is None
+    for no_count in ("footsteps twice as fast", "twice as fast footsteps", "three times as loud footsteps",
+                     "footsteps all at once"):  # fmt: skip
+        assert step_count(no_count) is None, no_count
+
+
+def test_no_step_is_laid_where_none_fits_and_none_is_cut_for_it(
+    pipe: FoleyPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`room_for_a_step` says no exactly where the pace cannot fit a step (then `walk_onsets` lays none), and
+    a take whose step lies at its end costs no short takes."""
+    from foleykit.pipelines.foley.walks import room_for_a_step, walk_onsets
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        seconds, speed = rng.uniform(0.5, 4.0), [None, "slow", "fast"][rng.integers(3)]
+        take = one_step(round(seconds / FRAME), at=int(rng.integers(3, round(seconds / FRAME))))
+        first = event_frames(take, FRAME)[-1] * FRAME
+        if not room_for_a_step(take, FRAME, seconds, speed):
+            assert (
+                walk_onsets(first, seconds, speed, None, np.random.default_rng(int(rng.integers(99)))) == []
+            )
+    frames = pipe.num_frames(2.0)
+    late = np.log(one_step(frames, at=frames - 20, bands=pipe.n_mels).astype(np.float32))
+    mel = torch.from_numpy(late[None])
+    monkeypatch.setattr(pipe, "denoise", lambda *args, **kwargs: pytest.fail("short takes made for no step"))
+    out, added = pipe.lay_out_walks(
+        mel, ["footsteps on gravel"], 2.0, 2, conditioning(pipe, ["footsteps on gravel"]), None, pipe.device
+    )
+    assert added == [0] and out is mel
+
+
+def test_only_the_mel_values_a_step_changed_are_written_back(
+    pipe: FoleyPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value below the log-mel floor that no step touched stays as it was (not raised to the floor)."""
+    import foleykit.pipelines.foley.pipeline_foley as module
+
+    frames = pipe.num_frames(2.0)
+    take = one_step(frames, at=40, bands=pipe.n_mels).astype(np.float32)
+    take[100:, 0] = 1e-8  # below LOG_MEL_FLOOR (1e-5)
+    mel = torch.from_numpy(np.log(take)[None])
+
+    def one_value(magnitude, steps, *rest):
+        changed = magnitude.copy()
+        changed[120, 3] += 1.0
+        return changed, 1
+
+    monkeypatch.setattr(module, "lay_out_walk", one_value)
+    out, added = pipe.lay_out_walks(
+        mel, ["footsteps on gravel"], 2.0, 2, conditioning(pipe, ["footsteps on gravel"]), None, pipe.device
+    )
+    differs = (out != mel)[0].nonzero().tolist()
+    assert added == [1] and differs == [[120, 3]]
 
 
 def test_the_sidecar_says_how_many_steps_were_laid_out_after_the_take(

@@ -55,7 +55,9 @@ class Window:
     join: str  # "first", "continued" (inpainted after context) or "crossfaded"
     join_at_s: float | None = None  # where its audio takes over (the middle of the crossfade)
     gain_db: float = 0.0  # the level match applied to it
-    walk_steps: int | None = None  # steps the pipeline laid out after the call's own (compose_walks)
+    # steps the pipeline laid out after the call's own (compose_walks), in the whole call: where the window
+    # keeps less than the call made (a first window's last second), some of them are not in the take
+    walk_steps: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}

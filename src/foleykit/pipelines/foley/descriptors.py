@@ -131,9 +131,11 @@ def gait(text: str) -> str | None:
 
 
 _STEPS_COUNTED = re.compile(
-    r"\b(" + "|".join(COUNTS) + r")\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b(?!\s+as\b))"
+    r"\b("
+    + "|".join(COUNTS)
+    + r")(?!\s+(?:times\s+)?as\b)\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b)"
     r"|\b(once|twice|thrice)\b(?!\s+as\b)"
-)  # "twice as fast", "three times as loud": no count
+)  # "twice as fast footsteps", "three times as loud": no count
 
 
 def step_count(text: str) -> int | None:

@@ -729,7 +729,8 @@ class FoleyPipeline(DiffusionPipeline):
         step after them: the walk laid out after the take's own step from `WALK_STEP_TAKES` short takes of the
         same prompt and conditioning (walks.py; the `compose_walks` setting). The short takes draw from each
         take's generator after the take itself, so a seed is still one take and a take that needs no walk is
-        what it is with the setting off. Also returns the steps added to each take."""
+        what it is with the setting off (with one generator shared by the batch, as with any shared generator,
+        a take's draws depend on the takes before it). Also returns the steps added to each take."""
         frame_seconds = self.hop_length / self.sample_rate
         frames = min(mel.shape[1], math.ceil(seconds / frame_seconds))
         magnitude = self._mel_magnitude(mel[:, :frames]).cpu().numpy()
