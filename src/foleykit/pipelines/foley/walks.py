@@ -14,6 +14,8 @@ take's events by.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.signal import find_peaks
 
@@ -73,16 +75,36 @@ def cut_step(magnitude: np.ndarray, frame_seconds: float) -> tuple[np.ndarray, i
     return step, peak - start
 
 
-def last_event_seconds(take: np.ndarray, frame_seconds: float) -> float:
-    """Where the take's last event peaks (its loudest frame where it holds none): the walk goes on from there."""
-    heard = event_frames(take, frame_seconds)
-    return (int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())) * frame_seconds
-
-
-def room_for_a_step(take: np.ndarray, frame_seconds: float, seconds: float, speed: str | None) -> bool:
-    """Whether a step fits after the take's last event at the quickest the pace allows (else nothing is laid)."""
+def room_for_a_step(last: float, seconds: float, speed: str | None) -> bool:
+    """Whether a step fits after an event at `last` seconds at the quickest the pace allows (else `walk_onsets`
+    lays none)."""
     soonest = STEP_INTERVALS.get(speed, STEP_INTERVALS[None])[0] * (1 - STEP_JITTER)
-    return last_event_seconds(take, frame_seconds) + soonest <= seconds - END_MARGIN_SECONDS
+    return last + soonest <= seconds - END_MARGIN_SECONDS
+
+
+@dataclass(frozen=True)
+class WalkPlan:
+    """What a take that needs a walk holds, read once: its events and where the last one peaks."""
+
+    heard: int  # events in the take
+    last: float  # seconds where its last event peaks (its loudest frame where it holds none)
+    seconds: float  # the take's length
+    speed: str | None
+    count: int | None  # the steps the prompt counts, in all
+
+
+def plan_walk(
+    take: np.ndarray, frame_seconds: float, seconds: float, speed: str | None, count: int | None
+) -> WalkPlan | None:
+    """The plan for laying a walk out after `take` (mel magnitudes, frames × bands), or None where it needs
+    none: it already holds a walk's events (or the `count` asked for), or no step fits after its last event."""
+    heard = event_frames(take, frame_seconds)
+    if len(heard) >= (count or WALK_EVENTS):
+        return None
+    last = (int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())) * frame_seconds
+    if not room_for_a_step(last, seconds, speed):
+        return None
+    return WalkPlan(len(heard), last, seconds, speed, count)
 
 
 def walk_onsets(
@@ -104,19 +126,17 @@ def walk_onsets(
 
 def lay_out_walk(
     take: np.ndarray,
+    plan: WalkPlan,
     steps: list[np.ndarray],
     frame_seconds: float,
-    seconds: float,
-    speed: str | None,
-    count: int | None,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, int]:
-    """`take` (mel magnitudes, frames × bands) with the walk laid out after its last event from `steps`
-    (mel magnitudes of short takes, one step each), in turn, each at the level of the take's own loudest
-    frame less 0 to 4 dB. Returns the walk's magnitudes and how many steps were added."""
-    heard = event_frames(take, frame_seconds)
-    wanted = None if count is None else count - max(0, len(heard) - 1)
-    onsets = walk_onsets(last_event_seconds(take, frame_seconds), seconds, speed, wanted, rng)
+    """`take` (mel magnitudes, frames × bands) with the walk `plan` asks for laid out after its last event from
+    `steps` (mel magnitudes of short takes, one step each), in turn, each at the level of the take's own loudest
+    frame less 0 to 4 dB, at the plan's pace until its count or its end. Returns the walk's magnitudes and how
+    many steps were added."""
+    wanted = None if plan.count is None else plan.count - max(0, plan.heard - 1)
+    onsets = walk_onsets(plan.last, plan.seconds, plan.speed, wanted, rng)
     cuts = [cut_step(step, frame_seconds) for step in steps]
     cuts = [(power, peak) for power, peak in cuts if power.sum() > 0]
     if not onsets or not cuts:
