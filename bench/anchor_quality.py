@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from foleykit.pipelines.foley.walks import EVENT_FLOOR_DB, EVENT_GAP_SECONDS, EVENT_PROMINENCE_DB, WALK_EVENTS
+from foleykit.pipelines.foley.walks import WALK_EVENTS
 
 
 def anchor_labels(corpus_dir: Path) -> dict[str, str]:
@@ -67,11 +67,11 @@ def rms_envelope(audio: Any, sample_rate: int) -> tuple[Any, Any, int]:
     """(mono samples, their RMS in 10 ms frames, the frame's length in samples)."""
     import numpy as np
 
+    from foleykit.pipelines.foley.counts import rms_frames
+
     mono = np.asarray(audio, dtype=np.float64)
     mono = mono.mean(axis=0) if mono.ndim > 1 else mono
-    hop = max(1, sample_rate // 100)
-    frames = len(mono) // hop
-    return mono, np.sqrt((mono[: frames * hop].reshape(frames, hop) ** 2).mean(axis=1)), hop
+    return mono, *rms_frames(mono, sample_rate)
 
 
 def count_events(audio: Any, sample_rate: int) -> int:
@@ -80,17 +80,16 @@ def count_events(audio: Any, sample_rate: int) -> int:
     hand over scipy's `find_peaks` (no onset detector among the dependencies; librosa is not one); it only
     has to tell a walk (5-9 events in 4 s) from a single step (1-2), not to place onsets. Its thresholds are
     the ones the pipeline's composed walks count a take's events by (pipelines/foley/walks.py)."""
-    import numpy as np
-    from scipy.signal import find_peaks
+    return len(event_times(audio, sample_rate))
 
-    _, envelope, hop = rms_envelope(audio, sample_rate)
-    if len(envelope) == 0:
-        return 0
-    level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
-    edged = np.concatenate([[level.min()], level, [level.min()]])  # an event at the very start counts
-    gap = round(EVENT_GAP_SECONDS * sample_rate / hop)
-    peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
-    return len(peaks)
+
+def event_times(audio: Any, sample_rate: int) -> list[float]:
+    """When (seconds, the start of its 10 ms frame) each event `count_events` counts peaks: read as the
+    pipeline reads a counted prompt's take (pipelines/foley/counts.py `event_peaks`)."""
+    from foleykit.pipelines.foley.counts import FRAME_SECONDS, event_peaks
+
+    mono = rms_envelope(audio, sample_rate)[0]
+    return [float(peak) * FRAME_SECONDS for peak in event_peaks(mono, sample_rate)]
 
 
 def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> dict[str, Any]:

@@ -48,18 +48,20 @@ def child(model: str, threads: int, repeats: int, duration: float, prompt: str =
     imported = time.perf_counter()
     engine = Engine.load(model, device="cpu", progress=False)
     loaded = time.perf_counter()
-    takes, walk_steps = [], []
+    takes, walk_steps, count_changes = [], [], []
     for seed in range(repeats + 1):
         request = SoundRequest(prompt, duration=duration, seeds=(seed,), model=model)
         start = time.perf_counter()
         (take,) = engine.render(request, progress=False)
         takes.append(time.perf_counter() - start)
-        walk_steps.append(take.walk_steps)
+        walk_steps.append(take.edits.get("walk_steps_added"))
+        count_changes.append(take.edits.get("count_events_changed"))
     steps, guidance = engine.settings(None, None)
     return {
         "model": model,
         "prompt": prompt,
         "walk_steps_added": walk_steps,  # per take, warm-up first: a walk laid out costs 3 short takes more
+        "count_events_changed": count_changes,  # per take, warm-up first
         "threads": threads,
         "duration_s": duration,
         "steps": steps,

@@ -58,6 +58,21 @@ def _anchor_quality() -> Any:
     return module
 
 
+def paired_takes(
+    model: str, rows: list[tuple[str, str]], corpus_dir: Path, judge: Any, takes: int, first_seed: int
+) -> tuple[Any, Any, list[np.ndarray]]:
+    """The loaded engine, the judge's real reference, and `takes` takes of each row's prompt (judged
+    length, delivered), prompt i's at seeds first_seed + i·takes on: the same seeds for every model."""
+    from foleykit.engine import Engine
+    from foleykit.evaluation.judged import JUDGED_SECONDS, real_reference
+
+    engine = Engine.load(model, device="cpu", progress=False)
+    reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
+    prompts = [prompt for _, prompt in rows for _ in range(takes)]
+    seeds = list(range(first_seed, first_seed + len(prompts)))
+    return engine, reference, engine.render_prompts(prompts, seeds, JUDGED_SECONDS, progress=f"{model} takes")
+
+
 def walk_takes(
     model: str, rows: list[tuple[str, str]], corpus_dir: Path, judge: Any, takes: int, first_seed: int
 ) -> dict[str, Any]:
@@ -66,17 +81,12 @@ def walk_takes(
     import torch
 
     from foleykit.audio import DELIVERY_SAMPLE_RATE as RATE
-    from foleykit.engine import Engine
-    from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, real_reference
+    from foleykit.evaluation.judged import as_recorded
     from foleykit.pipelines.foley.descriptors import gait
 
     count_events = _anchor_quality().count_events
     began = time.perf_counter()
-    engine = Engine.load(model, device="cpu", progress=False)
-    reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
-    prompts = [prompt for _, prompt in rows for _ in range(takes)]
-    seeds = list(range(first_seed, first_seed + len(prompts)))
-    audio = engine.render_prompts(prompts, seeds, JUDGED_SECONDS, progress=f"{model} takes")
+    engine, reference, audio = paired_takes(model, rows, corpus_dir, judge, takes, first_seed)
     pipe = getattr(engine.backend, "pipe", None)
     texts = [prompt for _, prompt in rows]
     anchors = pipe.prompt_anchors(texts, torch.device("cpu")) if hasattr(pipe, "prompt_anchors") else texts
@@ -125,16 +135,21 @@ def summary(run: dict[str, Any], takes: int) -> dict[str, dict[str, float]]:
     return groups
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def bench_arguments(description: str, first_seed: int, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments walks.py and counts.py share: models, a prompt file, the corpus, takes, seeds, JSON out."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--models", required=True, help="comma-separated: bundled, a directory, …")
     parser.add_argument("--prompts", type=Path, required=True, help="label<TAB>prompt lines")
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--takes", type=int, default=4)
-    parser.add_argument("--first-seed", type=int, default=3_400_000)
+    parser.add_argument("--first-seed", type=int, default=first_seed)
     parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def prompt_rows(prompts: Path, corpus_dir: Path | None) -> tuple[list[tuple[str, str]], Any]:
+    """A prompt file's (label, prompt) rows and the judge; with `corpus_dir`, every label must have test
+    recordings there to be judged by (BadInputError otherwise)."""
     from foleykit.corpus import load_corpus
     from foleykit.errors import BadInputError
     from foleykit.evaluation.evaluate import read_prompt_file
@@ -142,29 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     from foleykit.evaluation.judged import judged_classes
     from foleykit.synth import CLASSES
 
-    try:
-        rows = [(CLASSES[index], text) for index, text in read_prompt_file(args.prompts)]
-        judge = Judge.load()
-        unjudged = sorted({label for label, _ in rows} - set(judged_classes(load_corpus(args.corpus))))
+    rows = [(CLASSES[index], text) for index, text in read_prompt_file(prompts)]
+    judge = Judge.load()
+    if corpus_dir is not None:
+        unjudged = sorted({label for label, _ in rows} - set(judged_classes(load_corpus(corpus_dir))))
         if unjudged:
             raise BadInputError(
                 f"the corpus has no test recordings of {', '.join(unjudged)}: nothing to judge by"
             )
-    except BadInputError as err:
-        print(f"walks.py: error: {err}", file=sys.stderr)
-        return 2
-    runs = []
-    for model in args.models.split(","):
-        run = walk_takes(model, rows, args.corpus, judge, args.takes, args.first_seed)
-        run["summary"] = summary(run, args.takes)
-        runs.append(run)
-        for row in run["prompts"]:
-            print(
-                f"{model[-12:]:>12} {row['gait']!s:5} events {row['events']} whole {row['whole']} "
-                f"step {row['step']}/{args.takes}  {row['prompt']!r} -> {row['anchor']!r}"
-            )
-        for group, counts in run["summary"].items():
-            print(f"{model[-12:]:>12} asks {group}: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))
+    return rows, judge
+
+
+def write_report(args: argparse.Namespace, runs: list[dict[str, Any]]) -> None:
+    """The runs, with the prompt file, takes and first seed they were made with, to `--json` where given."""
     report = {
         "prompts_file": str(args.prompts),
         "takes": args.takes,
@@ -173,6 +178,38 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.json:
         args.json.write_text(json.dumps(report), encoding="utf-8")
+
+
+def model_runs(
+    args: argparse.Namespace, rows: list[tuple[str, str]], judge: Any, make_takes: Any, summarise: Any
+) -> Any:
+    """Each model's run (`make_takes(model, rows, corpus, judge, takes, first seed)`) with its summary."""
+    for model in args.models.split(","):
+        run = make_takes(model, rows, args.corpus, judge, args.takes, args.first_seed)
+        run["summary"] = summarise(run, args.takes)
+        yield run
+
+
+def main(argv: list[str] | None = None) -> int:
+    from foleykit.errors import BadInputError
+
+    args = bench_arguments(__doc__.split("\n")[0], 3_400_000, argv)
+    try:
+        rows, judge = prompt_rows(args.prompts, args.corpus)
+    except BadInputError as err:
+        print(f"walks.py: error: {err}", file=sys.stderr)
+        return 2
+    runs = list(model_runs(args, rows, judge, walk_takes, summary))
+    for run in runs:
+        model = run["model"]
+        for row in run["prompts"]:
+            print(
+                f"{model[-12:]:>12} {row['gait']!s:5} events {row['events']} whole {row['whole']} "
+                f"step {row['step']}/{args.takes}  {row['prompt']!r} -> {row['anchor']!r}"
+            )
+        for group, counts in run["summary"].items():
+            print(f"{model[-12:]:>12} asks {group}: " + ", ".join(f"{k} {v:g}" for k, v in counts.items()))
+    write_report(args, runs)
     return 0
 
 

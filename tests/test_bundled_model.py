@@ -112,3 +112,30 @@ def test_the_bundled_model_walks_where_footsteps_are_asked_for_and_steps_once_wh
         added[prompt] = [sidecar["walk_steps_added"] for sidecar in sidecars]
     assert all(steps >= 4 for steps in added["footsteps on gravel"]), added
     assert added["a footstep on gravel"] == [0, 0]
+
+
+def test_the_bundled_model_gives_a_counted_prompt_its_count(tmp_path: Path) -> None:
+    """Version 15: a prompt that counts its sounds gets that many (match_counts): "three footsteps on wood",
+    which the weights answer with a walk of six to eight steps, is cut after its third step; "an axe striking a
+    log twice", answered with one blow, gets a copy of it. The sidecar says how many events each take gained
+    or lost; the delivered WAV, read back, holds the count."""
+    import soundfile
+
+    import foleykit
+    from foleykit.pipelines.foley.counts import event_spans
+    from foleykit.pipelines.foley.walks import STEP_SPAN_SECONDS
+
+    assert json.loads((BUNDLED_DIR / "model_index.json").read_text())["match_counts"] is True
+    for prompt, count, span in (
+        ("three footsteps on wood", 3, STEP_SPAN_SECONDS),
+        ("an axe striking a log twice", 2, 0.0),
+    ):
+        result = foleykit.generate(prompt, takes=4, duration=4.0, seed=0, out_dir=tmp_path / prompt[:6])
+        changed = [json.loads(f.sidecar.read_text())["count_events_changed"] for f in result.files]
+        held = []
+        for file in result.files:
+            audio, rate = soundfile.read(file.path, dtype="float32", always_2d=True)
+            held.append(len(event_spans(audio.mean(axis=1), rate, span)))
+        cut = count == 3  # the walk is cut; the single blow is repeated
+        assert all(n < 0 if cut else n >= 0 for n in changed) and any(changed), (prompt, changed)
+        assert held.count(count) >= 3, (prompt, held, changed)

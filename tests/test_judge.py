@@ -592,3 +592,29 @@ def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) ->
     argv = ["bundled", "bundled", "--corpus", str(tmp_path), "--prompts"]
     assert tool.main([*argv, str(bad)]) == 2
     assert tool.main([*argv, str(tmp_path / "missing.tsv")]) == 2
+
+
+def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -> None:
+    """bench/counts.py: a step's peaks within 0.25 s are one event where the prompt asks for steps (as the
+    pipeline counts them); the summary counts the takes holding their count, the mean miss, and the judged
+    classes' recognised takes (uncounted prompts left out)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "counts_bench", Path(__file__).resolve().parent.parent / "bench" / "counts.py"
+    )
+    counts_bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(counts_bench)
+    times = [0.1, 0.26, 0.8, 0.95, 1.5]
+    assert counts_bench.counted_events(times, steps=False) == 5
+    assert counts_bench.counted_events(times, steps=True) == 3
+    run = {
+        "prompts": [
+            {"count": 3, "events": [3, 4, 1, 3]},
+            {"count": 2, "events": [2, 2, 2, 6], "whole": 3},
+            {"count": None, "events": [9, 9, 9, 9], "whole": 4},
+        ]
+    }
+    assert counts_bench.summary(run, takes=4) == {
+        "takes": 8, "exact": 5, "off": 0.875, "judged_takes": 4, "whole": 3,
+    }  # fmt: skip

@@ -171,6 +171,6 @@ def test_a_long_walk_lays_its_first_window_out_and_says_so(tmp_path: Path) -> No
     result = foleykit.generate("footsteps on gravel", duration=14.0, seed=0, out_dir=tmp_path)
     _, sidecar = read(result.files[0].path)
     windows = sidecar["windows"]
-    assert windows[0]["join"] == "first" and windows[0]["walk_steps"] > 0
-    assert all(w["walk_steps"] is None for w in windows[1:] if w["join"] == "continued")
-    assert sidecar["walk_steps_added"] == sum(w["walk_steps"] or 0 for w in windows)
+    assert windows[0]["join"] == "first" and windows[0]["edits"]["walk_steps_added"] > 0
+    assert all(w["edits"] is None for w in windows[1:] if w["join"] == "continued")
+    assert sidecar["walk_steps_added"] == sum((w["edits"] or {}).get("walk_steps_added", 0) for w in windows)

@@ -169,23 +169,20 @@ def test_an_anchored_model_averages_with_its_fine_tune_and_the_mean_is_unanchore
     assert soup_main([str(base), str(tuned), str(tmp_path / "other")]) == 2
 
 
-def test_models_that_differ_only_in_laying_walks_out_average_and_the_mean_keeps_the_base_setting(
-    tmp_path: Path,
+@pytest.mark.parametrize("setting", ["compose_walks", "match_counts"])
+def test_models_that_differ_only_in_how_takes_are_rendered_average_and_the_mean_keeps_the_base_setting(
+    tmp_path: Path, setting: str
 ) -> None:
-    """`compose_walks` is how takes are rendered, not what was learned: version 14 (on) averages with a fine-tune
-    of version 13 (off), and the mean renders as its base does."""
+    """`compose_walks` and `match_counts` are how takes are rendered, not what was learned: version 14 (walks
+    on) averages with a fine-tune of version 13 (off), and the mean renders as its base does."""
     arch = FoleyArchitecture.tiny()
     base = _save(tmp_path / "base", arch)
     index = json.loads((base / "model_index.json").read_text())
-    (base / "model_index.json").write_text(json.dumps({**index, "compose_walks": True}))
+    (base / "model_index.json").write_text(json.dumps({**index, setting: True}))
     tuned = _save(tmp_path / "tuned", arch, unet_shift=0.01)
     assert soup_main([str(base), str(tuned), str(tmp_path / "out")]) == 0
-    assert (
-        FoleyPipeline.from_pretrained(str(tmp_path / "out"), local_files_only=True).config.compose_walks
-        is True
-    )
+    out = FoleyPipeline.from_pretrained(str(tmp_path / "out"), local_files_only=True)
+    assert out.config[setting] is True
     assert soup_main([str(tuned), str(base), str(tmp_path / "back")]) == 0
-    assert (
-        FoleyPipeline.from_pretrained(str(tmp_path / "back"), local_files_only=True).config.compose_walks
-        is False
-    )
+    back = FoleyPipeline.from_pretrained(str(tmp_path / "back"), local_files_only=True)
+    assert back.config[setting] is False

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_pipelines import foley_with_settings
 
 from foleykit.pipelines.foley import FoleyPipeline
 from foleykit.pipelines.foley.walks import (
@@ -144,7 +145,7 @@ def test_the_short_takes_are_guided_as_their_own_take_was(
 
 
 def test_compose_walks_is_a_saved_setting_that_leaves_every_other_take_as_it_was(
-    tmp_path: Path, pipe: FoleyPipeline
+    tmp_path: Path, pipe: FoleyPipeline, tiny_bundled_dir: Path
 ) -> None:
     prompts = ["a door knock", "glass shattering", "footsteps running on gravel"]
 
@@ -156,13 +157,9 @@ def test_compose_walks_is_a_saved_setting_that_leaves_every_other_take_as_it_was
         return output.audios
 
     before = takes(pipe)
-    pipe.register_to_config(compose_walks=True)
-    try:
-        pipe.save_pretrained(tmp_path / "walks")
-    finally:
-        pipe.register_to_config(compose_walks=False)
-    assert json.loads((tmp_path / "walks" / "model_index.json").read_text())["compose_walks"] is True
-    walking = FoleyPipeline.from_pretrained(tmp_path / "walks")
+    saved = foley_with_settings(tiny_bundled_dir, tmp_path / "walks", compose_walks=True)
+    assert json.loads((saved / "model_index.json").read_text())["compose_walks"] is True
+    walking = FoleyPipeline.from_pretrained(saved)
     walking.set_progress_bar_config(disable=True)
     assert walking.config.compose_walks is True
     after = takes(walking)
@@ -244,20 +241,40 @@ def test_only_the_mel_values_a_step_changed_are_written_back(
     assert added == [1] and differs == [[120, 3]]
 
 
-def test_the_sidecar_says_how_many_steps_were_laid_out_after_the_take(
-    tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
+@pytest.mark.parametrize(
+    ("setting", "prompt", "key", "others"),
+    [
+        ("compose_walks", "footsteps on gravel", "walk_steps_added", "count_events_changed"),
+        ("match_counts", "a single beep", "count_events_changed", "walk_steps_added"),
+    ],
+)
+def test_the_sidecar_says_what_the_pipeline_changed_after_denoising(
+    setting: str,
+    prompt: str,
+    key: str,
+    others: str,
+    tmp_path: Path,
+    tiny_bundled_dir: Path,
+    capsys: pytest.CaptureFixture,
 ) -> None:
+    """Steps laid out after a take's own (`compose_walks`, never fewer than none), events added or left out to
+    hold a count (`match_counts`; one beep asked, so none added): each in its sidecar key, None where its
+    setting is off."""
     from foleykit.cli import main
 
-    walking = FoleyPipeline.from_pretrained(tiny_bundled_dir)
-    walking.register_to_config(compose_walks=True)
-    walking.save_pretrained(tmp_path / "walking")
-    argv = ["generate", "footsteps on gravel", "--duration", "1", "--steps", "2", "--takes", "2", "--json"]
-    added = {}
-    for name, model in (("off", tiny_bundled_dir), ("on", tmp_path / "walking")):
+    changing = foley_with_settings(tiny_bundled_dir, tmp_path / "changing", **{setting: True})
+    argv = ["generate", prompt, "--duration", "1", "--steps", "2", "--takes", "2", "--json"]
+    reported = {}
+    for name, model in (("off", tiny_bundled_dir), ("on", changing)):
         assert main([*argv, "--model", str(model), "--out", str(tmp_path / name)]) == 0
         takes = json.loads(capsys.readouterr().out)["takes"]
         sidecars = [json.loads(Path(t["path"]).with_suffix(".json").read_text()) for t in takes]
-        added[name] = [sidecar["walk_steps_added"] for sidecar in sidecars]
-    assert added["off"] == [None, None]
-    assert all(isinstance(steps, int) and steps >= 0 for steps in added["on"]), added
+        reported[name] = [sidecar[key] for sidecar in sidecars]
+        assert all(sidecar[others] is None for sidecar in sidecars)
+    assert reported["off"] == [None, None]
+    assert all(isinstance(n, int) for n in reported["on"]), reported
+    assert (
+        all(n >= 0 for n in reported["on"])
+        if key == "walk_steps_added"
+        else all(n <= 0 for n in reported["on"])
+    )

@@ -419,6 +419,17 @@ def build_tiny_stable_audio(directory: Path) -> Path:
     return directory
 
 
+def foley_with_settings(source: Path, target: Path, **settings: object) -> Path:
+    """The FoleyPipeline saved at `source`, saved again at `target` with `settings` in its model_index.json
+    (how a user turns a rendering setting on or off in a copy of the model)."""
+    from foleykit.pipelines.foley import FoleyPipeline
+
+    pipe = FoleyPipeline.from_pretrained(source)
+    pipe.register_to_config(**settings)
+    pipe.save_pretrained(target)
+    return target
+
+
 def _smoke(name: str, builder: Callable[[Path], Path], pipeline_cls: type[DiffusionPipeline]) -> None:
     """Build, reload and generate 0.5 s of audio twice (seeded list of generators, CFG on); print stats."""
     import tempfile

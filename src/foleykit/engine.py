@@ -31,8 +31,9 @@ from foleykit.audio.post import (
     to_delivery,
 )
 from foleykit.backends import BACKENDS, Backend, Speedups
+from foleykit.backends.base import EDIT_OUTPUTS
 from foleykit.errors import BadInputError, OutputExistsError
-from foleykit.longform import Window, WindowCallback, count_windows, render_long
+from foleykit.longform import Window, WindowCallback, count_windows, render_long, summed_edits
 from foleykit.models import ModelSource, resolve_model
 from foleykit.request import SoundRequest
 
@@ -54,7 +55,9 @@ class Take:
     batch_seeds: tuple[int, ...]  # the takes generated in that call: batch composition affects the bits
     sample_rate: int = DELIVERY_SAMPLE_RATE
     windows: tuple[Window, ...] = ()  # a take longer than the model's window: the calls that made it
-    walk_steps: int | None = None  # steps laid out after the take's own to make the walk it asked for
+    # what the pipeline changed after denoising, by sidecar key (backends.EDIT_OUTPUTS: steps laid out to make
+    # the walk it asked for, events added or left out to hold its count); empty where nothing of the kind
+    edits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -259,8 +262,8 @@ class Engine:
                     guidance,
                     progress=progress,
                 )
-                walk_steps = self.backend.walk_steps
-            yield start, seeds[chunk], audio, time.perf_counter() - began, walk_steps
+                edits = self.backend.edits or [{} for _ in audio]
+            yield start, seeds[chunk], audio, time.perf_counter() - began, edits
 
     def render(
         self,
@@ -295,7 +298,7 @@ class Engine:
                 progress,
                 request.anchor_weight,
             )
-            for start, batch, audio, elapsed, walk_steps in made:
+            for start, batch, audio, elapsed, edits in made:
                 for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                     delivered, report = to_delivery(
                         native,
@@ -305,7 +308,6 @@ class Engine:
                         trim=request.trim,
                         loop=request.loop,
                     )
-                    walk = None if walk_steps is None else walk_steps[offset]
                     takes.append(
                         Take(
                             start + offset + 1,
@@ -314,7 +316,7 @@ class Engine:
                             report,
                             elapsed,
                             tuple(batch),
-                            walk_steps=walk,
+                            edits=edits[offset],
                         )
                     )
                 bar.update(len(batch))
@@ -359,10 +361,10 @@ class Engine:
                 )  # fmt: skip
                 del native
                 elapsed = time.perf_counter() - began
-                walked = [w.walk_steps for w in windows if w.walk_steps is not None]
+                edits = summed_edits([w.edits for w in windows])
                 takes.append(
                     Take(number, seed, delivered, report, elapsed, (seed,), windows=tuple(windows),
-                         walk_steps=sum(walked) if walked else None)
+                         edits=edits)
                 )  # fmt: skip
         return takes
 
@@ -424,14 +426,13 @@ class Engine:
         steps, guidance = self.settings(steps, guidance)
         rate = self.backend.info.sample_rate
         seconds = self.generation_seconds(duration, trim)
-        for start, batch, audio, elapsed, walk_steps in self._batches(
+        for start, batch, audio, elapsed, edits in self._batches(
             prompts, negatives, seeds, seconds, steps, guidance, batch_size, False, anchor_weight
         ):
             done = []
             for offset, (seed, native) in enumerate(zip(batch, audio, strict=True)):
                 delivered, report = to_delivery(native, rate, duration, trim=trim)
-                walk = None if walk_steps is None else walk_steps[offset]
-                take = Take(1, seed, delivered, report, elapsed, tuple(batch), walk_steps=walk)
+                take = Take(1, seed, delivered, report, elapsed, tuple(batch), edits=edits[offset])
                 done.append((start + offset, take))
             yield done
 
@@ -549,7 +550,7 @@ class Engine:
             "trim": request.trim,
             "loop": {"start_sample": 0, "end_sample": int(take.audio.shape[1]) - 1} if request.loop else None,
             "windows": [w.to_dict() for w in take.windows] or None,
-            "walk_steps_added": take.walk_steps,
+            **{key: take.edits.get(key) for key in EDIT_OUTPUTS.values()},
             "post": take.post.to_dict(),
             "device": str(self.backend.device),
             "dtype": dtype_name(self.backend.dtype),

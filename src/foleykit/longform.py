@@ -55,12 +55,22 @@ class Window:
     join: str  # "first", "continued" (inpainted after context) or "crossfaded"
     join_at_s: float | None = None  # where its audio takes over (the middle of the crossfade)
     gain_db: float = 0.0  # the level match applied to it
-    # steps the pipeline laid out after the call's own (compose_walks), in the whole call: where the window
-    # keeps less than the call made (a first window's last second), some of them are not in the take
-    walk_steps: int | None = None
+    # what the pipeline changed in the whole call after denoising (backends.EDIT_OUTPUTS: steps laid out after
+    # the call's own, events added or left out to hold a count): where the window keeps less than the call
+    # made (a first window's last second), some of them are not in the take
+    edits: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def summed_edits(per_window: list[dict[str, int] | None]) -> dict[str, int]:
+    """A long take's edits: each kind summed over the windows that report it."""
+    total: dict[str, int] = {}
+    for edits in per_window:
+        for key, value in (edits or {}).items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def window_seed(seed: int, index: int, attempt: int = 0) -> int:
@@ -293,14 +303,14 @@ def render_long(
     planned = count_windows(backend, info.max_duration, 0.0, seconds)
     first_seconds = min(seconds, info.max_duration)
     (first,) = backend.generate([prompt], [negative], first_seconds, [seed], steps, guidance)
-    first_walk = backend.walk_steps[0] if backend.walk_steps else None
+    first_edits = backend.edits[0] if backend.edits else None
     first = first[:, : round(first_seconds * rate)]
     # the first window, too, is kept only up to where its sound dies away
     if first.shape[1] < total:
         limit = first.shape[1] - round(tail_seconds(info.max_duration) * rate)
         kept = min(usable(first, reference_level(first, rate), rate), limit)
         first = first[:, : max(kept, round(min(MIN_USABLE_SECONDS, first_seconds) * rate))]
-    windows = [Window(0, seed, 0.0, first.shape[1] / rate, "first", walk_steps=first_walk)]
+    windows = [Window(0, seed, 0.0, first.shape[1] / rate, "first", edits=first_edits)]
     if on_window:
         on_window(1, planned)
     if first.shape[1] >= total:
@@ -347,7 +357,7 @@ def _crossfaded(
         last = begin + length >= total
         limit = length if last else length - round(tail_seconds(backend.info.max_duration) * rate)
         least = min(limit, overlap_here + fade + round(MIN_USABLE_SECONDS * rate))
-        best: tuple[int, int, np.ndarray, float, int | None] | None = None
+        best: tuple[int, int, np.ndarray, float, dict[str, int] | None] | None = None
         for attempt in range(MAX_ATTEMPTS):
             seed_k = window_seed(seed, index, attempt)
             (new,) = backend.generate([prompt], [negative], length / rate, [seed_k], steps, guidance)
@@ -357,12 +367,12 @@ def _crossfaded(
             gain, found = fit_level(new, reference, rate)
             keep = min(found, limit)
             if best is None or keep > best[0]:
-                best = (keep, seed_k, new, gain, backend.walk_steps[0] if backend.walk_steps else None)
+                best = (keep, seed_k, new, gain, backend.edits[0] if backend.edits else None)
             if on_window:
                 on_window(calls, max(planned, calls + (1 if begin + keep < total else 0)))
             if keep >= least:
                 break
-        keep, seed_k, new, gain, walk = best
+        keep, seed_k, new, gain, edits = best
         keep = max(keep, least)  # every window moves on by a second at least (or to the end)
         new = new[:, :keep] * np.float32(gain)
         centre = quietest_point(out[:, begin:have], new[:, :overlap_here], fade)
@@ -373,7 +383,7 @@ def _crossfaded(
         out[:, begin + cut + fade : begin + keep] = new[:, cut + fade : keep]
         windows.append(
             Window(index, seed_k, begin / rate, (begin + keep) / rate, "crossfaded", (begin + cut + fade / 2) / rate,
-                   20 * math.log10(gain), walk_steps=walk)
+                   20 * math.log10(gain), edits=edits)
         )  # fmt: skip
         have = begin + keep
     return out, windows

@@ -79,6 +79,22 @@ def read_json(path: Path) -> dict[str, Any]:
         raise ModelNotAvailableError(f"cannot read {path}: {err}") from None
 
 
+# what a pipeline may change in a take after denoising, by its output's field → the key a take's sidecar reports
+# it under: steps laid out after the take's own (the bundled model's compose_walks), events added (> 0) or left
+# out (< 0) to hold the count its prompt asks for (match_counts)
+EDIT_OUTPUTS = {"walk_steps": "walk_steps_added", "count_changes": "count_events_changed"}
+
+
+def take_edits(output: Any) -> list[dict[str, int]] | None:
+    """Per take of a pipeline call, its `EDIT_OUTPUTS` (by sidecar key) that the output reports; None where it
+    reports none."""
+    found = {key: getattr(output, field, None) for field, key in EDIT_OUTPUTS.items()}
+    found = {key: values for key, values in found.items() if values is not None}
+    if not found:
+        return None
+    return [dict(zip(found, values, strict=True)) for values in zip(*found.values(), strict=True)]
+
+
 class Backend(ABC):
     """A loaded model: turns prompts + seeds into float32 waveforms (batch, channels, samples) at its own rate."""
 
@@ -100,9 +116,9 @@ class Backend(ABC):
         self.speedups = Speedups()
         self.denoiser_compiled: str | None = None  # the component torch.compile wraps, once asked
         self.anchor_weight: float | None = None  # set by `anchoring` for the calls inside it
-        # the last `generate` call's steps laid out after each take's own (a bundled model with compose_walks
-        # on); None where the pipeline lays out no walks
-        self.walk_steps: list[int] | None = None
+        # what the last `generate` call's pipeline changed in each take after denoising (`take_edits`); None
+        # where it changes nothing of the kind
+        self.edits: list[dict[str, int]] | None = None
 
     def apply(self, speedups: Speedups) -> None:
         """Turn on opt-in speed-ups (after loading; before the first call, so compiling sees it)."""
@@ -353,7 +369,7 @@ class Backend(ABC):
             **self.anchor_kwargs(),
             **self.initial_noise(seconds, generators),
         )
-        self.walk_steps = getattr(output, "walk_steps", None)
+        self.edits = take_edits(output)
         return self._as_batch(output.audios)
 
 

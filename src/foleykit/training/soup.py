@@ -25,7 +25,7 @@ import torch
 
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyPipeline
-from foleykit.pipelines.foley.pipeline_foley import ANCHORING_OFF
+from foleykit.pipelines.foley.pipeline_foley import ANCHORING_OFF, RENDERING_SETTINGS
 from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
 
 COMPONENTS = ("unet", "vae", "vocoder")
@@ -119,9 +119,9 @@ def interpolate(
             )
     base, tuned = _load(base_dir), _load(tuned_dir)
     # the anchoring settings go with an anchor list, which the mean forgets: a fine-tune of an anchored
-    # model (exported with anchoring off) averages with it; laying walks out is how takes are rendered, not
-    # what was learned (the mean keeps BASE's setting)
-    ignored = {"_name_or_path": None, "compose_walks": None, **ANCHORING_OFF}
+    # model (exported with anchoring off) averages with it; laying walks out and matching counts are how
+    # takes are rendered, not what was learned (the mean keeps BASE's settings)
+    ignored = {"_name_or_path": None, **dict.fromkeys(RENDERING_SETTINGS), **ANCHORING_OFF}
     if dict(base.config) | ignored != dict(tuned.config) | ignored:
         raise BadInputError("the two models' pipeline settings (model_index.json) differ")
     for component in COMPONENTS:

@@ -1,8 +1,25 @@
 """The bundled model's pipeline: MiniLM text → cross-attention UNet over a log-mel latent (a VAE's, or the
-fixed linear `MelPatchCode`) → Griffin-Lim or the HiFi-GAN."""
+fixed linear `MelPatchCode`) → Griffin-Lim or the HiFi-GAN.
 
-from foleykit.pipelines.foley.architecture import FoleyArchitecture, build_foley_pipeline
-from foleykit.pipelines.foley.patch_code import MelPatchCode
-from foleykit.pipelines.foley.pipeline_foley import FoleyPipeline, load_minilm
+The pipeline's classes load on first use (PEP 562), so that its model-free parts (`descriptors`, `walks`,
+`counts`: numpy and scipy only) import without torch and diffusers, as the benches that count events do."""
 
-__all__ = ["FoleyArchitecture", "FoleyPipeline", "MelPatchCode", "build_foley_pipeline", "load_minilm"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "FoleyArchitecture": "architecture",
+    "build_foley_pipeline": "architecture",
+    "MelPatchCode": "patch_code",
+    "FoleyPipeline": "pipeline_foley",
+    "load_minilm": "pipeline_foley",
+}
+__all__ = sorted(_EXPORTS, key=str.lower)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -11,6 +11,8 @@ library tags English sound descriptions with these, so they are short word lists
 only); a text that names both speeds, or two counts, states neither (`stated`) but still asks for them
 (`modifies`), and one that names two surfaces names none (`surface`). The surface lists also read what is
 struck or burnt ("a stone fireplace" names stone), which keeps such a prompt from another material's caption.
+`gait`, `step_count` and `event_count` read what a take must hold: a walk or one step (walks.py), and how many
+steps or events (counts.py).
 """
 
 from __future__ import annotations
@@ -143,6 +145,42 @@ def step_count(text: str) -> int | None:
     "stomping twice", "footsteps, three times"); None where it names none or counts something else ("two people walking")."""
     counts = {COUNTS[a or b] for a, b in _STEPS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))}
     return next(iter(counts)) if len(counts) == 1 else None
+
+
+# sounds a text can count ("three knocks", "a single beep", "two gunshots"), in the singular; the plural adds -s or -es
+EVENT_NOUNS = (
+    "knock", "rap", "tap", "bang", "beep", "bleep", "ding", "chime", "ring", "toll", "strike", "hit", "blow",
+    "thud", "thump", "clap", "shot", "gunshot", "drop", "drip", "droplet", "slam", "punch", "kick", "clang",
+    "clank", "crack", "explosion", "blast", "boom", "bark", "chirp", "click", "whack", "smack", "slap",
+    "stomp", "footstep", "step", "footfall",
+)  # fmt: skip
+_SINGULAR = "|".join(EVENT_NOUNS)
+_PLURAL = "|".join(noun + ("es" if noun.endswith(("ch", "sh")) else "s") for noun in EVENT_NOUNS)
+_TIMES = ("once", "twice", "thrice")
+_MANY = "|".join(word for word, value in COUNTS.items() if value > 1 and word not in _TIMES)
+_ADJECTIVES = r"(?:[a-z-]+\s+){0,2}?"  # "three sharp raps", "two short electronic beeps"
+_EVENTS_COUNTED = re.compile(
+    rf"\b(?:(one|single)\s+{_ADJECTIVES}(?:{_SINGULAR})"
+    rf"|({_MANY}|[2-9])\s+{_ADJECTIVES}(?:{_PLURAL})"
+    rf"|({_MANY}|[2-9])\s+times(?!\s+as)"
+    rf"|({'|'.join(_TIMES)})(?!\s+as))\b"
+)  # "twice as loud", "three times as fast": no count
+
+
+def event_count(text: str) -> int | None:
+    """How many events a text asks for, where it counts sounds it names ("three knocks on a door", "a single
+    beep", "2 gunshots") or times ("a bell tolling four times", "knocking twice"); None where it counts
+    none, counts what makes the sound ("two people", "two swords clashing", "single drops": drops in the
+    plural after "single"), or gives two counts."""
+    found = _EVENTS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))
+    counts = {int(word) if word.isdigit() else COUNTS[word] for match in found for word in match if word}
+    return next(iter(counts)) if len(counts) == 1 else None
+
+
+def take_count(text: str) -> int | None:
+    """How many events a take of `text` must hold: for a text that asks for steps (`gait`), the steps it counts
+    (`step_count`: "footsteps and two knocks" counts no steps); else the events it counts (`event_count`)."""
+    return step_count(text) if gait(text) else event_count(text)
 
 
 def contradicts(prompt: dict[str, object], caption: dict[str, object]) -> bool:

@@ -61,7 +61,16 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase, SpeechT5HifiGan
 from transformers.audio_utils import mel_filter_bank
 
-from foleykit.pipelines.foley.descriptors import contradicts, gait, modifies, stated, step_count, surface
+from foleykit.pipelines.foley.counts import match_count, plan_count
+from foleykit.pipelines.foley.descriptors import (
+    contradicts,
+    gait,
+    modifies,
+    stated,
+    step_count,
+    surface,
+    take_count,
+)
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.walks import STEP_TAKE_SECONDS, WalkPlan, lay_out_walk, plan_walk
 
@@ -105,6 +114,11 @@ ANCHORING_OFF: dict[str, Any] = {
     "same_surface_anchors": False,
     "same_gait_anchors": False,
 }
+
+
+# The pipeline settings that say how takes are rendered after denoising, not what the weights learned: a walk
+# laid out from the prompt's steps (walks.py), a take given the count its prompt asks for (counts.py)
+RENDERING_SETTINGS = ("compose_walks", "match_counts")
 
 
 def known_captions_text(
@@ -222,10 +236,27 @@ def load_minilm() -> tuple[PreTrainedTokenizerBase, BertModel]:
 
 @dataclass
 class FoleyPipelineOutput(AudioPipelineOutput):
-    """The takes, and how many steps each had laid out after its own (`compose_walks`; None where the setting
-    is off or the call worked from a source: a variation, an inpainting, latents out)."""
+    """The takes, how many steps each had laid out after its own (`compose_walks`), and how many events each
+    gained (> 0) or left out (< 0) to hold the count its prompt asks for (`match_counts`); each None where
+    its setting is off or the call worked from a source (a variation, an inpainting, latents out)."""
 
     walk_steps: list[int] | None = None
+    count_changes: list[int] | None = None
+
+
+def _take_rng(generator: torch.Generator | list[torch.Generator] | None, index: int) -> np.random.Generator:
+    """A numpy generator seeded by the next draw of take `index`'s generator (the batch's, where shared)."""
+    own = generator[index] if isinstance(generator, list) else generator
+    device = own.device if own is not None else "cpu"
+    return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=own, device=device)))
+
+
+def _write_back(log_mel: torch.Tensor, before: np.ndarray, after: np.ndarray) -> None:
+    """Write the mel magnitudes `after` into the take's log-mel (frames, n_mels) where they differ from
+    `before`: the rest keeps its own values (below the log floor, say)."""
+    changed = after != before
+    log_values = torch.log(torch.from_numpy(after[changed]).clamp(min=LOG_MEL_FLOOR))
+    log_mel[torch.from_numpy(changed).to(log_mel.device)] = log_values.to(log_mel)
 
 
 class FoleyPipeline(DiffusionPipeline):
@@ -261,6 +292,7 @@ class FoleyPipeline(DiffusionPipeline):
         same_surface_anchors: bool = False,
         same_gait_anchors: bool = False,
         compose_walks: bool = False,
+        match_counts: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -289,6 +321,7 @@ class FoleyPipeline(DiffusionPipeline):
             same_surface_anchors=same_surface_anchors,
             same_gait_anchors=same_gait_anchors,
             compose_walks=compose_walks,
+            match_counts=match_counts,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -726,7 +759,14 @@ class FoleyPipeline(DiffusionPipeline):
         for index, prompt in enumerate(prompts):
             if gait(prompt) == "walk":
                 speed = stated(prompt).get("speed")
-                plan = plan_walk(magnitude[index], frame_seconds, seconds, speed, step_count(prompt))
+                plan = plan_walk(
+                    magnitude[index],
+                    frame_seconds,
+                    seconds,
+                    speed,
+                    step_count(prompt),
+                    count_steps=bool(self.config.get("match_counts")),
+                )
                 if plan is not None:
                     plans[index] = plan
         wanted = list(plans)
@@ -754,23 +794,46 @@ class FoleyPipeline(DiffusionPipeline):
         short = self._mel_magnitude(self.latents_to_mel(latents, generators)).cpu().numpy()
         out = mel.clone()
         for number, index in enumerate(wanted):
-            own = generator[index] if isinstance(generator, list) else generator
-            seed = int(
-                torch.randint(
-                    0, 2**31 - 1, (1,), generator=own, device=own.device if own is not None else "cpu"
-                )
-            )
             walk, added[index] = lay_out_walk(
                 magnitude[index],
                 plans[index],
                 list(short[number * WALK_STEP_TAKES : (number + 1) * WALK_STEP_TAKES]),
                 frame_seconds,
-                np.random.default_rng(seed),
+                _take_rng(generator, index),
             )
-            laid = walk != magnitude[index]  # where a step was added: the rest keeps its own values
-            composed = torch.log(torch.from_numpy(walk[laid]).clamp(min=LOG_MEL_FLOOR))
-            out[index, :frames][torch.from_numpy(laid).to(out.device)] = composed.to(out)
+            _write_back(out[index, :frames], magnitude[index], walk)
         return out, added
+
+    def match_event_counts(
+        self,
+        audio: torch.Tensor,
+        prompts: list[str],
+        generator: torch.Generator | list[torch.Generator] | None,
+    ) -> tuple[torch.Tensor, list[int]]:
+        """Decoded takes (batch, samples) → the same, where a prompt counts its events or steps
+        (`descriptors.take_count`: "three knocks", "a single beep", "three footsteps") and its take holds
+        another number of them (a step's peaks as one): those past the count quieted to the take's floor, or
+        copies of its loudest event pasted after its last up to the count (counts.py; the `match_counts`
+        setting; a walk's missing steps are `lay_out_walks`'). A take that gets copies draws their pace and
+        levels from its generator after everything else it drew. Also returns the events each take gained
+        (> 0) or left out (< 0)."""
+        changes = [0] * len(prompts)
+        counts = [take_count(prompt) for prompt in prompts]
+        if all(count is None for count in counts):
+            return audio, changes
+        out = audio.clone()
+        for index, (prompt, count) in enumerate(zip(prompts, counts, strict=True)):
+            if count is None:
+                continue
+            mono = audio[index].float().cpu().numpy()
+            speed = stated(prompt).get("speed")
+            plan = plan_count(mono, self.sample_rate, count, speed, steps=gait(prompt) is not None)
+            if plan is None:
+                continue
+            rng = _take_rng(generator, index) if len(plan.spans) < count else None
+            matched, changes[index] = match_count(mono, self.sample_rate, plan, rng)
+            out[index] = torch.from_numpy(matched).to(out)
+        return out, changes
 
     @torch.no_grad()
     def __call__(
@@ -859,9 +922,10 @@ class FoleyPipeline(DiffusionPipeline):
         if output_type == "latent":
             return FoleyPipelineOutput(audios=latents) if return_dict else (latents,)
 
-        # 6. Decode in float32 (a take that asks for a walk and holds one step gets the walk laid out from
-        #    the prompt's steps first, where `compose_walks` is on) and trim to the requested length
-        mel, walk_steps = self.latents_to_mel(latents, generator), None
+        # 6. Decode in float32 (first, a take that asks for a walk and holds one step gets the walk laid out
+        #    from the prompt's steps, where `compose_walks` is on) and trim to the requested length; then a
+        #    take whose prompt counts its events is given that many, where `match_counts` is on
+        mel, walk_steps, count_changes = self.latents_to_mel(latents, generator), None, None
         if self.config.get("compose_walks") and audio is None:
             mel, walk_steps = self.lay_out_walks(
                 mel,
@@ -872,9 +936,14 @@ class FoleyPipeline(DiffusionPipeline):
                 generator,
                 device,
             )
+        worked_from_source = audio is not None
         audio = self.decode_mel(mel)
         audio = audio[:, : math.ceil(audio_length_in_s * self.sample_rate)].cpu()
+        if self.config.get("match_counts") and not worked_from_source:
+            audio, count_changes = self.match_event_counts(audio, prompts, generator)
         self.maybe_free_model_hooks()
         if output_type == "np":
             audio = audio.numpy()
-        return FoleyPipelineOutput(audios=audio, walk_steps=walk_steps) if return_dict else (audio,)
+        if not return_dict:
+            return (audio,)
+        return FoleyPipelineOutput(audios=audio, walk_steps=walk_steps, count_changes=count_changes)

@@ -39,6 +39,8 @@ CUT_BEFORE_SECONDS = 0.05
 CUT_AFTER_SECONDS = 0.45
 STEP_FADE_SECONDS = 0.15
 STEP_FADE_DB = -40.0
+# a step's heel, toe and scuff peak within this of its first peak (a walk's steps are at least 0.28 s apart)
+STEP_SPAN_SECONDS = 0.25
 STEP_TAKE_SECONDS = 1.0  # the short takes the steps are cut from
 END_MARGIN_SECONDS = 0.15  # no step starts this close to the take's end
 
@@ -60,13 +62,28 @@ def event_frames(magnitude: np.ndarray, frame_seconds: float) -> np.ndarray:
     return np.clip(peaks - 1, 0, len(level) - 1)
 
 
-def cut_step(magnitude: np.ndarray, frame_seconds: float) -> tuple[np.ndarray, int]:
+def group_peaks(peaks: list[int], frame_seconds: float, span_seconds: float) -> list[tuple[int, int]]:
+    """(first, last) peak frame of each event, the peaks within `span_seconds` of an event's first peak
+    belonging to it (a step's heel, toe and scuff: `STEP_SPAN_SECONDS`)."""
+    spans: list[tuple[int, int]] = []
+    for frame in peaks:
+        if spans and (frame - spans[-1][0]) * frame_seconds < span_seconds:
+            spans[-1] = (spans[-1][0], frame)
+        else:
+            spans.append((frame, frame))
+    return spans
+
+
+def cut_step(
+    magnitude: np.ndarray, frame_seconds: float, after_seconds: float = CUT_AFTER_SECONDS
+) -> tuple[np.ndarray, int]:
     """A short take's loudest event as power above the take's own floor, faded out, and the index of its
-    loudest frame within the cut."""
+    loudest frame within the cut (which ends `after_seconds` after that frame, or `CUT_AFTER_SECONDS`
+    where that is sooner)."""
     power = np.square(magnitude, dtype=np.float64)
     peak = int(power.sum(axis=1).argmax())
     start = max(0, peak - round(CUT_BEFORE_SECONDS / frame_seconds))
-    stop = min(len(power), peak + round(CUT_AFTER_SECONDS / frame_seconds))
+    stop = min(len(power), peak + max(1, round(min(after_seconds, CUT_AFTER_SECONDS) / frame_seconds)))
     floor = np.percentile(power, 20, axis=0)  # the take's room and noise, not the step's
     step = np.clip(power[start:stop] - floor, 0.0, None)
     fade = min(len(step), round(STEP_FADE_SECONDS / frame_seconds))
@@ -86,7 +103,7 @@ def room_for_a_step(last: float, seconds: float, speed: str | None) -> bool:
 class WalkPlan:
     """What a take that needs a walk holds, read once: its events and where the last one peaks."""
 
-    heard: int  # events in the take
+    heard: int  # events in the take (steps, where the prompt counts them and `count_steps` is on)
     last: float  # seconds where its last event peaks (its loudest frame where it holds none)
     seconds: float  # the take's length
     speed: str | None
@@ -94,17 +111,27 @@ class WalkPlan:
 
 
 def plan_walk(
-    take: np.ndarray, frame_seconds: float, seconds: float, speed: str | None, count: int | None
+    take: np.ndarray,
+    frame_seconds: float,
+    seconds: float,
+    speed: str | None,
+    count: int | None,
+    count_steps: bool = False,
 ) -> WalkPlan | None:
     """The plan for laying a walk out after `take` (mel magnitudes, frames × bands), or None where it needs
-    none: it already holds a walk's events (or the `count` asked for), or no step fits after its last event."""
+    none: it already holds a walk's events (or the `count` asked for: with `count_steps`, a step's heel and
+    toe peaks counted as one step, as counts.py counts them), or no step fits after its last event."""
     heard = event_frames(take, frame_seconds)
-    if len(heard) >= (count or WALK_EVENTS):
+    if count and count_steps:
+        steps = len(group_peaks(heard.tolist(), frame_seconds, STEP_SPAN_SECONDS))
+    else:
+        steps = len(heard)
+    if steps >= (count or WALK_EVENTS):
         return None
     last = (int(heard[-1]) if len(heard) else int(frame_level_db(take).argmax())) * frame_seconds
     if not room_for_a_step(last, seconds, speed):
         return None
-    return WalkPlan(len(heard), last, seconds, speed, count)
+    return WalkPlan(steps, last, seconds, speed, count)
 
 
 def walk_onsets(

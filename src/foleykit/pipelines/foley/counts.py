@@ -1,0 +1,203 @@
+"""Takes that hold as many events as their prompt counts: "three knocks on a door" three knocks, "a single
+beep" one beep, "three footsteps" three steps.
+
+The model learnt counts only from the synthesiser's knocks, bells, beeps and hits, and follows them loosely
+(version 14: 17 of 80 takes of counted prompts held their count; "three footsteps on wood" walked on for six
+to eight steps, "a stick hitting wood twice" hit once). Where the pipeline's `match_counts` is on, a take with
+more events than its prompt counts keeps the first ones and is brought down to its own floor from the dip after
+the last of them, as an editor would gate it; a take with fewer (a prompt that asks for no walk: walks are
+walks.py's) gets copies of its own loudest event pasted after its last one, at the pace of its own events (or
+the pace the prompt states), each 0 to 4 dB below it: a counted sound is one source struck again, as a
+knocking hand or a beeping device is.
+
+This works on the decoded waveform, where the events are read as `bench/anchor_quality.py` counts them (10 ms
+RMS frames; walks.py's thresholds): the mel frames walks.py reads are four times longer and merge drops or
+knocks that a listener hears apart. For a prompt that asks for steps, the peaks within `STEP_SPAN_SECONDS` of a
+step's first (heel, toe, scuff) are that step. No maintained library edits the number of events in a sound
+(librosa, not a dependency, detects onsets but edits nothing), so this is written by hand over scipy's
+`find_peaks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from foleykit.pipelines.foley.walks import (
+    CUT_AFTER_SECONDS,
+    CUT_BEFORE_SECONDS,
+    END_MARGIN_SECONDS,
+    EVENT_FLOOR_DB,
+    EVENT_GAP_SECONDS,
+    EVENT_PROMINENCE_DB,
+    STEP_FADE_DB,
+    STEP_GAIN_DB,
+    STEP_JITTER,
+    STEP_SPAN_SECONDS,
+    group_peaks,
+)
+
+# seconds between copies where the take holds one event, by the speed its prompt states (a knocking hand's
+# unhurried three knocks a second, a slow bell's or hammer's pace, a fast beeper's)
+REPEAT_INTERVALS: dict[str | None, tuple[float, float]] = {
+    "slow": (0.6, 0.9),
+    None: (0.3, 0.45),
+    "fast": (0.18, 0.25),
+}
+FRAME_SECONDS = 0.01  # the RMS frames events are read in
+QUIET_SECONDS = 0.05  # the fade from the take into its floor after the last event kept
+FLOOR_PERCENTILE = 20  # a take's floor: the RMS of its quieter frames (its room and noise)
+# a take whose floor is within this of its loudest frame holds a sound that goes on (a ringing bell, a running
+# tap, rain): its events are swells of it, and neither cutting it after one nor pasting a strike over it gives
+# a count (version 14's counted takes: sustained ones -22 to -33 dB, struck ones -70 dB and below)
+SUSTAINED_FLOOR_DB = -45.0
+COPY_FADE_SHARE = 1 / 3  # a copy's last third decays to STEP_FADE_DB, as a step's cut does in walks.py
+
+
+def rms_frames(mono: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+    """The RMS of `mono` in `FRAME_SECONDS` frames, and the frame's length in samples."""
+    hop = max(1, round(rate * FRAME_SECONDS))
+    frames = len(mono) // hop
+    squares = np.square(np.asarray(mono[: frames * hop], dtype=np.float64)).reshape(frames, hop)
+    return np.sqrt(squares.mean(axis=1)), hop
+
+
+def event_peaks(mono: np.ndarray, rate: int) -> np.ndarray:
+    """The RMS frames where the take's events peak: 12 dB above the dips beside them, within 30 dB of its
+    loudest, 100 ms apart (walks.py's thresholds); an event at the very first frame counts."""
+    envelope, hop = rms_frames(mono, rate)
+    if len(envelope) == 0:
+        return np.zeros(0, dtype=int)
+    level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
+    edged = np.concatenate([[level.min()], level, [level.min()]])
+    gap = max(1, round(EVENT_GAP_SECONDS * rate / hop))
+    peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
+    return peaks - 1
+
+
+def event_spans(mono: np.ndarray, rate: int, span_seconds: float = 0.0) -> list[tuple[int, int]]:
+    """(first, last) peak frame of each event: peaks within `span_seconds` of an event's first belong to it."""
+    return group_peaks(event_peaks(mono, rate).tolist(), FRAME_SECONDS, span_seconds)
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    """What a take whose prompt counts its events holds, read once: its events and the count asked."""
+
+    spans: list[tuple[int, int]]  # (first, last) peak RMS frame of each event
+    count: int  # the events the prompt asks for
+    speed: str | None  # the speed the prompt states
+    quiet_from: int | None = None  # where it holds more: the RMS frame from which the rest is quieted
+
+
+def plan_count(mono: np.ndarray, rate: int, count: int, speed: str | None, steps: bool) -> CountPlan | None:
+    """The plan for giving a take `count` events, or None where it needs none or cannot have them: it holds
+    them already, holds none to repeat, holds a sound that goes on (`SUSTAINED_FLOOR_DB`), or needs more and
+    asks for steps (`steps`: walks.py lays walks out)."""
+    spans = event_spans(mono, rate, STEP_SPAN_SECONDS if steps else 0.0)
+    if len(spans) == count or not spans or (len(spans) < count and steps) or sustained(mono, rate):
+        return None
+    return CountPlan(
+        spans, count, speed, kept_until(mono, rate, spans, count) if len(spans) > count else None
+    )
+
+
+def sustained(mono: np.ndarray, rate: int) -> bool:
+    """Whether the take's floor lies within `SUSTAINED_FLOOR_DB` of its loudest frame."""
+    envelope, _ = rms_frames(mono, rate)
+    floor = np.percentile(envelope, FLOOR_PERCENTILE) if len(envelope) else 0.0
+    return bool(floor > envelope.max(initial=0.0) * 10 ** (SUSTAINED_FLOOR_DB / 20))
+
+
+def kept_until(mono: np.ndarray, rate: int, spans: list[tuple[int, int]], count: int) -> int:
+    """The RMS frame after which a take holding more than `count` events (`spans`) is quieted: the quietest
+    frame between its `count`-th event and the next. The events are those read against the whole take's
+    loudest frame: once a louder event is cut, a faint bump before it would stand out against what is left,
+    but it is no more audible than it was (the bench that counts takes reads the take afresh, and so counts
+    such a bump)."""
+    envelope, _ = rms_frames(mono, rate)
+    last, following = spans[count - 1][1], spans[count][0]
+    return last + int(envelope[last : following + 1].argmin())
+
+
+def quiet_after(mono: np.ndarray, rate: int, dip: int) -> np.ndarray:
+    """`mono` brought down to its floor from RMS frame `dip` on, through a `QUIET_SECONDS` fade that ends
+    there: what the count leaves out is gone and the room stays."""
+    envelope, hop = rms_frames(mono, rate)
+    floor = np.percentile(envelope, FLOOR_PERCENTILE)
+    gate = np.minimum(1.0, floor / np.maximum(envelope, 1e-12))  # each frame at most the floor
+    # each frame's gain no more than its neighbours': an attack at a frame's edge falls under its own gain,
+    # not under the gain eased towards it from the quiet frame before
+    gate = np.minimum.reduce([gate, np.roll(gate, 1), np.roll(gate, -1)])
+    fade = max(1.0, QUIET_SECONDS / FRAME_SECONDS)  # ending at the dip, before the next event's attack
+    share = np.clip((np.arange(len(envelope)) - dip + fade) / fade, 0.0, 1.0)
+    frame_gain = 1.0 - share * (1.0 - gate)
+    centres = (np.arange(len(envelope)) + 0.5) * hop
+    gain = np.interp(np.arange(len(mono)), centres, frame_gain)  # past the last frame: its gain
+    return (mono * gain).astype(mono.dtype)
+
+
+def repeat_onsets(plan: CountPlan, seconds: float, rng: np.random.Generator) -> tuple[list[float], float]:
+    """When (seconds) the copies after the take's last event peak, until the count or the take's end, and the
+    interval between them: the take's own median event interval where it holds two events or more, else one
+    drawn for the prompt's speed."""
+    peaks = [first * FRAME_SECONDS for first, _ in plan.spans]
+    if len(peaks) > 1:
+        interval = float(np.median(np.diff(peaks)))
+    else:
+        interval = float(rng.uniform(*REPEAT_INTERVALS.get(plan.speed, REPEAT_INTERVALS[None])))
+    onsets: list[float] = []
+    at = peaks[-1]
+    while len(peaks) + len(onsets) < plan.count:
+        at += interval * rng.uniform(1 - STEP_JITTER, 1 + STEP_JITTER)
+        if at > seconds - END_MARGIN_SECONDS:
+            break
+        onsets.append(at)
+    return onsets, interval
+
+
+def loudest_event(mono: np.ndarray, rate: int, after_seconds: float) -> tuple[np.ndarray, int]:
+    """The take's loudest event, from `CUT_BEFORE_SECONDS` before its loudest frame to `after_seconds`
+    after it (at most `CUT_AFTER_SECONDS`), its last third decaying to `STEP_FADE_DB`; and where in the
+    cut that frame starts (samples)."""
+    envelope, hop = rms_frames(mono, rate)
+    peak = int(envelope.argmax()) * hop
+    start = max(0, peak - round(CUT_BEFORE_SECONDS * rate))
+    stop = min(len(mono), peak + max(hop, round(min(after_seconds, CUT_AFTER_SECONDS) * rate)))
+    event = np.asarray(mono[start:stop], dtype=np.float64).copy()
+    fade = round(len(event) * COPY_FADE_SHARE)
+    if fade:
+        event[-fade:] *= 10 ** (np.linspace(0.0, STEP_FADE_DB, fade) / 20)
+    return event, peak - start
+
+
+def repeat_events(
+    mono: np.ndarray, rate: int, plan: CountPlan, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """`mono` with copies of its loudest event (cut no longer than the interval between events) pasted after
+    its last one, each 0 to 4 dB below it. Returns the samples and how many copies were pasted."""
+    onsets, interval = repeat_onsets(plan, len(mono) / rate, rng)
+    if not onsets:
+        return mono, 0
+    event, peak = loudest_event(mono, rate, 0.9 * interval)
+    out = np.asarray(mono, dtype=np.float64).copy()
+    for onset in onsets:
+        start = round(onset * rate) - peak
+        span = slice(max(0, start), min(len(out), start + len(event)))
+        out[span] += 10 ** (rng.uniform(*STEP_GAIN_DB) / 20) * event[span.start - start : span.stop - start]
+    return out.astype(mono.dtype), len(onsets)
+
+
+def match_count(
+    mono: np.ndarray, rate: int, plan: CountPlan, rng: np.random.Generator | None
+) -> tuple[np.ndarray, int]:
+    """A take's samples holding the plan's count of events: those past it quieted, or copies pasted up to it
+    (as many as fit; `rng` draws their pace and levels, and is needed only there). Returns the samples and
+    the events added (> 0) or left out (< 0)."""
+    if plan.quiet_from is not None:
+        return quiet_after(mono, rate, plan.quiet_from), plan.count - len(plan.spans)
+    if rng is None:
+        raise ValueError("pasting copies needs a generator")
+    return repeat_events(mono, rate, plan, rng)
