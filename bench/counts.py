@@ -42,14 +42,11 @@ def _walks() -> Any:
 def counted_events(times: list[float], steps: bool) -> int:
     """Events at `times` (seconds), a step's peaks within `STEP_SPAN_SECONDS` of its first as one where
     `steps`: as the pipeline counts a counted prompt's take."""
-    from foleykit.pipelines.foley.walks import STEP_SPAN_SECONDS
+    from foleykit.pipelines.foley.counts import FRAME_SECONDS
+    from foleykit.pipelines.foley.walks import STEP_SPAN_SECONDS, group_peaks
 
-    span = STEP_SPAN_SECONDS if steps else 0.0
-    firsts: list[float] = []
-    for at in times:
-        if not firsts or at - firsts[-1] >= span:
-            firsts.append(at)
-    return len(firsts)
+    frames = [round(at / FRAME_SECONDS) for at in times]  # whole frames, as the pipeline groups them
+    return len(group_peaks(frames, FRAME_SECONDS, STEP_SPAN_SECONDS if steps else 0.0))
 
 
 def count_takes(

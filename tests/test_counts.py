@@ -55,10 +55,24 @@ def test_counts_are_read_where_a_text_counts_the_sounds_it_names_or_times() -> N
     }  # fmt: skip
     for text, count in counted.items():
         assert event_count(text) == count, text
+    assert event_count("1 beep") == 1 and event_count("seven knocks") == 7 and event_count("10 beeps") == 10
     for text in ("a knock at the door", "door knocking", "two people walking", "two swords clashing",
                  "single drops falling into a puddle", "twice as fast footsteps", "three times as loud",
-                 "all at once", "two knocks, then three knocks", "one-two punch", "a bell"):  # fmt: skip
+                 "all at once", "two knocks, then three knocks", "one-two punch", "a bell",
+                 # rates, a conjunction, "once more"
+                 "water drips once per second", "an alarm beeps twice a second", "a metronome clicks four times per bar",
+                 "one knock per second", "once the door opens a bell rings", "knock once more",
+                 # more than one sound: the count is not the take's
+                 "three loud knocks and a door creaking open", "a gunshot, then two more gunshots",
+                 "one gunshot followed by two more", "two footsteps then a door slam",
+                 # what makes the sound, a unit, a compound
+                 "two boxers trading punches", "two guns firing shots", "three second beeps", "two tone beeps"):  # fmt: skip
         assert event_count(text) is None, text
+    for text in (
+        "someone walks to the door and knocks twice",
+        "footsteps approach and someone knocks three times",
+    ):
+        assert take_count(text) is None, text
     # a text that asks for steps counts steps: its other counts are not the walk's
     assert take_count("footsteps and two knocks") is None and take_count("three footsteps on wood") == 3
     assert take_count("a single footstep") == 1 and take_count("knocking twice") == 2
@@ -97,6 +111,41 @@ def test_a_single_event_is_repeated_up_to_the_count_at_the_pace_asked_each_0_to_
     assert abs(gaps.max() - gaps.min()) <= 2 * high * STEP_JITTER + 0.02, "one pace, jittered"
     for frame in peaks[1:]:
         assert -4.6 <= peak_level_db(matched, frame) <= 0.1
+
+
+def test_a_copy_holds_one_event_where_the_loudest_is_followed_closely() -> None:
+    """The loudest hit (0.6 s) is followed 0.2 s later by another: each copy is cut before that one, so the
+    take ends with the count asked, and the change reported is what the take holds."""
+    take = hits(4.0, [0.1, 0.6, 0.8], levels=[0.3, 0.6, 0.3], seed=4)
+    plan = plan_count(take, RATE, 5, None, steps=False)
+    matched, change = match_count(take, RATE, plan, np.random.default_rng(1))
+    assert len(event_peaks(matched, RATE)) == 5 and change == 2
+
+
+def test_the_fade_into_the_floor_leaves_the_last_kept_event_at_its_level() -> None:
+    """A short hit followed at once by a slowly swelling one: the dip lies two frames after the kept peak,
+    and the fade starts after that peak, not 50 ms before the dip."""
+    rng = np.random.default_rng(5)
+    take = 1e-4 * rng.standard_normal(3 * RATE)
+    for start in (0.1, 0.5):
+        take[round(start * RATE) : round((start + 0.05) * RATE)] += 0.5 * rng.standard_normal(
+            round(0.05 * RATE)
+        )
+    swell = round(0.6 * RATE)
+    take[round(0.58 * RATE) : round(0.58 * RATE) + swell] += (
+        np.linspace(0.0, 1.0, swell) ** 2 * 0.8 * rng.standard_normal(swell)
+    )
+    take = take.astype(np.float32)
+    plan = plan_count(take, RATE, 2, None, steps=False)
+    assert plan is not None and len(plan.spans) == 3
+    kept_peak = plan.spans[1][1]
+    assert plan.quiet_from - kept_peak <= 5, "the dip lies within the fade's length of the kept peak"
+    matched, change = match_count(take, RATE, plan, None)
+    assert change == -1
+    before, after = rms_frames(take, RATE)[0], rms_frames(matched, RATE)[0]
+    assert np.allclose(after[: kept_peak + 1], before[: kept_peak + 1], rtol=1e-5), (
+        "the kept peak keeps its level"
+    )
 
 
 def test_copies_keep_the_takes_own_pace_and_stop_at_its_end() -> None:

@@ -69,6 +69,18 @@ def test_a_stated_count_is_the_number_of_steps_and_a_walk_already_there_is_kept(
     assert lay_out_walk(take, plan, [silent], FRAME, np.random.default_rng(2))[1] == 0
 
 
+def test_with_count_steps_a_counted_walk_counts_a_steps_heel_and_toe_as_one_step() -> None:
+    """`match_counts` on (count_steps): a take holding one step whose heel and toe peak 0.15 s apart is one
+    step of the three asked for, not two; off (version 14), it is two events, as before."""
+    take = one_step(400, at=30)
+    take[40:] += one_step(360, at=5, level=0.6)
+    assert len(event_frames(take, FRAME)) == 2
+    assert plan_walk(take, FRAME, 4.0, None, 3).heard == 2
+    assert plan_walk(take, FRAME, 4.0, None, 3, count_steps=True).heard == 1
+    assert plan_walk(take, FRAME, 4.0, None, 2) is None, "two events already: version 14 lays none"
+    assert plan_walk(take, FRAME, 4.0, None, 2, count_steps=True).heard == 1
+
+
 @pytest.fixture(scope="module")
 def pipe(tiny_bundled_dir: Path) -> FoleyPipeline:
     loaded = FoleyPipeline.from_pretrained(tiny_bundled_dir)

@@ -246,9 +246,9 @@ class Engine:
         batch_size: int,
         progress: bool,
         anchor_weight: float | None = None,
-    ) -> Iterator[tuple[int, list[int], np.ndarray, float, list[int] | None]]:
-        """(index of the batch's first item, its seeds, native audio, wall seconds, the steps laid out after
-        each take's own or None) per pipeline call."""
+    ) -> Iterator[tuple[int, list[int], np.ndarray, float, list[dict[str, int]]]]:
+        """(index of the batch's first item, its seeds, native audio, wall seconds, what the pipeline changed
+        in each take after denoising: `Take.edits`) per pipeline call."""
         for start in range(0, len(prompts), batch_size):
             chunk = slice(start, start + batch_size)
             began = time.perf_counter()

@@ -14,3 +14,7 @@ def __getattr__(name: str) -> Any:
     from foleykit.pipelines import foley
 
     return getattr(foley, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

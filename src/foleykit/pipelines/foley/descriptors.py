@@ -132,17 +132,30 @@ def gait(text: str) -> str | None:
     return "step" if _ONE_STEP.search(text.lower()) else None
 
 
+# a count reads as the take's only where the text names one sound ("three knocks and a door creaking open",
+# "a gunshot, then two more gunshots", "walks to the door and knocks twice": none), and not as a rate ("beeping
+# twice a second", "once every minute") or a conjunction ("once the door opens")
+_MORE_THAN_ONE_SOUND = re.compile(r"\b(?:and|then|followed|while|before|after|until|plus|as)\b")
+_NOT_A_RATE = r"(?!\s+(?:a|an|per|every|each|more|again|upon)\b)"  # "once more": how many in all?
+_NOT_A_CONJUNCTION = r"(?<=[a-z,]\s)"  # "once" starting a text starts a clause
+
+
+def _one_sound(text: str) -> bool:
+    return not _MORE_THAN_ONE_SOUND.search(_AT_ONCE.sub(" ", text.lower()))
+
+
 _STEPS_COUNTED = re.compile(
-    r"\b("
-    + "|".join(COUNTS)
-    + r")(?!\s+(?:times\s+)?as\b)\s+(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b)"
-    r"|\b(once|twice|thrice)\b(?!\s+as\b)"
+    r"\b(" + "|".join(COUNTS) + r")(?!\s+(?:times\s+)?as\b)\s+"
+    r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _NOT_A_RATE + r")"
+    r"|" + _NOT_A_CONJUNCTION + r"\b(once|twice|thrice)\b(?!\s+as\b)" + _NOT_A_RATE
 )  # "twice as fast footsteps", "three times as loud": no count
 
 
 def step_count(text: str) -> int | None:
     """How many steps a text asks for, where a count word names them ("three footsteps", "two heavy steps",
     "stomping twice", "footsteps, three times"); None where it names none or counts something else ("two people walking")."""
+    if not _one_sound(text):
+        return None
     counts = {COUNTS[a or b] for a, b in _STEPS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))}
     return next(iter(counts)) if len(counts) == 1 else None
 
@@ -157,23 +170,38 @@ EVENT_NOUNS = (
 _SINGULAR = "|".join(EVENT_NOUNS)
 _PLURAL = "|".join(noun + ("es" if noun.endswith(("ch", "sh")) else "s") for noun in EVENT_NOUNS)
 _TIMES = ("once", "twice", "thrice")
-_MANY = "|".join(word for word, value in COUNTS.items() if value > 1 and word not in _TIMES)
-_ADJECTIVES = r"(?:[a-z-]+\s+){0,2}?"  # "three sharp raps", "two short electronic beeps"
+_NUMBERS = {
+    **{word: value for word, value in COUNTS.items() if word not in _TIMES}, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10,
+}  # fmt: skip
+_MANY = "|".join([*(word for word, value in _NUMBERS.items() if value > 1), "10", "[2-9]"])
+# up to two words between a count and its sound ("three sharp raps", "two short electronic beeps"), but not
+# what makes the sound ("two boxers trading punches"), nor a unit or a compound ("three second beeps", "a two
+# tone beep")
+_BETWEEN = r"(?:(?![a-z-]*ing\b|[a-z-]*[^s\s]s\b|(?:second|minute|hour|tone|way)s?\b)[a-z-]+\s+){0,2}?"
 _EVENTS_COUNTED = re.compile(
-    rf"\b(?:(one|single)\s+{_ADJECTIVES}(?:{_SINGULAR})"
-    rf"|({_MANY}|[2-9])\s+{_ADJECTIVES}(?:{_PLURAL})"
-    rf"|({_MANY}|[2-9])\s+times(?!\s+as)"
-    rf"|({'|'.join(_TIMES)})(?!\s+as))\b"
+    rf"\b(?:(one|single|1)\s+{_BETWEEN}(?:{_SINGULAR})\b{_NOT_A_RATE}"
+    rf"|({_MANY})\s+{_BETWEEN}(?:{_PLURAL})\b{_NOT_A_RATE}"
+    rf"|({_MANY})\s+times\b(?!\s+as\b){_NOT_A_RATE})"
+    rf"|{_NOT_A_CONJUNCTION}\b({'|'.join(_TIMES)})\b(?!\s+as\b){_NOT_A_RATE}"
 )  # "twice as loud", "three times as fast": no count
 
 
 def event_count(text: str) -> int | None:
     """How many events a text asks for, where it counts sounds it names ("three knocks on a door", "a single
     beep", "2 gunshots") or times ("a bell tolling four times", "knocking twice"); None where it counts
-    none, counts what makes the sound ("two people", "two swords clashing", "single drops": drops in the
-    plural after "single"), or gives two counts."""
+    none, counts what makes the sound ("two people", "two boxers trading punches", "single drops": drops in
+    the plural after "single"), gives a rate ("twice a second"), names more than one sound ("three knocks and
+    a door creaking open", "a gunshot, then two more"), or gives two counts."""
+    if not _one_sound(text):
+        return None
     found = _EVENTS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))
-    counts = {int(word) if word.isdigit() else COUNTS[word] for match in found for word in match if word}
+    counts = {
+        int(word) if word.isdigit() else {**_NUMBERS, **COUNTS}[word]
+        for match in found
+        for word in match
+        if word
+    }
     return next(iter(counts)) if len(counts) == 1 else None
 
 

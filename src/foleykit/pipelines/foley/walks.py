@@ -74,16 +74,13 @@ def group_peaks(peaks: list[int], frame_seconds: float, span_seconds: float) -> 
     return spans
 
 
-def cut_step(
-    magnitude: np.ndarray, frame_seconds: float, after_seconds: float = CUT_AFTER_SECONDS
-) -> tuple[np.ndarray, int]:
+def cut_step(magnitude: np.ndarray, frame_seconds: float) -> tuple[np.ndarray, int]:
     """A short take's loudest event as power above the take's own floor, faded out, and the index of its
-    loudest frame within the cut (which ends `after_seconds` after that frame, or `CUT_AFTER_SECONDS`
-    where that is sooner)."""
+    loudest frame within the cut."""
     power = np.square(magnitude, dtype=np.float64)
     peak = int(power.sum(axis=1).argmax())
     start = max(0, peak - round(CUT_BEFORE_SECONDS / frame_seconds))
-    stop = min(len(power), peak + max(1, round(min(after_seconds, CUT_AFTER_SECONDS) / frame_seconds)))
+    stop = min(len(power), peak + round(CUT_AFTER_SECONDS / frame_seconds))
     floor = np.percentile(power, 20, axis=0)  # the take's room and noise, not the step's
     step = np.clip(power[start:stop] - floor, 0.0, None)
     fade = min(len(step), round(STEP_FADE_SECONDS / frame_seconds))
