@@ -64,6 +64,11 @@ class Window:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
+def call_edits(backend: Backend) -> dict[str, int] | None:
+    """What the pipeline changed in the one take of the backend's last call (`Window.edits`)."""
+    return backend.edits[0] if backend.edits else None
+
+
 def summed_edits(per_window: list[dict[str, int] | None]) -> dict[str, int]:
     """A long take's edits: each kind summed over the windows that report it."""
     total: dict[str, int] = {}
@@ -303,14 +308,13 @@ def render_long(
     planned = count_windows(backend, info.max_duration, 0.0, seconds)
     first_seconds = min(seconds, info.max_duration)
     (first,) = backend.generate([prompt], [negative], first_seconds, [seed], steps, guidance)
-    first_edits = backend.edits[0] if backend.edits else None
     first = first[:, : round(first_seconds * rate)]
     # the first window, too, is kept only up to where its sound dies away
     if first.shape[1] < total:
         limit = first.shape[1] - round(tail_seconds(info.max_duration) * rate)
         kept = min(usable(first, reference_level(first, rate), rate), limit)
         first = first[:, : max(kept, round(min(MIN_USABLE_SECONDS, first_seconds) * rate))]
-    windows = [Window(0, seed, 0.0, first.shape[1] / rate, "first", edits=first_edits)]
+    windows = [Window(0, seed, 0.0, first.shape[1] / rate, "first", edits=call_edits(backend))]
     if on_window:
         on_window(1, planned)
     if first.shape[1] >= total:
@@ -367,7 +371,7 @@ def _crossfaded(
             gain, found = fit_level(new, reference, rate)
             keep = min(found, limit)
             if best is None or keep > best[0]:
-                best = (keep, seed_k, new, gain, backend.edits[0] if backend.edits else None)
+                best = (keep, seed_k, new, gain, call_edits(backend))
             if on_window:
                 on_window(calls, max(planned, calls + (1 if begin + keep < total else 0)))
             if keep >= least:

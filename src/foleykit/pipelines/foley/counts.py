@@ -23,20 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from foleykit.pipelines.foley.walks import (
     CUT_AFTER_SECONDS,
     CUT_BEFORE_SECONDS,
     END_MARGIN_SECONDS,
-    EVENT_FLOOR_DB,
-    EVENT_GAP_SECONDS,
-    EVENT_PROMINENCE_DB,
     STEP_FADE_DB,
     STEP_GAIN_DB,
     STEP_JITTER,
     STEP_SPAN_SECONDS,
     group_peaks,
+    level_peaks,
 )
 
 # seconds between copies where the take holds one event, by the speed its prompt states (a knocking hand's
@@ -64,17 +61,17 @@ def rms_frames(mono: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
     return np.sqrt(squares.mean(axis=1)), hop
 
 
-def event_peaks(mono: np.ndarray, rate: int) -> np.ndarray:
-    """The RMS frames where the take's events peak: 12 dB above the dips beside them, within 30 dB of its
-    loudest, 100 ms apart (walks.py's thresholds); an event at the very first frame counts."""
-    envelope, hop = rms_frames(mono, rate)
+def envelope_peaks(envelope: np.ndarray) -> np.ndarray:
+    """The RMS frames where events peak in an RMS envelope (walks.py's `level_peaks`: 12 dB above the dips
+    beside them, within 30 dB of the loudest, 100 ms apart)."""
     if len(envelope) == 0:
         return np.zeros(0, dtype=int)
-    level = 20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6)
-    edged = np.concatenate([[level.min()], level, [level.min()]])
-    gap = max(1, round(EVENT_GAP_SECONDS * rate / hop))
-    peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
-    return peaks - 1
+    return level_peaks(20 * np.log10(envelope / (envelope.max() + 1e-12) + 1e-6), FRAME_SECONDS)
+
+
+def event_peaks(mono: np.ndarray, rate: int) -> np.ndarray:
+    """The RMS frames where the take's events peak; an event at the very first frame counts."""
+    return envelope_peaks(rms_frames(mono, rate)[0])
 
 
 def event_spans(mono: np.ndarray, rate: int, span_seconds: float = 0.0) -> list[tuple[int, int]]:
@@ -97,28 +94,27 @@ def plan_count(mono: np.ndarray, rate: int, count: int, speed: str | None, steps
     """The plan for giving a take `count` events, or None where it needs none or cannot have them: it holds
     them already, holds none to repeat, holds a sound that goes on (`SUSTAINED_FLOOR_DB`), or needs more and
     asks for steps (`steps`: walks.py lays walks out)."""
+    envelope, _ = rms_frames(mono, rate)  # read once: the events, the floor, the dip
     span = STEP_SPAN_SECONDS if steps else 0.0
-    spans = event_spans(mono, rate, span)
-    if len(spans) == count or not spans or (len(spans) < count and steps) or sustained(mono, rate):
+    spans = group_peaks(envelope_peaks(envelope).tolist(), FRAME_SECONDS, span)
+    if len(spans) == count or not spans or (len(spans) < count and steps) or sustained(envelope):
         return None
-    quiet_from = kept_until(mono, rate, spans, count) if len(spans) > count else None
+    quiet_from = kept_until(envelope, spans, count) if len(spans) > count else None
     return CountPlan(spans, count, speed, span, quiet_from)
 
 
-def sustained(mono: np.ndarray, rate: int) -> bool:
-    """Whether the take's floor lies within `SUSTAINED_FLOOR_DB` of its loudest frame."""
-    envelope, _ = rms_frames(mono, rate)
+def sustained(envelope: np.ndarray) -> bool:
+    """Whether a take's floor (its RMS `envelope`'s) lies within `SUSTAINED_FLOOR_DB` of its loudest frame."""
     floor = np.percentile(envelope, FLOOR_PERCENTILE) if len(envelope) else 0.0
     return bool(floor > envelope.max(initial=0.0) * 10 ** (SUSTAINED_FLOOR_DB / 20))
 
 
-def kept_until(mono: np.ndarray, rate: int, spans: list[tuple[int, int]], count: int) -> int:
+def kept_until(envelope: np.ndarray, spans: list[tuple[int, int]], count: int) -> int:
     """The RMS frame after which a take holding more than `count` events (`spans`) is quieted: the quietest
     frame between its `count`-th event and the next. The events are those read against the whole take's
     loudest frame: once a louder event is cut, a faint bump before it would stand out against what is left,
     but it is no more audible than it was (the bench that counts takes reads the take afresh, and so counts
     such a bump)."""
-    envelope, _ = rms_frames(mono, rate)
     last, following = spans[count - 1][1], spans[count][0]
     return last + 1 + int(envelope[last + 1 : following + 1].argmin())  # never the kept peak itself
 

@@ -138,6 +138,7 @@ def gait(text: str) -> str | None:
 _MORE_THAN_ONE_SOUND = re.compile(r"\b(?:and|then|followed|while|before|after|until|plus|as)\b")
 _NOT_A_RATE = r"(?!\s+(?:a|an|per|every|each|more|again|upon)\b)"  # "once more": how many in all?
 _NOT_A_CONJUNCTION = r"(?<=[a-z,]\s)"  # "once" starting a text starts a clause
+_TIMES = ("once", "twice", "thrice")
 
 
 def _one_sound(text: str) -> bool:
@@ -147,7 +148,7 @@ def _one_sound(text: str) -> bool:
 _STEPS_COUNTED = re.compile(
     r"\b(" + "|".join(COUNTS) + r")(?!\s+(?:times\s+)?as\b)\s+"
     r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _NOT_A_RATE + r")"
-    r"|" + _NOT_A_CONJUNCTION + r"\b(once|twice|thrice)\b(?!\s+as\b)" + _NOT_A_RATE
+    r"|" + _NOT_A_CONJUNCTION + rf"\b({'|'.join(_TIMES)})\b(?!\s+as\b)" + _NOT_A_RATE
 )  # "twice as fast footsteps", "three times as loud": no count
 
 
@@ -169,12 +170,12 @@ EVENT_NOUNS = (
 )  # fmt: skip
 _SINGULAR = "|".join(EVENT_NOUNS)
 _PLURAL = "|".join(noun + ("es" if noun.endswith(("ch", "sh")) else "s") for noun in EVENT_NOUNS)
-_TIMES = ("once", "twice", "thrice")
 _NUMBERS = {
     **{word: value for word, value in COUNTS.items() if word not in _TIMES}, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10,
 }  # fmt: skip
 _MANY = "|".join([*(word for word, value in _NUMBERS.items() if value > 1), "10", "[2-9]"])
+_COUNT_WORDS = {**_NUMBERS, **COUNTS}
 # up to two words between a count and its sound ("three sharp raps", "two short electronic beeps"), but not
 # what makes the sound ("two boxers trading punches"), nor a unit or a compound ("three second beeps", "a two
 # tone beep")
@@ -197,10 +198,7 @@ def event_count(text: str) -> int | None:
         return None
     found = _EVENTS_COUNTED.findall(_AT_ONCE.sub(" ", text.lower()))
     counts = {
-        int(word) if word.isdigit() else {**_NUMBERS, **COUNTS}[word]
-        for match in found
-        for word in match
-        if word
+        int(word) if word.isdigit() else _COUNT_WORDS[word] for match in found for word in match if word
     }
     return next(iter(counts)) if len(counts) == 1 else None
 

@@ -51,15 +51,21 @@ def frame_level_db(magnitude: np.ndarray) -> np.ndarray:
     return 10 * np.log10(power / (power.max() + 1e-20) + 1e-12)
 
 
-def event_frames(magnitude: np.ndarray, frame_seconds: float) -> np.ndarray:
-    """The frames where the take's events (steps, hits) peak; an event at the very first frame counts."""
-    if len(magnitude) == 0:
+def level_peaks(level: np.ndarray, frame_seconds: float) -> np.ndarray:
+    """The frames where events peak in a frame level (dB below the loudest frame): `EVENT_PROMINENCE_DB`
+    above the dips beside them, within `EVENT_FLOOR_DB` of the loudest, `EVENT_GAP_SECONDS` apart; an event
+    at the very first or last frame counts. Read the same way on a mel (here) and a waveform (counts.py)."""
+    if len(level) == 0:
         return np.zeros(0, dtype=int)
-    level = frame_level_db(magnitude)
     edged = np.concatenate([[level.min()], level, [level.min()]])
     gap = max(1, round(EVENT_GAP_SECONDS / frame_seconds))
     peaks, _ = find_peaks(edged, prominence=EVENT_PROMINENCE_DB, height=EVENT_FLOOR_DB, distance=gap)
-    return np.clip(peaks - 1, 0, len(level) - 1)
+    return peaks - 1
+
+
+def event_frames(magnitude: np.ndarray, frame_seconds: float) -> np.ndarray:
+    """The frames where the take's events (steps, hits) peak; an event at the very first frame counts."""
+    return level_peaks(frame_level_db(magnitude), frame_seconds) if len(magnitude) else np.zeros(0, dtype=int)
 
 
 def group_peaks(peaks: list[int], frame_seconds: float, span_seconds: float) -> list[tuple[int, int]]:
