@@ -117,15 +117,18 @@ def test_the_bundled_model_walks_where_footsteps_are_asked_for_and_steps_once_wh
 def test_the_bundled_model_gives_a_counted_prompt_its_count(tmp_path: Path) -> None:
     """Version 15: a prompt that counts its sounds gets that many (match_counts): "three footsteps on wood",
     which the weights answer with a walk of six to eight steps, is cut after its third step; "an axe striking a
-    log twice", answered with one blow, gets a copy of it. The sidecar says how many events each take gained
-    or lost; the delivered WAV, read back, holds the count."""
+    log twice", answered with one blow, gets a copy of it — since version 16 detuned (copy_detune_cents), so
+    it is not the same blow again. The sidecar says how many events each take gained or lost; the delivered
+    WAV, read back, holds the count."""
     import soundfile
 
     import foleykit
     from foleykit.pipelines.foley.counts import event_spans
     from foleykit.pipelines.foley.walks import STEP_SPAN_SECONDS
 
-    assert json.loads((BUNDLED_DIR / "model_index.json").read_text())["match_counts"] is True
+    index = json.loads((BUNDLED_DIR / "model_index.json").read_text())
+    assert index["match_counts"] is True and index["copy_detune_cents"] == 100.0
+    likeness = []  # a repeated blow against its copy: 1.0 were it the same blow again
     for prompt, count, span in (
         ("three footsteps on wood", 3, STEP_SPAN_SECONDS),
         ("an axe striking a log twice", 2, 0.0),
@@ -133,9 +136,16 @@ def test_the_bundled_model_gives_a_counted_prompt_its_count(tmp_path: Path) -> N
         result = foleykit.generate(prompt, takes=4, duration=4.0, seed=0, out_dir=tmp_path / prompt[:6])
         changed = [json.loads(f.sidecar.read_text())["count_events_changed"] for f in result.files]
         held = []
-        for file in result.files:
+        for file, change in zip(result.files, changed, strict=True):
             audio, rate = soundfile.read(file.path, dtype="float32", always_2d=True)
-            held.append(len(event_spans(audio.mean(axis=1), rate, span)))
+            mono = audio.mean(axis=1).astype(np.float64)
+            spans = event_spans(mono, rate, span)
+            held.append(len(spans))
+            if change > 0 and len(spans) == 2:
+                blow, copy = (mono[start * rate // 100 :][: round(0.13 * rate)] for start, _ in spans)
+                match = np.correlate(blow, copy, "full").max() / np.sqrt((blow**2).sum() * (copy**2).sum())
+                likeness.append(float(match))
         cut = count == 3  # the walk is cut; the single blow is repeated
         assert all(n < 0 if cut else n >= 0 for n in changed) and any(changed), (prompt, changed)
         assert held.count(count) >= 3, (prompt, held, changed)
+    assert likeness and min(likeness) < 0.9, likeness  # version 15: 0.96-0.99

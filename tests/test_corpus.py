@@ -354,7 +354,7 @@ License:
 
 
 def make_fake_debs(folder: Path) -> Path:
-    """Nine miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
+    """Thirteen miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
     folder.mkdir(parents=True, exist_ok=True)
     ogg = encoded
     make_deb(
@@ -502,6 +502,53 @@ def make_fake_debs(folder: Path) -> Path:
         {"usr/share/games/openclonk/Sound.ocg": sounds},
         OPENCLONK_COPYRIGHT,
     )
+    hedgewars = "usr/share/games/hedgewars/Data/Sounds"
+    make_deb(
+        folder,
+        "hedgewars-data",
+        "1.0.2-6",
+        {
+            f"{hedgewars}/Droplet1.ogg": ogg(sound(0.3, freq=1500, seed=43)),
+            f"{hedgewars}/bump.ogg": ogg(sound(0.3, freq=200, seed=44)),  # GFDL-1.3: excluded
+        },
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2004-2018 Andrey Korotaev\nLicense: GPL-2\n\n"
+        "Files: share/hedgewars/Data/Sounds/*\nCopyright: 2004 Andrey Korotaev\nLicense: GFDL-1.3\n\n"
+        "Files: share/hedgewars/Data/Sounds/Droplet*.ogg\nCopyright: saugox\nLicense: CC-BY-SA-3.0\n",
+    )
+    cube2 = "usr/share/games/cube2/packages/sounds"
+    make_deb(
+        folder,
+        "cube2-data",
+        "1.3-1",
+        {
+            f"{cube2}/olpc/MichaelBierylo/sfx_DoorSlam.wav": encoded(
+                sound(0.5, freq=100, seed=45), fmt="WAV"
+            ),
+            f"{cube2}/aard/bang.wav": encoded(sound(0.3, seed=46), fmt="WAV"),  # public domain, a game cue
+        },
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: Mozilla Foundation\nLicense: CC-BY-3.0\n\n"
+        "Files: packages/sounds/aard/*\nCopyright: aard\nLicense: public-domain\n",
+    )
+    make_deb(
+        folder,
+        "lugaru-data",
+        "1.2-6",
+        {"usr/share/games/lugaru/Sounds/FootStepStone1.ogg": ogg(sound(0.3, freq=400, seed=47))},
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2003 Wolfire Games\nLicense: GPL-2+\n\n"
+        "Files: Data/*\nCopyright: 2003 Wolfire Games\nLicense: CC-BY-SA-3.0\n",
+    )
+    make_deb(
+        folder,
+        "wordwarvi-sound",
+        "1.0.4-2",
+        {"usr/share/wordwarvi/sounds/metalbang1.ogg": ogg(sound(0.6, freq=800, seed=48))},
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2007 Stephen M. Cameron\nLicense: GPL-2.0+\n\n"
+        "Files: sounds/*\nCopyright: 2008 Stephen M. Cameron\nLicense: CC-BY-SA-3.0\n",
+    )
     return folder
 
 
@@ -543,6 +590,22 @@ def test_gpl_and_other_unaccepted_files_are_excluded(corpus: Path) -> None:
     assert reasons["carts_cart_moving.1.ogg"].startswith("MIT")
     assert "a link to camera-shutter.oga" in reasons["screen-capture.oga"]
     assert record["excluded"]["licence"]["GPL-2+"] == 2 and record["excluded"]["licence"]["GPL-2"] == 2
+
+
+def test_the_four_smaller_packages_read_their_sound_folders_paragraphs(corpus: Path) -> None:
+    rows = {Path(r["source_path"]).name: r for r in rows_of(corpus)}
+    assert rows["Droplet1.ogg"]["licence"] == "CC-BY-SA-3.0" and rows["Droplet1.ogg"]["label"] == "water_drip"
+    assert (
+        rows["sfx_DoorSlam.wav"]["licence"] == "CC-BY-3.0"
+        and rows["sfx_DoorSlam.wav"]["label"] == "door_slam"
+    )
+    assert rows["FootStepStone1.ogg"]["licence"] == "CC-BY-SA-3.0"  # Data/*, not the code's GPL-2+
+    assert rows["FootStepStone1.ogg"]["authors"] == ["Wolfire Games"]
+    assert rows["metalbang1.ogg"]["label"] == "metal_clang"
+    assert "bang.wav" not in rows, "a game cue, skipped by the caption table"
+    record = json.loads((corpus / "build.json").read_text())
+    reasons = {Path(e["path"]).name: e["reason"] for e in record["excluded_files"]}
+    assert reasons["bump.ogg"].startswith("GFDL-1.3 (debian/copyright, Files: share/hedgewars/Data/Sounds/*")
 
 
 def test_canonical_licence_never_reads_a_grant_into_mixed_or_non_free_terms() -> None:
@@ -661,6 +724,10 @@ def test_adding_recordings_never_moves_one_between_splits() -> None:
 
 def test_split_is_deterministic(fake_debs: Path, corpus: Path, tmp_path: Path) -> None:
     packages = [
+        "wordwarvi-sound",
+        "lugaru-data",
+        "cube2-data",
+        "hedgewars-data",
         "openclonk-data",
         "0ad-data",
         "redeclipse-data",
@@ -941,7 +1008,15 @@ def test_caption_table() -> None:
     assert lookup("openttd-opensfx", "57 Heavy wind").captions[0] == "heavy wind blowing"  # type: ignore[union-attr]
     assert lookup("ufoai-sound", "sound/aliens/ortnok/die1.ogg").skipped  # type: ignore[union-attr]
     assert lookup("minetest-data", "nothing/like/this.ogg") is None
-    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data", "openclonk-data"}  # fmt: skip
+    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data", "openclonk-data", "hedgewars-data", "cube2-data", "lugaru-data", "wordwarvi-sound"}  # fmt: skip
+    assert lookup("hedgewars-data", "Droplet2.ogg").label == "water_drip"  # type: ignore[union-attr]
+    assert lookup("cube2-data", "yo_frankie/amb_waterdrip_2.ogg").label == "water_drip"  # type: ignore[union-attr]
+    assert lookup("cube2-data", "0ad/fs_sand7.ogg").skipped  # type: ignore[union-attr]
+    assert lookup("lugaru-data", "Sounds/WhooshHit.ogg").label == "punch_impact"  # type: ignore[union-attr]
+    assert lookup("lugaru-data", "Sounds/LowWhoosh.ogg").label == "whoosh"  # type: ignore[union-attr]
+    assert lookup("lugaru-data", "Sounds/RabbitPain.ogg").skipped  # type: ignore[union-attr]
+    assert lookup("wordwarvi-sound", "metalbang4.ogg").label == "metal_clang"  # type: ignore[union-attr]
+    assert lookup("wordwarvi-sound", "synthetic_thunder_short.ogg").skipped  # type: ignore[union-attr]
     assert lookup("supertuxkart-data", "sfx/clock.ogg").label == "clock_tick"  # type: ignore[union-attr]
     assert lookup("supertuxkart-data", "music/farm.ogg").skipped  # type: ignore[union-attr]
     assert lookup("redeclipse-data", "sounds/player/concstep2.ogg").label == "footsteps_concrete"  # type: ignore[union-attr]
@@ -1033,7 +1108,13 @@ def test_build_from_the_real_packages(tmp_path: Path) -> None:
     result = build_corpus(tmp_path / "real", debs=Path(os.environ["FOLEYKIT_REAL_DEBS"]), progress=False)
     counts = result.record["counts"]
     assert counts["sources"] > 200 and counts["clips"] > 250
-    assert set(counts["per_licence"]) <= {"CC0-1.0", "public-domain", "CC-BY-3.0", "CC-BY-SA-3.0"}
+    assert set(counts["per_licence"]) <= {
+        "CC0-1.0",
+        "public-domain",
+        "CC-BY-3.0",
+        "CC-BY-SA-3.0",
+        "CC-BY-SA-4.0",
+    }
     excluded = {e["path"] for e in result.record["excluded_files"] if e["kind"] == "licence"}
     assert "usr/share/games/ufoai/base/0snd.pk3!sound/ambience/fire1.ogg" in excluded  # GPL-2
     assert "usr/share/sounds/freedesktop/stereo/service-login.oga" in excluded  # GPL-2
@@ -1044,6 +1125,8 @@ def test_build_from_the_real_packages(tmp_path: Path) -> None:
     assert all(counts["per_package"][package]["clips"] for package in DEFAULT_PACKAGES), "every reader reads"
     creaks = counts["per_class"]["door_creak"]
     assert creaks["train"]["clips"] + creaks["test"]["clips"] >= 3, "openclonk-data's hinge creaks"
+    drips = counts["per_class"]["water_drip"]
+    assert drips["train"]["clips"] + drips["test"]["clips"] >= 7, "hedgewars-data's and cube2-data's drips"
     assert load_corpus(tmp_path / "real", split="test")
 
 

@@ -21,7 +21,7 @@ from foleykit.pipelines.foley.counts import (
     plan_count,
     rms_frames,
 )
-from foleykit.pipelines.foley.descriptors import event_count, take_count
+from foleykit.pipelines.foley.descriptors import event_count, step_count, take_count
 from foleykit.pipelines.foley.walks import STEP_JITTER
 
 RATE = 8000
@@ -76,6 +76,11 @@ def test_counts_are_read_where_a_text_counts_the_sounds_it_names_or_times() -> N
     # a text that asks for steps counts steps: its other counts are not the walk's
     assert take_count("footsteps and two knocks") is None and take_count("three footsteps on wood") == 3
     assert take_count("a single footstep") == 1 and take_count("knocking twice") == 2
+    # laps and trips are not sounds: "times" before a path counts neither steps nor events
+    for text in ("walking three times around the room", "running twice round the track",
+                 "a car driving three times around the block", "pacing twice across the hall"):  # fmt: skip
+        assert take_count(text) is None and step_count(text) is None, text
+    assert take_count("knocking twice on the door") == 2 and take_count("stomping twice, slowly") == 2
 
 
 def test_events_past_the_count_are_quieted_from_the_dip_after_the_last_kept_and_the_rest_is_untouched() -> (
@@ -111,6 +116,31 @@ def test_a_single_event_is_repeated_up_to_the_count_at_the_pace_asked_each_0_to_
     assert abs(gaps.max() - gaps.min()) <= 2 * high * STEP_JITTER + 0.02, "one pace, jittered"
     for frame in peaks[1:]:
         assert -4.6 <= peak_level_db(matched, frame) <= 0.1
+
+
+def test_detuned_copies_differ_in_pitch_and_keep_the_levels_and_pace_drawn_without_detuning() -> None:
+    """`copy_detune_cents`: each copy of a 1 kHz ping plays within ±100 cents of it, no two alike; the
+    generator draws the pace and levels first, so the copies land where, and as loud as, undetuned ones do."""
+    n = round(0.3 * RATE)
+    ping = np.exp(-np.arange(n) / (0.06 * RATE)) * np.sin(2 * np.pi * 1000 * np.arange(n) / RATE)
+    take = 1e-4 * np.random.default_rng(5).standard_normal(4 * RATE)
+    take[round(0.2 * RATE) : round(0.2 * RATE) + n] += 0.5 * ping
+    take = take.astype(np.float32)
+    plan = plan_count(take, RATE, 4, None, steps=False)
+    plain, _ = match_count(take, RATE, plan, np.random.default_rng(9))
+    assert np.array_equal(plain, match_count(take, RATE, plan, np.random.default_rng(9), 0.0)[0])
+    detuned, change = match_count(take, RATE, plan, np.random.default_rng(9), 100.0)
+    assert change == 3 and not np.array_equal(plain, detuned)
+    peaks, plain_peaks = event_peaks(detuned, RATE), event_peaks(plain, RATE)
+    assert len(peaks) == 4 and np.abs(peaks - plain_peaks).max() <= 1, "the same pace"
+    pitches = []
+    for frame in peaks[1:]:
+        assert abs(peak_level_db(detuned, frame) - peak_level_db(plain, frame)) <= 0.5, "the same levels"
+        segment = detuned[frame * RATE // 100 : frame * RATE // 100 + round(0.2 * RATE)]
+        spectrum = np.abs(np.fft.rfft(segment, 16 * len(segment)))
+        pitches.append(1200 * np.log2(np.fft.rfftfreq(16 * len(segment), 1 / RATE)[spectrum.argmax()] / 1000))
+    assert all(abs(cents) <= 105 for cents in pitches), pitches
+    assert np.ptp(pitches) > 10, f"no two copies alike: {pitches}"
 
 
 def test_a_copy_holds_one_event_where_the_loudest_is_followed_closely() -> None:

@@ -610,11 +610,23 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
     assert counts_bench.counted_events(times, steps=True) == 3
     run = {
         "prompts": [
-            {"count": 3, "events": [3, 4, 1, 3]},
-            {"count": 2, "events": [2, 2, 2, 6], "whole": 3},
-            {"count": None, "events": [9, 9, 9, 9], "whole": 4},
+            {"count": 3, "events": [3, 4, 1, 3], "likeness": [0.5, 0.7, None, 0.6]},
+            {"count": 2, "events": [2, 2, 2, 6], "whole": 3},  # stored before likeness was read
+            {"count": None, "events": [9, 9, 9, 9], "whole": 4, "likeness": [1.0, 1.0, 1.0, 1.0]},
         ]
     }
     assert counts_bench.summary(run, takes=4) == {
-        "takes": 8, "exact": 5, "off": 0.875, "judged_takes": 4, "whole": 3,
+        "takes": 8, "exact": 5, "off": 0.875, "judged_takes": 4, "whole": 3, "likeness": 0.6,
     }  # fmt: skip
+    # likeness: the same hit again reads 1.0 at any level; a hit and a different one less; one event: None
+    rate = 8000
+    rng = np.random.default_rng(0)
+    hit = np.exp(-np.arange(800) / 80.0) * rng.standard_normal(800)
+    other = np.exp(-np.arange(800) / 80.0) * rng.standard_normal(800)
+    take = np.zeros(rate)
+    for at, event in ((1000, hit), (4000, 0.5 * hit), (6000, other)):
+        take[at + 80 : at + 880] += event
+    same = counts_bench.event_likeness(take, rate, [0.135, 0.51])
+    assert same == pytest.approx(1.0, abs=1e-3)
+    assert counts_bench.event_likeness(take, rate, [0.135, 0.76]) < 0.5
+    assert counts_bench.event_likeness(take, rate, [0.135]) is None

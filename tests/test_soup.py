@@ -169,20 +169,24 @@ def test_an_anchored_model_averages_with_its_fine_tune_and_the_mean_is_unanchore
     assert soup_main([str(base), str(tuned), str(tmp_path / "other")]) == 2
 
 
-@pytest.mark.parametrize("setting", ["compose_walks", "match_counts"])
+@pytest.mark.parametrize(
+    ("setting", "value", "default"),
+    [("compose_walks", True, False), ("match_counts", True, False), ("copy_detune_cents", 50.0, 0.0)],
+)
 def test_models_that_differ_only_in_how_takes_are_rendered_average_and_the_mean_keeps_the_base_setting(
-    tmp_path: Path, setting: str
+    tmp_path: Path, setting: str, value: object, default: object
 ) -> None:
-    """`compose_walks` and `match_counts` are how takes are rendered, not what was learned: version 14 (walks
-    on) averages with a fine-tune of version 13 (off), and the mean renders as its base does."""
+    """`compose_walks`, `match_counts` and `copy_detune_cents` are how takes are rendered, not what was
+    learned: version 14 (walks on) averages with a fine-tune of version 13 (off), and the mean renders as its
+    base does."""
     arch = FoleyArchitecture.tiny()
     base = _save(tmp_path / "base", arch)
     index = json.loads((base / "model_index.json").read_text())
-    (base / "model_index.json").write_text(json.dumps({**index, setting: True}))
+    (base / "model_index.json").write_text(json.dumps({**index, setting: value}))
     tuned = _save(tmp_path / "tuned", arch, unet_shift=0.01)
     assert soup_main([str(base), str(tuned), str(tmp_path / "out")]) == 0
     out = FoleyPipeline.from_pretrained(str(tmp_path / "out"), local_files_only=True)
-    assert out.config[setting] is True
+    assert out.config[setting] == value
     assert soup_main([str(tuned), str(base), str(tmp_path / "back")]) == 0
     back = FoleyPipeline.from_pretrained(str(tmp_path / "back"), local_files_only=True)
-    assert back.config[setting] is False
+    assert back.config[setting] == default

@@ -917,6 +917,43 @@ class RedEclipseReader(PackageReader):
     copyright_prefix = "data/"
 
 
+# --- four smaller packages of loose files, each with a DEP-5 debian/copyright
+
+
+class HedgewarsReader(PackageReader):
+    """hedgewars-data: `usr/share/games/hedgewars/Data/Sounds/*.ogg`; its sounds are GFDL-1.3 (not
+    accepted) except the three `Droplet*.ogg`, CC BY-SA 3.0 (paths from `share/hedgewars/`)."""
+
+    name = "hedgewars-data"
+    sound_root = "usr/share/games/hedgewars/Data/Sounds/"
+    copyright_prefix = "share/hedgewars/Data/Sounds/"
+
+
+class Cube2Reader(PackageReader):
+    """cube2-data: `usr/share/games/cube2/packages/sounds/**`; CC BY 3.0 by default (Mozilla Foundation),
+    public domain and CC BY-SA 4.0 paragraphs for two folders."""
+
+    name = "cube2-data"
+    sound_root = "usr/share/games/cube2/packages/sounds/"
+    copyright_prefix = "packages/sounds/"
+
+
+class LugaruReader(PackageReader):
+    """lugaru-data: `usr/share/games/lugaru/Sounds/*.ogg`; `Data/*` is CC BY-SA 3.0 (Wolfire Games)."""
+
+    name = "lugaru-data"
+    sound_root = "usr/share/games/lugaru/"
+    copyright_prefix = "Data/"
+
+
+class WordwarviReader(PackageReader):
+    """wordwarvi-sound: `usr/share/wordwarvi/sounds/*.ogg`; `sounds/*` is CC BY-SA 3.0 (Stephen M. Cameron)."""
+
+    name = "wordwarvi-sound"
+    sound_root = "usr/share/wordwarvi/sounds/"
+    copyright_prefix = "sounds/"
+
+
 # --- openclonk-data: sounds inside a c4group archive (`Sound.ocg`); its own authors.txt credits them
 
 
@@ -1124,6 +1161,10 @@ READERS: dict[str, PackageReader] = {
         RedEclipseReader(),
         ZeroADReader(),
         OpenClonkReader(),
+        HedgewarsReader(),
+        Cube2Reader(),
+        LugaruReader(),
+        WordwarviReader(),
     )
 }
 DEFAULT_PACKAGES = tuple(READERS)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import soxr
 
 from foleykit.pipelines.foley.walks import (
     CUT_AFTER_SECONDS,
@@ -182,36 +183,57 @@ def loudest_event(
     return event, peak - start
 
 
+def detuned(event: np.ndarray, peak: int, rate: int, cents: float) -> tuple[np.ndarray, int]:
+    """`event` played `cents` higher (and as much shorter) or lower (longer), as a sampler detunes a
+    repeated hit, resampled by soxr; and where its peak lands."""
+    if cents == 0:
+        return event, peak
+    ratio = 2 ** (cents / 1200)
+    return soxr.resample(event, rate, rate / ratio), round(peak / ratio)
+
+
 def repeat_events(
-    mono: np.ndarray, rate: int, plan: CountPlan, rng: np.random.Generator
+    mono: np.ndarray, rate: int, plan: CountPlan, rng: np.random.Generator, detune_cents: float = 0.0
 ) -> tuple[np.ndarray, int]:
     """`mono` with copies of its loudest event (cut to end at 0.9 of the interval between events after its
-    loudest frame, or before the next event) pasted after its last one, each 0 to 4 dB below it. Returns the
-    samples and how many copies were pasted."""
+    loudest frame, or before the next event) pasted after its last one, each 0 to 4 dB below it and, where
+    `detune_cents` > 0, detuned by up to that much either way, so that no copy is the same hit again (drawn
+    after the levels, so the levels are those drawn without it). Returns the samples and how many copies were
+    pasted."""
     onsets, interval = repeat_onsets(plan, len(mono) / rate, rng)
     if not onsets:
         return mono, 0
     event, peak = loudest_event(mono, rate, plan, 0.9 * interval)
+    gains = [10 ** (rng.uniform(*STEP_GAIN_DB) / 20) for _ in onsets]
+    cents = (
+        rng.uniform(-detune_cents, detune_cents, len(onsets)) if detune_cents > 0 else np.zeros(len(onsets))
+    )
     out = np.asarray(mono, dtype=np.float64).copy()
-    for onset in onsets:
-        start = round(onset * rate) - peak
-        span = slice(max(0, start), min(len(out), start + len(event)))
-        out[span] += 10 ** (rng.uniform(*STEP_GAIN_DB) / 20) * event[span.start - start : span.stop - start]
+    for onset, gain, shift in zip(onsets, gains, cents, strict=True):
+        copy, copy_peak = detuned(event, peak, rate, float(shift))
+        start = round(onset * rate) - copy_peak
+        span = slice(max(0, start), min(len(out), start + len(copy)))
+        out[span] += gain * copy[span.start - start : span.stop - start]
     return out.astype(mono.dtype), len(onsets)
 
 
 def match_count(
-    mono: np.ndarray, rate: int, plan: CountPlan, rng: np.random.Generator | None
+    mono: np.ndarray,
+    rate: int,
+    plan: CountPlan,
+    rng: np.random.Generator | None,
+    detune_cents: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """A take's samples holding the plan's count of events: those past it quieted, or copies pasted up to it
-    (as many as fit; `rng` draws their pace and levels, and is needed only there). Returns the samples and
-    how many more (> 0) or fewer (< 0) events they hold than the take did."""
+    (as many as fit, detuned by up to `detune_cents`; `rng` draws their pace, levels and detuning, and is
+    needed only there). Returns the samples and how many more (> 0) or fewer (< 0) events they hold than the
+    take did."""
     if plan.quiet_from is not None:
         matched = quiet_after(mono, rate, plan)
     elif rng is None:
         raise ValueError("pasting copies needs a generator")
     else:
-        matched = repeat_events(mono, rate, plan, rng)[0]
+        matched = repeat_events(mono, rate, plan, rng, detune_cents)[0]
     # as read in the take that comes out: a copy that lands on a faint event, or a faint bump between two kept
     # events, makes the count in the file differ from the plan's
     return matched, len(event_spans(matched, rate, plan.span_seconds)) - len(plan.spans)

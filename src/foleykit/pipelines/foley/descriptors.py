@@ -138,6 +138,8 @@ def gait(text: str) -> str | None:
 _MORE_THAN_ONE_SOUND = re.compile(r"\b(?:and|then|followed|while|before|after|until|plus|as)\b")
 _NOT_A_RATE = r"(?!\s+(?:a|an|per|every|each|more|again|upon)\b)"  # "once more": how many in all?
 _NOT_A_CONJUNCTION = r"(?<=[a-z,]\s)"  # "once" starting a text starts a clause
+# "walking three times around the room", "driving twice round the block": laps or trips, not sounds
+_NOT_A_PATH = r"(?!\s+(?:around|round|across|along|through|past|over|up|down|back|in\s+a\s+circle)\b)"
 _TIMES = ("once", "twice", "thrice")
 
 
@@ -147,8 +149,8 @@ def _one_sound(text: str) -> bool:
 
 _STEPS_COUNTED = re.compile(
     r"\b(" + "|".join(COUNTS) + r")(?!\s+(?:times\s+)?as\b)\s+"
-    r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _NOT_A_RATE + r")"
-    r"|" + _NOT_A_CONJUNCTION + rf"\b({'|'.join(_TIMES)})\b(?!\s+as\b)" + _NOT_A_RATE
+    r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _NOT_A_RATE + _NOT_A_PATH + r")"
+    r"|" + _NOT_A_CONJUNCTION + rf"\b({'|'.join(_TIMES)})\b(?!\s+as\b)" + _NOT_A_RATE + _NOT_A_PATH
 )  # "twice as fast footsteps", "three times as loud": no count
 
 
@@ -183,8 +185,8 @@ _BETWEEN = r"(?:(?![a-z-]*ing\b|[a-z-]*[^s\s]s\b|(?:second|minute|hour|tone|way)
 _EVENTS_COUNTED = re.compile(
     rf"\b(?:(one|single|1)\s+{_BETWEEN}(?:{_SINGULAR})\b{_NOT_A_RATE}"
     rf"|({_MANY})\s+{_BETWEEN}(?:{_PLURAL})\b{_NOT_A_RATE}"
-    rf"|({_MANY})\s+times\b(?!\s+as\b){_NOT_A_RATE})"
-    rf"|{_NOT_A_CONJUNCTION}\b({'|'.join(_TIMES)})\b(?!\s+as\b){_NOT_A_RATE}"
+    rf"|({_MANY})\s+times\b(?!\s+as\b){_NOT_A_RATE}{_NOT_A_PATH})"
+    rf"|{_NOT_A_CONJUNCTION}\b({'|'.join(_TIMES)})\b(?!\s+as\b){_NOT_A_RATE}{_NOT_A_PATH}"
 )  # "twice as loud", "three times as fast": no count
 
 

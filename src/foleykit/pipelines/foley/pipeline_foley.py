@@ -118,7 +118,7 @@ ANCHORING_OFF: dict[str, Any] = {
 
 # The pipeline settings that say how takes are rendered after denoising, not what the weights learned: a walk
 # laid out from the prompt's steps (walks.py), a take given the count its prompt asks for (counts.py)
-RENDERING_SETTINGS = ("compose_walks", "match_counts")
+RENDERING_SETTINGS = ("compose_walks", "match_counts", "copy_detune_cents")
 
 
 def known_captions_text(
@@ -293,6 +293,7 @@ class FoleyPipeline(DiffusionPipeline):
         same_gait_anchors: bool = False,
         compose_walks: bool = False,
         match_counts: bool = False,
+        copy_detune_cents: float = 0.0,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -322,6 +323,7 @@ class FoleyPipeline(DiffusionPipeline):
             same_gait_anchors=same_gait_anchors,
             compose_walks=compose_walks,
             match_counts=match_counts,
+            copy_detune_cents=copy_detune_cents,
         )
         self.known_captions: list[str] = []  # the anchors a prompt may be paired with
         self.own_anchors: list[str] = []  # learned too, but each anchors only a prompt worded exactly as it
@@ -813,9 +815,10 @@ class FoleyPipeline(DiffusionPipeline):
         """Decoded takes (batch, samples) → the same, where a prompt counts its events or steps
         (`descriptors.take_count`: "three knocks", "a single beep", "three footsteps") and its take holds
         another number of them (a step's peaks as one): those past the count quieted to the take's floor, or
-        copies of its loudest event pasted after its last up to the count (counts.py; the `match_counts`
-        setting; a walk's missing steps are `lay_out_walks`'). A take that gets copies draws their pace and
-        levels from its generator after everything else it drew. Also returns the events each take gained
+        copies of its loudest event pasted after its last up to the count, each detuned by up to
+        `copy_detune_cents` (counts.py; the `match_counts` setting; a walk's missing steps are
+        `lay_out_walks`'). A take that gets copies draws their pace, levels and detuning from its generator
+        after everything else it drew. Also returns the events each take gained
         (> 0) or left out (< 0)."""
         changes = [0] * len(prompts)
         counts = [take_count(prompt) for prompt in prompts]
@@ -831,7 +834,8 @@ class FoleyPipeline(DiffusionPipeline):
             if plan is None:
                 continue
             rng = _take_rng(generator, index) if len(plan.spans) < count else None
-            matched, changes[index] = match_count(mono, self.sample_rate, plan, rng)
+            detune = float(self.config.get("copy_detune_cents") or 0.0)
+            matched, changes[index] = match_count(mono, self.sample_rate, plan, rng, detune)
             out[index] = torch.from_numpy(matched).to(out)
         return out, changes
 
