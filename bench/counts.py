@@ -12,8 +12,9 @@ model and reports, per prompt and in all:
   --corpus` judges them (trimmed, nearest centroid): a take cut or lengthened to its count should still
   sound like what was asked;
 - `likeness`: in a take of two events or more, the mean over its pairs of events of their waveforms' peak
-  normalised cross-correlation (130 ms from 10 ms before each peak): 1.0 is the same event again (pasted
-  copies, version 15: 0.94-1.00), knocks the model made apart 0.4-0.7 (session 39).
+  normalised cross-correlation (130 ms from 10 ms before each event's first peak; pairs closer than that
+  left out): 1.0 is the same event again (version 15's pasted copies: most pairs above 0.9), knocks the model
+  made apart 0.4-0.7 (session 39).
 
 Seeds: takes of prompt i are seeds first-seed + i·takes on, the same for each model (paired). Use seeds no
 evaluation draws (4,400,000 on).
@@ -42,22 +43,28 @@ def _walks() -> Any:
     return module
 
 
-def counted_events(times: list[float], steps: bool) -> int:
-    """Events at `times` (seconds), a step's peaks within `STEP_SPAN_SECONDS` of its first as one where
-    `steps`: as the pipeline counts a counted prompt's take."""
+def event_starts(times: list[float], steps: bool) -> list[float]:
+    """When (seconds) each event at peak `times` begins, a step's peaks within `STEP_SPAN_SECONDS` of its
+    first as one where `steps`: as the pipeline counts a counted prompt's take."""
     from foleykit.pipelines.foley.counts import FRAME_SECONDS
     from foleykit.pipelines.foley.walks import STEP_SPAN_SECONDS, group_peaks
 
     frames = [round(at / FRAME_SECONDS) for at in times]  # whole frames, as the pipeline groups them
-    return len(group_peaks(frames, FRAME_SECONDS, STEP_SPAN_SECONDS if steps else 0.0))
+    groups = group_peaks(frames, FRAME_SECONDS, STEP_SPAN_SECONDS if steps else 0.0)
+    return [first * FRAME_SECONDS for first, _ in groups]
+
+
+def counted_events(times: list[float], steps: bool) -> int:
+    """How many events peak at `times` (`event_starts`)."""
+    return len(event_starts(times, steps))
 
 
 LIKENESS_SECONDS = (0.01, 0.12)  # an event's waveform, compared from before its peak to after it
 
 
 def event_likeness(audio: Any, rate: int, times: list[float]) -> float | None:
-    """How alike a take's events are: the mean over pairs of their peak normalised cross-correlation; None
-    for fewer than two events."""
+    """How alike a take's events (starting at `times`) are: the mean over pairs whose windows do not overlap
+    of their peak normalised cross-correlation; None where no such pair is."""
     import numpy as np
     from scipy.signal import correlate
 
@@ -68,6 +75,8 @@ def event_likeness(audio: Any, rate: int, times: list[float]) -> float | None:
     pairs = []
     for first in range(len(cuts)):
         for second in range(first + 1, len(cuts)):
+            if times[second] - times[first] < sum(LIKENESS_SECONDS):
+                continue  # one window holds part of the other event
             a, b = cuts[first], cuts[second]
             n = min(len(a), len(b))
             energy = float(np.sqrt((a[:n] ** 2).sum() * (b[:n] ** 2).sum()))
@@ -99,9 +108,9 @@ def count_takes(
     for i, (label, prompt) in enumerate(rows):
         count = take_count(prompt)
         part = range(i * takes, (i + 1) * takes)
-        times = [event_times(audio[k], RATE) for k in part]
-        events = [counted_events(at, gait(prompt) is not None) for at in times]
-        likeness = [event_likeness(audio[k], RATE, at) for k, at in zip(part, times, strict=True)]
+        starts = [event_starts(event_times(audio[k], RATE), gait(prompt) is not None) for k in part]
+        events = [len(at) for at in starts]
+        likeness = [event_likeness(audio[k], RATE, at) for k, at in zip(part, starts, strict=True)]
         row: dict[str, Any] = {
             "label": label,
             "prompt": prompt,
@@ -116,7 +125,7 @@ def count_takes(
     return {"model": model, "seconds": round(time.perf_counter() - began, 1), "prompts": out}
 
 
-def summary(run: dict[str, Any], takes: int) -> dict[str, float]:
+def summary(run: dict[str, Any], takes: int) -> dict[str, float | None]:
     """Over the counted prompts: takes, takes holding their count, the mean |events - count|, the judged
     classes' takes and how many of them the judge recognises whole, and the mean likeness of the events in
     takes of two or more."""
@@ -130,7 +139,7 @@ def summary(run: dict[str, Any], takes: int) -> dict[str, float]:
         "off": round(sum(misses) / max(1, len(misses)), 3),
         "judged_takes": takes * len(judged),
         "whole": sum(row["whole"] for row in judged),
-        "likeness": round(sum(alike) / max(1, len(alike)), 3),
+        "likeness": round(sum(alike) / len(alike), 3) if alike else None,
     }
 
 

@@ -526,10 +526,13 @@ def make_fake_debs(folder: Path) -> Path:
                 sound(0.5, freq=100, seed=45), fmt="WAV"
             ),
             f"{cube2}/aard/bang.wav": encoded(sound(0.3, seed=46), fmt="WAV"),  # public domain, a game cue
+            f"{cube2}/q009/explosion.ogg": ogg(sound(0.8, freq=60, seed=49)),
         },
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
         "Files: *\nCopyright: Mozilla Foundation\nLicense: CC-BY-3.0\n\n"
-        "Files: packages/sounds/aard/*\nCopyright: aard\nLicense: public-domain\n",
+        "Files: packages/sounds/olpc/*\nCopyright: OLPC project\nLicense: CC-BY-3.0\n\n"
+        "Files: packages/sounds/aard/*\nCopyright: aard\nLicense: public-domain\n\n"
+        "Files: packages/sounds/q009/*\nCopyright: Slawomir 'Q009' Blauciak\nLicense: CC-BY-SA-3.0\n",
     )
     make_deb(
         folder,
@@ -601,7 +604,14 @@ def test_the_four_smaller_packages_read_their_sound_folders_paragraphs(corpus: P
     )
     assert rows["FootStepStone1.ogg"]["licence"] == "CC-BY-SA-3.0"  # Data/*, not the code's GPL-2+
     assert rows["FootStepStone1.ogg"]["authors"] == ["Wolfire Games"]
-    assert rows["metalbang1.ogg"]["label"] == "metal_clang"
+    assert (
+        rows["metalbang1.ogg"]["label"] == "metal_clang"
+        and rows["metalbang1.ogg"]["licence"] == "CC-BY-SA-3.0"
+    )
+    assert (
+        rows["explosion.ogg"]["licence"] == "CC-BY-SA-3.0" and rows["explosion.ogg"]["label"] == "explosion"
+    )
+    assert rows["sfx_DoorSlam.wav"]["authors"] == ["OLPC project"]
     assert "bang.wav" not in rows, "a game cue, skipped by the caption table"
     record = json.loads((corpus / "build.json").read_text())
     reasons = {Path(e["path"]).name: e["reason"] for e in record["excluded_files"]}

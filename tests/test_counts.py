@@ -15,6 +15,7 @@ from foleykit.pipelines.foley import FoleyPipeline
 from foleykit.pipelines.foley.counts import (
     FRAME_SECONDS,
     REPEAT_INTERVALS,
+    detuned,
     event_peaks,
     event_spans,
     match_count,
@@ -76,11 +77,15 @@ def test_counts_are_read_where_a_text_counts_the_sounds_it_names_or_times() -> N
     # a text that asks for steps counts steps: its other counts are not the walk's
     assert take_count("footsteps and two knocks") is None and take_count("three footsteps on wood") == 3
     assert take_count("a single footstep") == 1 and take_count("knocking twice") == 2
-    # laps and trips are not sounds: "times" before a path counts neither steps nor events
+    # laps are not sounds: "times" before a lap counts neither steps nor events; a path after a sound does
     for text in ("walking three times around the room", "running twice round the track",
-                 "a car driving three times around the block", "pacing twice across the hall"):  # fmt: skip
+                 "a car driving three times around the block", "pacing twice in a circle",
+                 "walking three times, around the room"):  # fmt: skip
         assert take_count(text) is None and step_count(text) is None, text
-    assert take_count("knocking twice on the door") == 2 and take_count("stomping twice, slowly") == 2
+    for text, count in (("knocking twice on the door", 2), ("stomping twice, slowly", 2),
+                        ("a ball bounces three times down the stairs", 3), ("a dog barks twice through the wall", 2),
+                        ("stomping twice up the stairs", 2), ("a bell rings twice over", 2)):  # fmt: skip
+        assert take_count(text) == count, text
 
 
 def test_events_past_the_count_are_quieted_from_the_dip_after_the_last_kept_and_the_rest_is_untouched() -> (
@@ -141,6 +146,19 @@ def test_detuned_copies_differ_in_pitch_and_keep_the_levels_and_pace_drawn_witho
         pitches.append(1200 * np.log2(np.fft.rfftfreq(16 * len(segment), 1 / RATE)[spectrum.argmax()] / 1000))
     assert all(abs(cents) <= 105 for cents in pitches), pitches
     assert np.ptp(pitches) > 10, f"no two copies alike: {pitches}"
+
+
+def test_a_copy_played_lower_is_no_longer_after_its_peak_than_the_cut() -> None:
+    """Played a semitone lower a copy grows 6 %: its tail is cut back to the cut's and eased to nothing, so
+    it still ends before the next copy; played higher it is shorter and left as it plays."""
+    n, peak = round(0.3 * RATE), round(0.02 * RATE)
+    ring = np.exp(-np.arange(n) / (0.2 * RATE)) * np.sin(2 * np.pi * 700 * np.arange(n) / RATE)
+    lower, lower_peak = detuned(ring, peak, RATE, -100.0)
+    assert lower_peak > peak and len(lower) - lower_peak == n - peak
+    assert lower[-1] == 0.0 and abs(lower[-round(0.005 * RATE) - 1]) > 0.05, "eased at the end, not before"
+    higher, higher_peak = detuned(ring, peak, RATE, 100.0)
+    assert higher_peak < peak and len(higher) < n
+    assert detuned(ring, peak, RATE, 0.0)[0] is ring
 
 
 def test_a_copy_holds_one_event_where_the_loudest_is_followed_closely() -> None:

@@ -630,3 +630,9 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
     assert same == pytest.approx(1.0, abs=1e-3)
     assert counts_bench.event_likeness(take, rate, [0.135, 0.76]) < 0.5
     assert counts_bench.event_likeness(take, rate, [0.135]) is None
+    assert counts_bench.event_likeness(take, rate, [0.135, 0.2]) is None, "overlapping windows: no pair"
+    assert counts_bench.event_starts([0.1, 0.26, 0.8, 0.95], steps=True) == pytest.approx([0.1, 0.8])
+    assert (
+        counts_bench.summary({"prompts": [{"count": 2, "events": [2], "likeness": [None]}]}, 1)["likeness"]
+        is None
+    )

@@ -516,7 +516,7 @@ TABLE: dict[str, tuple[CaptionRule, ...]] = {
         _skip("aard/*", GAME),
         _skip("*", UNCLEAR),
     ),
-    "lugaru-data": (
+    "lugaru-data": (  # stone floors step as concrete does: the class holds hard floors
         _c("Sounds/FootStepStone*", "footsteps_concrete", "a footstep on stone", "a hard footstep on a stone floor", "someone stepping on stone"),
         _c("Sounds/FootStepGrass*", None, "a footstep on grass", "someone stepping on grass", "a soft step in the grass"),
         _c("Sounds/FootStepSnow*", None, "a footstep in snow", "someone stepping on snow", "a soft crunch of snow underfoot"),
@@ -545,6 +545,7 @@ TABLE: dict[str, tuple[CaptionRule, ...]] = {
         _c("Sounds/KnifeSheathe*", None, "a knife slid into its sheath", "a blade being sheathed", "a knife put away"),
         _c("Sounds/KnifeSlice*", None, "a knife slicing", "a blade cutting", "a quick slice of a knife"),
         _c("Sounds/SwordSlice*", None, "a sword slicing", "a blade slashing", "a quick cut of a sword"),
+        _c("Sounds/FleshStabRemove*", None, "a blade pulled out of flesh", "a knife drawn back out", "a wet pull of a blade"),
         _c("Sounds/FleshStab*", None, "a blade stabbing into flesh", "a stab", "a knife going in"),
         _c("Sounds/Splatter*", None, "a wet splatter", "a splat", "something wet splattering"),
         _c("Sounds/Hawk*", None, "a hawk screeching", "the cry of a hawk", "a bird of prey calling"),

@@ -930,8 +930,9 @@ class HedgewarsReader(PackageReader):
 
 
 class Cube2Reader(PackageReader):
-    """cube2-data: `usr/share/games/cube2/packages/sounds/**`; CC BY 3.0 by default (Mozilla Foundation),
-    public domain and CC BY-SA 4.0 paragraphs for two folders."""
+    """cube2-data: `usr/share/games/cube2/packages/sounds/**`; DEP-5 paragraphs by folder: `olpc/` and
+    `yo_frankie/` CC BY 3.0, `sfx/` and `q009/` CC BY-SA 3.0, `aard/` public domain, the chainsaw CC BY-SA
+    4.0 (`*`, CC BY 3.0, covers the rest)."""
 
     name = "cube2-data"
     sound_root = "usr/share/games/cube2/packages/sounds/"

@@ -8,7 +8,8 @@ more events than its prompt counts keeps the first ones and is brought down to i
 the last of them, as an editor would gate it; a take with fewer (a prompt that asks for no walk: walks are
 walks.py's) gets copies of its own loudest event pasted after its last one, at the pace of its own events (or
 the pace the prompt states), each 0 to 4 dB below it: a counted sound is one source struck again, as a
-knocking hand or a beeping device is.
+knocking hand or a beeping device is — and, with `copy_detune_cents` (version 16), each copy played up to that
+many cents higher or lower, as a sampler detunes a repeated hit, so that no copy is the same hit again.
 
 This works on the decoded waveform, where the events are read as `bench/anchor_quality.py` counts them (10 ms
 RMS frames; walks.py's thresholds): the mel frames walks.py reads are four times longer and merge drops or
@@ -52,6 +53,7 @@ FLOOR_PERCENTILE = 20  # a take's floor: the RMS of its quieter frames (its room
 # a count (version 14's counted takes: sustained ones -22 to -33 dB, struck ones -70 dB and below)
 SUSTAINED_FLOOR_DB = -45.0
 COPY_FADE_SHARE = 1 / 3  # a copy's last third decays to STEP_FADE_DB, as a step's cut does in walks.py
+EASE_SECONDS = 0.005  # a copy played lower and cut back to its length eases to nothing over its last 5 ms
 
 
 def rms_frames(mono: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
@@ -189,7 +191,16 @@ def detuned(event: np.ndarray, peak: int, rate: int, cents: float) -> tuple[np.n
     if cents == 0:
         return event, peak
     ratio = 2 ** (cents / 1200)
-    return soxr.resample(event, rate, rate / ratio), round(peak / ratio)
+    played, played_peak = soxr.resample(event, rate, rate / ratio), round(peak / ratio)
+    # played lower, the tail after the peak grows: keep it as long as the cut's, so that a copy still ends
+    # before the next one (the cut ends at 0.9 of the interval; the next copy can come at 0.93), and ease the
+    # end it is cut at down to nothing
+    end = played_peak + len(event) - peak
+    if end < len(played):
+        played = played[:end].copy()
+        ease = min(end, round(EASE_SECONDS * rate))
+        played[end - ease :] *= np.linspace(1.0, 0.0, ease)
+    return played, played_peak
 
 
 def repeat_events(
@@ -205,9 +216,8 @@ def repeat_events(
         return mono, 0
     event, peak = loudest_event(mono, rate, plan, 0.9 * interval)
     gains = [10 ** (rng.uniform(*STEP_GAIN_DB) / 20) for _ in onsets]
-    cents = (
-        rng.uniform(-detune_cents, detune_cents, len(onsets)) if detune_cents > 0 else np.zeros(len(onsets))
-    )
+    spread = abs(detune_cents)
+    cents = rng.uniform(-spread, spread, len(onsets)) if spread > 0 else np.zeros(len(onsets))
     out = np.asarray(mono, dtype=np.float64).copy()
     for onset, gain, shift in zip(onsets, gains, cents, strict=True):
         copy, copy_peak = detuned(event, peak, rate, float(shift))

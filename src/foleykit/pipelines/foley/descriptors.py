@@ -138,8 +138,9 @@ def gait(text: str) -> str | None:
 _MORE_THAN_ONE_SOUND = re.compile(r"\b(?:and|then|followed|while|before|after|until|plus|as)\b")
 _NOT_A_RATE = r"(?!\s+(?:a|an|per|every|each|more|again|upon)\b)"  # "once more": how many in all?
 _NOT_A_CONJUNCTION = r"(?<=[a-z,]\s)"  # "once" starting a text starts a clause
-# "walking three times around the room", "driving twice round the block": laps or trips, not sounds
-_NOT_A_PATH = r"(?!\s+(?:around|round|across|along|through|past|over|up|down|back|in\s+a\s+circle)\b)"
+# "walking three times around the room", "driving twice round the block": laps, not sounds (but "a ball
+# bounces three times down the stairs", "a dog barks twice through the wall" count)
+_NOT_A_PATH = r"(?!,?\s+(?:around|round|in\s+(?:a\s+)?circles?|laps?)\b)"
 _TIMES = ("once", "twice", "thrice")
 
 

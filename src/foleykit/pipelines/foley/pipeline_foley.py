@@ -825,6 +825,7 @@ class FoleyPipeline(DiffusionPipeline):
         if all(count is None for count in counts):
             return audio, changes
         out = audio.clone()
+        detune = float(self.config.get("copy_detune_cents") or 0.0)
         for index, (prompt, count) in enumerate(zip(prompts, counts, strict=True)):
             if count is None:
                 continue
@@ -834,7 +835,6 @@ class FoleyPipeline(DiffusionPipeline):
             if plan is None:
                 continue
             rng = _take_rng(generator, index) if len(plan.spans) < count else None
-            detune = float(self.config.get("copy_detune_cents") or 0.0)
             matched, changes[index] = match_count(mono, self.sample_rate, plan, rng, detune)
             out[index] = torch.from_numpy(matched).to(out)
         return out, changes
