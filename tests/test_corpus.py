@@ -354,7 +354,7 @@ License:
 
 
 def make_fake_debs(folder: Path) -> Path:
-    """Thirteen miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
+    """Fourteen miniature packages, one per reader, in the real packages' layouts (a build never fetches)."""
     folder.mkdir(parents=True, exist_ok=True)
     ogg = encoded
     make_deb(
@@ -552,6 +552,19 @@ def make_fake_debs(folder: Path) -> Path:
         "Files: *\nCopyright: 2007 Stephen M. Cameron\nLicense: GPL-2.0+\n\n"
         "Files: sounds/*\nCopyright: 2008 Stephen M. Cameron\nLicense: CC-BY-SA-3.0\n",
     )
+    flare = "usr/share/games/flare/mods/fantasycore"
+    make_deb(
+        folder,
+        "flare-game",
+        "1.14-1",
+        {
+            f"{flare}/soundfx/heartbeat.ogg": ogg(sound(0.4, freq=60, seed=50)),
+            f"{flare}/music/title_theme.ogg": ogg(sound(0.5, freq=440, seed=51)),  # accepted, but music
+        },
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: 2012-2021 Clint Bellanger and others\nLicense: CC-BY-SA-3.0+\n\n"
+        "Files: debian/*\nCopyright: 2013 Manuel A. Fernandez Montecelo\nLicense: GPL-3+\n",
+    )
     return folder
 
 
@@ -595,7 +608,7 @@ def test_gpl_and_other_unaccepted_files_are_excluded(corpus: Path) -> None:
     assert record["excluded"]["licence"]["GPL-2+"] == 2 and record["excluded"]["licence"]["GPL-2"] == 2
 
 
-def test_the_four_smaller_packages_read_their_sound_folders_paragraphs(corpus: Path) -> None:
+def test_the_five_smaller_packages_read_their_sound_folders_paragraphs(corpus: Path) -> None:
     rows = {Path(r["source_path"]).name: r for r in rows_of(corpus)}
     assert rows["Droplet1.ogg"]["licence"] == "CC-BY-SA-3.0" and rows["Droplet1.ogg"]["label"] == "water_drip"
     assert (
@@ -613,6 +626,10 @@ def test_the_four_smaller_packages_read_their_sound_folders_paragraphs(corpus: P
     )
     assert rows["sfx_DoorSlam.wav"]["authors"] == ["OLPC project"]
     assert "bang.wav" not in rows, "a game cue, skipped by the caption table"
+    assert (
+        rows["heartbeat.ogg"]["label"] == "heartbeat" and rows["heartbeat.ogg"]["licence"] == "CC-BY-SA-3.0"
+    )
+    assert "title_theme.ogg" not in rows, "music, skipped by the caption table"
     record = json.loads((corpus / "build.json").read_text())
     reasons = {Path(e["path"]).name: e["reason"] for e in record["excluded_files"]}
     assert reasons["bump.ogg"].startswith("GFDL-1.3 (debian/copyright, Files: share/hedgewars/Data/Sounds/*")
@@ -734,6 +751,7 @@ def test_adding_recordings_never_moves_one_between_splits() -> None:
 
 def test_split_is_deterministic(fake_debs: Path, corpus: Path, tmp_path: Path) -> None:
     packages = [
+        "flare-game",
         "wordwarvi-sound",
         "lugaru-data",
         "cube2-data",
@@ -1018,7 +1036,9 @@ def test_caption_table() -> None:
     assert lookup("openttd-opensfx", "57 Heavy wind").captions[0] == "heavy wind blowing"  # type: ignore[union-attr]
     assert lookup("ufoai-sound", "sound/aliens/ortnok/die1.ogg").skipped  # type: ignore[union-attr]
     assert lookup("minetest-data", "nothing/like/this.ogg") is None
-    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data", "openclonk-data", "hedgewars-data", "cube2-data", "lugaru-data", "wordwarvi-sound"}  # fmt: skip
+    assert set(TABLE) == {"minetest-data", "ufoai-sound", "openttd-opensfx", "sound-theme-freedesktop", "teeworlds-data", "supertuxkart-data", "redeclipse-data", "0ad-data", "openclonk-data", "hedgewars-data", "cube2-data", "lugaru-data", "wordwarvi-sound", "flare-game"}  # fmt: skip
+    assert lookup("flare-game", "fantasycore/soundfx/heartbeat.ogg").label == "heartbeat"  # type: ignore[union-attr]
+    assert lookup("flare-game", "fantasycore/soundfx/powers/fireball.ogg").skipped  # type: ignore[union-attr]
     assert lookup("hedgewars-data", "Droplet2.ogg").label == "water_drip"  # type: ignore[union-attr]
     assert lookup("cube2-data", "yo_frankie/amb_waterdrip_2.ogg").label == "water_drip"  # type: ignore[union-attr]
     assert lookup("cube2-data", "0ad/fs_sand7.ogg").skipped  # type: ignore[union-attr]

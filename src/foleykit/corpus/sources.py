@@ -917,7 +917,7 @@ class RedEclipseReader(PackageReader):
     copyright_prefix = "data/"
 
 
-# --- four smaller packages of loose files, each with a DEP-5 debian/copyright
+# --- five smaller packages of loose files, each with a DEP-5 debian/copyright
 
 
 class HedgewarsReader(PackageReader):
@@ -953,6 +953,15 @@ class WordwarviReader(PackageReader):
     name = "wordwarvi-sound"
     sound_root = "usr/share/wordwarvi/sounds/"
     copyright_prefix = "sounds/"
+
+
+class FlareReader(PackageReader):
+    """flare-game: `usr/share/games/flare/mods/<mod>/soundfx/**.ogg` (and its music, skipped by the caption
+    table); `Files: *` is CC BY-SA 3.0+ (Clint Bellanger and others), paths from `mods/`."""
+
+    name = "flare-game"
+    sound_root = "usr/share/games/flare/mods/"
+    copyright_prefix = "mods/"
 
 
 # --- openclonk-data: sounds inside a c4group archive (`Sound.ocg`); its own authors.txt credits them
@@ -1166,6 +1175,7 @@ READERS: dict[str, PackageReader] = {
         Cube2Reader(),
         LugaruReader(),
         WordwarviReader(),
+        FlareReader(),
     )
 }
 DEFAULT_PACKAGES = tuple(READERS)
