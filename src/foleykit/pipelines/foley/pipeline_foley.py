@@ -117,7 +117,8 @@ ANCHORING_OFF: dict[str, Any] = {
 
 
 # The pipeline settings that say how takes are rendered after denoising, not what the weights learned: a walk
-# laid out from the prompt's steps (walks.py), a take given the count its prompt asks for (counts.py)
+# laid out from the prompt's steps (walks.py), a take given the count its prompt asks for and how far its copies
+# are detuned (counts.py)
 RENDERING_SETTINGS = ("compose_walks", "match_counts", "copy_detune_cents")
 
 
