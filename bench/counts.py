@@ -54,11 +54,6 @@ def event_starts(times: list[float], steps: bool) -> list[float]:
     return [first * FRAME_SECONDS for first, _ in groups]
 
 
-def counted_events(times: list[float], steps: bool) -> int:
-    """How many events peak at `times` (`event_starts`)."""
-    return len(event_starts(times, steps))
-
-
 LIKENESS_SECONDS = (0.01, 0.12)  # an event's waveform, compared from before its peak to after it
 
 

@@ -606,8 +606,8 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
     counts_bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(counts_bench)
     times = [0.1, 0.26, 0.8, 0.95, 1.5]
-    assert counts_bench.counted_events(times, steps=False) == 5
-    assert counts_bench.counted_events(times, steps=True) == 3
+    assert len(counts_bench.event_starts(times, steps=False)) == 5
+    assert len(counts_bench.event_starts(times, steps=True)) == 3
     run = {
         "prompts": [
             {"count": 3, "events": [3, 4, 1, 3], "likeness": [0.5, 0.7, None, 0.6]},

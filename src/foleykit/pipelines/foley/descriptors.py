@@ -142,6 +142,9 @@ _NOT_A_CONJUNCTION = r"(?<=[a-z,]\s)"  # "once" starting a text starts a clause
 # bounces three times down the stairs", "a dog barks twice through the wall" count)
 _NOT_A_PATH = r"(?!,?\s+(?:around|round|in\s+(?:a\s+)?circles?|laps?)\b)"
 _TIMES = ("once", "twice", "thrice")
+_TIMES_TAIL = _NOT_A_RATE + _NOT_A_PATH  # what may not follow "N times" or "twice" that counts sounds
+# "twice", "once", "thrice" as a count, in steps and in events alike
+_ONCE_TWICE = rf"{_NOT_A_CONJUNCTION}\b({'|'.join(_TIMES)})\b(?!\s+as\b){_TIMES_TAIL}"
 
 
 def _one_sound(text: str) -> bool:
@@ -150,8 +153,8 @@ def _one_sound(text: str) -> bool:
 
 _STEPS_COUNTED = re.compile(
     r"\b(" + "|".join(COUNTS) + r")(?!\s+(?:times\s+)?as\b)\s+"
-    r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _NOT_A_RATE + _NOT_A_PATH + r")"
-    r"|" + _NOT_A_CONJUNCTION + rf"\b({'|'.join(_TIMES)})\b(?!\s+as\b)" + _NOT_A_RATE + _NOT_A_PATH
+    r"(?:(?:[a-z-]+\s+){0,2}?(?:foot)?(?:steps?|falls?)\b|times\b" + _TIMES_TAIL + r")"
+    r"|" + _ONCE_TWICE
 )  # "twice as fast footsteps", "three times as loud": no count
 
 
@@ -186,8 +189,8 @@ _BETWEEN = r"(?:(?![a-z-]*ing\b|[a-z-]*[^s\s]s\b|(?:second|minute|hour|tone|way)
 _EVENTS_COUNTED = re.compile(
     rf"\b(?:(one|single|1)\s+{_BETWEEN}(?:{_SINGULAR})\b{_NOT_A_RATE}"
     rf"|({_MANY})\s+{_BETWEEN}(?:{_PLURAL})\b{_NOT_A_RATE}"
-    rf"|({_MANY})\s+times\b(?!\s+as\b){_NOT_A_RATE}{_NOT_A_PATH})"
-    rf"|{_NOT_A_CONJUNCTION}\b({'|'.join(_TIMES)})\b(?!\s+as\b){_NOT_A_RATE}{_NOT_A_PATH}"
+    rf"|({_MANY})\s+times\b(?!\s+as\b){_TIMES_TAIL})"
+    rf"|{_ONCE_TWICE}"
 )  # "twice as loud", "three times as fast": no count
 
 
