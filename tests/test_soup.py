@@ -149,6 +149,51 @@ def test_models_that_are_not_two_fine_tunes_of_one_model_are_refused(
     assert (out / "model_index.json").is_file() and not (out / "mine.txt").exists()
 
 
+def _attribute(directory: Path, recordings: list[tuple[str, str]], note: str) -> None:
+    """Attribution files as a built corpus writes them, listing `recordings` (package, file)."""
+    packages: dict[str, list[dict[str, str]]] = {}
+    for package, source in recordings:
+        packages.setdefault(package, []).append({"source_path": source, "licence": "CC-BY-SA-3.0"})
+    listed = {"packages": [{"package": name, "files": files} for name, files in packages.items()]}
+    (directory / "attribution.json").write_text(json.dumps(listed))
+    (directory / "ATTRIBUTION.md").write_text(f"# {note}\n")
+    (directory / "LICENSE-NOTE.md").write_text(f"{len(recordings)} recordings\n")
+
+
+def test_a_fine_tune_on_a_grown_corpus_averages_and_the_mean_names_every_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A fine-tune on a corpus that grew lists more recordings than its base: the mean learned from both, so
+    it carries the list that names them all; two lists neither of which covers the other are refused, and
+    so are two weights' licences."""
+    arch = FoleyArchitecture.tiny()
+    first = [("minetest-data", "sounds/drip1.ogg"), ("0ad-data", "fx/steps.ogg")]
+    grown = [*first, ("flare-game", "soundfx/cave_drips.ogg")]
+    base = _save(tmp_path / "base", arch)
+    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.1)
+    _attribute(base, first, "nine packages")
+    _attribute(tuned, grown, "fourteen packages")
+    for pair in ((base, tuned), (tuned, base)):  # whichever side grew
+        out = interpolate(*pair, tmp_path / f"mean-{pair[0].name}", 0.5)
+        for name in ("attribution.json", "ATTRIBUTION.md", "LICENSE-NOTE.md", "WEIGHTS-LICENSE"):
+            assert (out / name).read_bytes() == (tuned / name).read_bytes(), name
+
+    other = _save(tmp_path / "other", arch, unet_shift=0.1)
+    _attribute(other, [first[0], grown[2]], "another corpus")  # drops a recording the base learned from
+    relicensed = _save(tmp_path / "relicensed", arch, unet_shift=0.1)
+    _attribute(relicensed, grown, "fourteen packages")
+    (relicensed / "WEIGHTS-LICENSE").write_text("CC-BY-4.0\n")
+    for model, message in (
+        (other, "neither model's attribution.json lists"),
+        (relicensed, "WEIGHTS-LICENSE"),
+    ):
+        capsys.readouterr()
+        assert soup_main([str(base), str(model), str(tmp_path / "refused")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "refused").exists()
+
+
 def test_an_anchored_model_averages_with_its_fine_tune_and_the_mean_is_unanchored(tmp_path: Path) -> None:
     """A fine-tune is exported with anchoring off (its anchor list comes later, from what it learned): its
     anchored base still averages with it, the mean has no anchor list; another setting is still refused."""

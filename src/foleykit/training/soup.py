@@ -101,6 +101,44 @@ def _same_text(paths: Sequence[Path]) -> bool:
     return not present or (len(present) == len(paths) and len({p.read_bytes() for p in present}) == 1)
 
 
+def _recordings(directory: Path) -> set[tuple[str, str]] | None:
+    """The recordings a model's `attribution.json` lists, as (package, file in the package); None without one."""
+    path = directory / "attribution.json"
+    if not path.is_file():
+        return None
+    try:
+        listed = json.loads(path.read_text(encoding="utf-8"))
+        return {(p["package"], f["source_path"]) for p in listed["packages"] for f in p["files"]}
+    except (ValueError, KeyError, TypeError) as err:
+        raise BadInputError(f"{path}: not an attribution list ({err})") from None
+
+
+def attribution_source(base_dir: Path, tuned_dir: Path) -> Path:
+    """The model whose attribution files the mean carries. The mean learned from both models' recordings, so
+    the files must name them all: the same files in both (BASE's), or, where a fine-tune learned from a
+    corpus that grew, those of the model whose `attribution.json` lists every recording the other's does
+    (its ATTRIBUTION.md and LICENSE-NOTE.md go with it). The weights' licence must be the same."""
+    if not _same_text([base_dir / "WEIGHTS-LICENSE", tuned_dir / "WEIGHTS-LICENSE"]):
+        raise BadInputError(
+            f"WEIGHTS-LICENSE differs between {base_dir} and {tuned_dir} (or only one has it): the models "
+            "learned from recordings under other terms; interpolate models trained on one corpus"
+        )
+    if all(_same_text([base_dir / name, tuned_dir / name]) for name in ATTRIBUTION_FILES):
+        return base_dir
+    base, tuned = _recordings(base_dir), _recordings(tuned_dir)
+    if base is not None and tuned is not None:
+        if tuned >= base:
+            return tuned_dir
+        if base >= tuned:
+            return base_dir
+    differing = next(n for n in ATTRIBUTION_FILES if not _same_text([base_dir / n, tuned_dir / n]))
+    raise BadInputError(
+        f"{differing} differs between {base_dir} and {tuned_dir} (or only one has it), and neither model's "
+        "attribution.json lists every recording the other's does: interpolate models trained on one corpus "
+        "or on a corpus and a larger one"
+    )
+
+
 def interpolate(
     base_dir: str | Path, tuned_dir: str | Path, target: Path, weight: float, force: bool = False
 ) -> Path:
@@ -111,12 +149,7 @@ def interpolate(
         raise BadInputError(f"--weight must be within 0 and 1, got {weight}")
     if target.exists() and not force:
         raise BadInputError(f"{target} exists: pass --force to replace it")
-    for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
-        if not _same_text([base_dir / name, tuned_dir / name]):
-            raise BadInputError(
-                f"{name} differs between {base_dir} and {tuned_dir} (or only one has it): the models learned "
-                "from different recordings; interpolate models trained on one corpus"
-            )
+    attributed = attribution_source(base_dir, tuned_dir)
     base, tuned = _load(base_dir), _load(tuned_dir)
     # the anchoring settings go with an anchor list, which the mean forgets: a fine-tune of an anchored
     # model (exported with anchoring off) averages with it; laying walks out and matching counts are how
@@ -150,10 +183,8 @@ def interpolate(
     def write(tmp: Path) -> None:
         base.save_pretrained(tmp, include_text_encoder=False)
         for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
-            for source in (base_dir, tuned_dir):
-                if (source / name).is_file():
-                    shutil.copyfile(source / name, tmp / name)
-                    break
+            if (attributed / name).is_file():
+                shutil.copyfile(attributed / name, tmp / name)
         (tmp / RECORD).write_text(json.dumps(provenance, indent=2) + "\n")
 
     replace_dir(target, write)
