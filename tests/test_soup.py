@@ -164,8 +164,9 @@ def test_a_fine_tune_on_a_grown_corpus_averages_and_the_mean_names_every_recordi
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """A fine-tune on a corpus that grew lists more recordings than its base: the mean learned from both, so
-    it carries the list that names them all; two lists neither of which covers the other are refused, and
-    so are two weights' licences."""
+    it carries the list that names them all. Refused: lists neither of which covers the other, a recording
+    under other terms, two weights' licences, a covering model without a file the other has, a list that
+    cannot be read or is missing."""
     arch = FoleyArchitecture.tiny()
     first = [("minetest-data", "sounds/drip1.ogg"), ("0ad-data", "fx/steps.ogg")]
     grown = [*first, ("flare-game", "soundfx/cave_drips.ogg")]
@@ -178,17 +179,29 @@ def test_a_fine_tune_on_a_grown_corpus_averages_and_the_mean_names_every_recordi
         for name in ("attribution.json", "ATTRIBUTION.md", "LICENSE-NOTE.md", "WEIGHTS-LICENSE"):
             assert (out / name).read_bytes() == (tuned / name).read_bytes(), name
 
-    other = _save(tmp_path / "other", arch, unet_shift=0.1)
-    _attribute(other, [first[0], grown[2]], "another corpus")  # drops a recording the base learned from
-    relicensed = _save(tmp_path / "relicensed", arch, unet_shift=0.1)
-    _attribute(relicensed, grown, "fourteen packages")
-    (relicensed / "WEIGHTS-LICENSE").write_text("CC-BY-4.0\n")
-    for model, message in (
-        (other, "neither model's attribution.json lists"),
-        (relicensed, "WEIGHTS-LICENSE"),
-    ):
+    refusals = {}
+    model = refusals["neither model's attribution.json lists"] = _save(tmp_path / "other", arch, 0.1)
+    _attribute(model, [first[0], grown[2]], "another corpus")  # drops a recording the base learned from
+    model = refusals["WEIGHTS-LICENSE"] = _save(tmp_path / "relicensed", arch, 0.1)
+    _attribute(model, grown, "fourteen packages")
+    (model / "WEIGHTS-LICENSE").write_text("CC-BY-4.0\n")
+    model = refusals["under the same licence"] = _save(tmp_path / "other-terms", arch, 0.1)
+    _attribute(model, grown, "fourteen packages")
+    listed = json.loads((model / "attribution.json").read_text())
+    listed["packages"][0]["files"][0]["licence"] = "CC0-1.0"  # a recording both learned, other terms
+    (model / "attribution.json").write_text(json.dumps(listed))
+    model = refusals["has no LICENSE-NOTE.md"] = _save(tmp_path / "no-note", arch, 0.1)
+    _attribute(model, grown, "fourteen packages")
+    (model / "LICENSE-NOTE.md").unlink()
+    model = refusals["not an attribution list"] = _save(tmp_path / "garbled", arch, 0.1)
+    _attribute(model, grown, "fourteen packages")
+    (model / "attribution.json").write_text('{"packages": [{"files": [{"title": "x.ogg"}]}]}')
+    model = refusals["has no attribution.json"] = _save(tmp_path / "unlisted", arch, 0.1)
+    _attribute(model, grown, "fourteen packages")
+    (model / "attribution.json").unlink()
+    for message, model in refusals.items():
         capsys.readouterr()
-        assert soup_main([str(base), str(model), str(tmp_path / "refused")]) == 2
+        assert soup_main([str(base), str(model), str(tmp_path / "refused")]) == 2, message
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
         assert not (tmp_path / "refused").exists()

@@ -101,41 +101,62 @@ def _same_text(paths: Sequence[Path]) -> bool:
     return not present or (len(present) == len(paths) and len({p.read_bytes() for p in present}) == 1)
 
 
-def _recordings(directory: Path) -> set[tuple[str, str]] | None:
-    """The recordings a model's `attribution.json` lists, as (package, file in the package); None without one."""
+def _recordings(directory: Path) -> dict[tuple[str, str], str] | None:
+    """The recordings a model's `attribution.json` lists, (package, file in the package) → licence; None
+    without one."""
     path = directory / "attribution.json"
     if not path.is_file():
         return None
     try:
         listed = json.loads(path.read_text(encoding="utf-8"))
-        return {(p["package"], f["source_path"]) for p in listed["packages"] for f in p["files"]}
-    except (ValueError, KeyError, TypeError) as err:
+        return {
+            (p["package"], f["source_path"]): f.get("licence", "")
+            for p in listed["packages"]
+            for f in p["files"]
+        }
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise BadInputError(f"{path}: not an attribution list ({err})") from None
+
+
+def _covers(wider: dict[tuple[str, str], str], narrower: dict[tuple[str, str], str]) -> bool:
+    """Every recording of `narrower` in `wider`, under the same licence (its split may differ)."""
+    return all(wider.get(key) == licence for key, licence in narrower.items())
 
 
 def attribution_source(base_dir: Path, tuned_dir: Path) -> Path:
     """The model whose attribution files the mean carries. The mean learned from both models' recordings, so
     the files must name them all: the same files in both (BASE's), or, where a fine-tune learned from a
-    corpus that grew, those of the model whose `attribution.json` lists every recording the other's does
-    (its ATTRIBUTION.md and LICENSE-NOTE.md go with it). The weights' licence must be the same."""
+    corpus that grew, those of the model whose `attribution.json` lists every recording the other's does,
+    under the same licence, and which has every attribution file the other has (TUNED's where both lists
+    name the same recordings). The weights' licence must be the same."""
     if not _same_text([base_dir / "WEIGHTS-LICENSE", tuned_dir / "WEIGHTS-LICENSE"]):
         raise BadInputError(
-            f"WEIGHTS-LICENSE differs between {base_dir} and {tuned_dir} (or only one has it): the models "
-            "learned from recordings under other terms; interpolate models trained on one corpus"
+            f"WEIGHTS-LICENSE differs between {base_dir} and {tuned_dir} (or only one has it): the weights "
+            "are offered under other terms; interpolate models trained on one corpus"
         )
     if all(_same_text([base_dir / name, tuned_dir / name]) for name in ATTRIBUTION_FILES):
         return base_dir
-    base, tuned = _recordings(base_dir), _recordings(tuned_dir)
-    if base is not None and tuned is not None:
-        if tuned >= base:
-            return tuned_dir
-        if base >= tuned:
-            return base_dir
     differing = next(n for n in ATTRIBUTION_FILES if not _same_text([base_dir / n, tuned_dir / n]))
+    differ = f"{differing} differs between {base_dir} and {tuned_dir} (or only one has it)"
+    base, tuned = _recordings(base_dir), _recordings(tuned_dir)
+    if base is None or tuned is None:
+        unlisted = base_dir if base is None else tuned_dir
+        raise BadInputError(f"{differ}, and {unlisted} has no attribution.json to show what it learned from")
+    lacking = None  # a list that covers the other's, in a model without all of the other's files
+    for chosen, wider, other, narrower in (
+        (tuned_dir, tuned, base_dir, base),
+        (base_dir, base, tuned_dir, tuned),
+    ):
+        if not _covers(wider, narrower):
+            continue
+        missing = [n for n in ATTRIBUTION_FILES if (other / n).is_file() and not (chosen / n).is_file()]
+        if not missing:
+            return chosen
+        lacking = f"{differ}, and {chosen}, whose list names every recording, has no {missing[0]}"
     raise BadInputError(
-        f"{differing} differs between {base_dir} and {tuned_dir} (or only one has it), and neither model's "
-        "attribution.json lists every recording the other's does: interpolate models trained on one corpus "
-        "or on a corpus and a larger one"
+        lacking
+        or f"{differ}, and neither model's attribution.json lists every recording the other's does under "
+        "the same licence: interpolate models trained on one corpus or on a corpus and a larger one"
     )
 
 
