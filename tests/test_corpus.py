@@ -53,6 +53,7 @@ from foleykit.synth import CLASSES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 RATE = 24000
+DEP5_HEADER = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
 MT = "usr/share/games/minetest/games/minetest_game/mods"
 
 # ------------------------------------------------------------------------------------ fake packages
@@ -464,8 +465,7 @@ def make_fake_debs(folder: Path) -> Path:
         "redeclipse-data",
         "1.6.0-1",
         {"usr/share/games/redeclipse/data/sounds/player/concstep.ogg": ogg(sound(0.4, freq=300, seed=35))},
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2009-2017, Red Eclipse Team\nLicense: CC-BY-SA-3.0+\n",
+        DEP5_HEADER + "Files: *\nCopyright: 2009-2017, Red Eclipse Team\nLicense: CC-BY-SA-3.0+\n",
     )
     public = io.BytesIO()  # 0 A.D.'s sounds sit in one zip beside its art
     with zipfile.ZipFile(public, "w") as archive:
@@ -478,8 +478,7 @@ def make_fake_debs(folder: Path) -> Path:
         "0ad-data",
         "0.0.26-1",
         {"usr/share/games/0ad/mods/public/public.zip": public.getvalue()},
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2010 Wildfire Games\nLicense: CC-BY-SA-3.0\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: 2010 Wildfire Games\nLicense: CC-BY-SA-3.0\n\n"
         "Files: binaries/data/tools/fontbuilder/fonts/FreeMono.ttf\nCopyright: 2002 FSF\nLicense: GPL-3+\n",
         compression="gz",
     )
@@ -511,8 +510,7 @@ def make_fake_debs(folder: Path) -> Path:
             f"{hedgewars}/Droplet1.ogg": ogg(sound(0.3, freq=1500, seed=43)),
             f"{hedgewars}/bump.ogg": ogg(sound(0.3, freq=200, seed=44)),  # GFDL-1.3: excluded
         },
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2004-2018 Andrey Korotaev\nLicense: GPL-2\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: 2004-2018 Andrey Korotaev\nLicense: GPL-2\n\n"
         "Files: share/hedgewars/Data/Sounds/*\nCopyright: 2004 Andrey Korotaev\nLicense: GFDL-1.3\n\n"
         "Files: share/hedgewars/Data/Sounds/Droplet*.ogg\nCopyright: saugox\nLicense: CC-BY-SA-3.0\n",
     )
@@ -528,8 +526,7 @@ def make_fake_debs(folder: Path) -> Path:
             f"{cube2}/aard/bang.wav": encoded(sound(0.3, seed=46), fmt="WAV"),  # public domain, a game cue
             f"{cube2}/q009/explosion.ogg": ogg(sound(0.8, freq=60, seed=49)),
         },
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: Mozilla Foundation\nLicense: CC-BY-3.0\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: Mozilla Foundation\nLicense: CC-BY-3.0\n\n"
         "Files: packages/sounds/olpc/*\nCopyright: OLPC project\nLicense: CC-BY-3.0\n\n"
         "Files: packages/sounds/aard/*\nCopyright: aard\nLicense: public-domain\n\n"
         "Files: packages/sounds/q009/*\nCopyright: Slawomir 'Q009' Blauciak\nLicense: CC-BY-SA-3.0\n",
@@ -539,8 +536,7 @@ def make_fake_debs(folder: Path) -> Path:
         "lugaru-data",
         "1.2-6",
         {"usr/share/games/lugaru/Sounds/FootStepStone1.ogg": ogg(sound(0.3, freq=400, seed=47))},
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2003 Wolfire Games\nLicense: GPL-2+\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: 2003 Wolfire Games\nLicense: GPL-2+\n\n"
         "Files: Data/*\nCopyright: 2003 Wolfire Games\nLicense: CC-BY-SA-3.0\n",
     )
     make_deb(
@@ -548,8 +544,7 @@ def make_fake_debs(folder: Path) -> Path:
         "wordwarvi-sound",
         "1.0.4-2",
         {"usr/share/wordwarvi/sounds/metalbang1.ogg": ogg(sound(0.6, freq=800, seed=48))},
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2007 Stephen M. Cameron\nLicense: GPL-2.0+\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: 2007 Stephen M. Cameron\nLicense: GPL-2.0+\n\n"
         "Files: sounds/*\nCopyright: 2008 Stephen M. Cameron\nLicense: CC-BY-SA-3.0\n",
     )
     flare = "usr/share/games/flare/mods/fantasycore"
@@ -561,8 +556,7 @@ def make_fake_debs(folder: Path) -> Path:
             f"{flare}/soundfx/heartbeat.ogg": ogg(sound(0.4, freq=60, seed=50)),
             f"{flare}/music/title_theme.ogg": ogg(sound(0.5, freq=440, seed=51)),  # accepted, but music
         },
-        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-        "Files: *\nCopyright: 2012-2021 Clint Bellanger and others\nLicense: CC-BY-SA-3.0+\n\n"
+        DEP5_HEADER + "Files: *\nCopyright: 2012-2021 Clint Bellanger and others\nLicense: CC-BY-SA-3.0+\n\n"
         "Files: debian/*\nCopyright: 2013 Manuel A. Fernandez Montecelo\nLicense: GPL-3+\n",
     )
     return folder

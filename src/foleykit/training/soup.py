@@ -134,9 +134,9 @@ def attribution_source(base_dir: Path, tuned_dir: Path) -> Path:
             f"WEIGHTS-LICENSE differs between {base_dir} and {tuned_dir} (or only one has it): the weights "
             "are offered under other terms; interpolate models trained on one corpus"
         )
-    if all(_same_text([base_dir / name, tuned_dir / name]) for name in ATTRIBUTION_FILES):
+    differing = next((n for n in ATTRIBUTION_FILES if not _same_text([base_dir / n, tuned_dir / n])), None)
+    if differing is None:
         return base_dir
-    differing = next(n for n in ATTRIBUTION_FILES if not _same_text([base_dir / n, tuned_dir / n]))
     differ = f"{differing} differs between {base_dir} and {tuned_dir} (or only one has it)"
     base, tuned = _recordings(base_dir), _recordings(tuned_dir)
     if base is None or tuned is None:
