@@ -9,6 +9,9 @@ with `--prune-into DIR` writes a copy of the model whose list drops each anchor 
 `--drop-at-most` (default 0) of its takes recognised (own anchors, and anchors of classes the corpus cannot
 judge, are kept; a class the rule would leave with none keeps its best-recognised). `--pool EARLIER.json`
 adds an earlier run's takes of the same anchors (other seeds) before deciding (session 29: 2 + 2 takes).
+`--classes a,b` judges the anchors of those classes only; every other anchor keeps its listed alias (session 41:
+the lagging classes' anchors judged again against the grown corpus). An anchor's takes are its own even where
+the list aliases it: the model renders them with its aliases set aside.
 With `--alias`, a dropped anchor stays listed with an alias instead: the kept anchor of its class nearest to
 it (MiniLM) that states no speed or count it does not and asks for nothing more (descriptors.py), so that the prompts
 nearest to it keep an anchor of their class (session 29: dropping them sent 12 of 240 of the two-sample
@@ -22,7 +25,7 @@ Seeds: use ones no evaluation draws (3,000,000 on in session 28, 3,100,000 on in
 pruned list is decided on development takes, never on a judged prompt's.
 
 Usage: python bench/anchor_quality.py MODEL --corpus DIR --json OUT.json [--takes 2] [--first-seed 3000000]
-       [--pool EARLIER.json ...] [--drop-at-most 0] [--prune-into DIR [--alias]]
+       [--pool EARLIER.json ...] [--drop-at-most 0] [--classes a,b] [--prune-into DIR [--alias]]
 """
 
 from __future__ import annotations
@@ -92,8 +95,12 @@ def event_times(audio: Any, sample_rate: int) -> list[float]:
     return [float(peak) * FRAME_SECONDS for peak in event_peaks(mono, sample_rate)]
 
 
-def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> dict[str, Any]:
-    """Per anchor: its class, how many of its `takes` takes were recognised, and what each was heard as."""
+def judge_anchors(
+    model: str, corpus_dir: Path, takes: int, first_seed: int, classes: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Per anchor (of `classes` only, where given): its class, how many of its `takes` takes were recognised,
+    and what each was heard as. The takes are the anchor's own: an aliased anchor, rendered with its alias,
+    would be heard as the alias it already has."""
     from foleykit.audio import DELIVERY_SAMPLE_RATE
     from foleykit.engine import Engine
     from foleykit.evaluation.judge import Judge
@@ -104,7 +111,12 @@ def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> 
     judge = Judge.load()
     reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
     labels = anchor_labels(corpus_dir)
-    anchors = [c for c in engine.backend.pipe.known_captions if labels.get(c) in reference.classes]
+    unknown = sorted(set(classes or ()) - set(reference.classes))
+    if unknown:
+        raise ValueError(f"--classes: {', '.join(unknown)}: not a class {corpus_dir} judges")
+    judged = set(reference.classes if classes is None else classes)
+    engine.backend.pipe.anchor_aliases = {}
+    anchors = [c for c in engine.backend.pipe.known_captions if labels.get(c) in judged]
     prompts = [anchor for anchor in anchors for _ in range(takes)]
     seeds = list(range(first_seed, first_seed + len(prompts)))
     audio = engine.render_prompts(prompts, seeds, JUDGED_SECONDS, progress="anchor takes")
@@ -125,6 +137,7 @@ def judge_anchors(model: str, corpus_dir: Path, takes: int, first_seed: int) -> 
         "model": model,
         "first_seed": first_seed,
         "takes": takes,
+        **({"classes": sorted(judged)} if classes is not None else {}),
         "listed": len(engine.backend.pipe.known_captions),
         "seconds": round(time.perf_counter() - began, 1),
         "anchors": rows,
@@ -211,8 +224,9 @@ def prune_into(
     """Copy `model_dir` to `target` with its anchor list less the `unrecognised` anchors, written as
     `python -m foleykit.training.anchors` writes a list (`write_anchors`: the model's anchor settings kept,
     the list's embeddings made again, its digest in the training record); with `alias`, a dropped anchor with
-    a kept anchor of its class to stand for it stays listed, aliased to it. Returns (anchors a prompt can be
-    given before, after)."""
+    a kept anchor of its class to stand for it stays listed, aliased to it. An anchor `quality` did not judge
+    keeps its listed alias while the alias stays listed unaliased. Returns (anchors a prompt can be given
+    before, after)."""
     import torch
 
     from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, anchor_list, sentence_embeddings
@@ -230,6 +244,11 @@ def prune_into(
             *model_text_encoder(Path(model_dir), index), captions, torch.device("cpu")
         ).float()
         aliases = aliases_for(dropped, quality, captions, embeddings)
+    aliases |= {
+        anchor: alias
+        for anchor, alias in (known.get("aliases") or {}).items()
+        if anchor not in quality["anchors"] and alias not in dropped and alias not in aliases
+    }
     kept = [caption for caption in known["captions"] if caption not in dropped or caption in aliases]
     shutil.copytree(model_dir, target)
     write_anchors(
@@ -261,8 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--alias", action="store_true", help="alias dropped anchors to kept ones of their class"
     )
+    parser.add_argument("--classes", default=None, help="judge these classes' anchors only (comma-separated)")
     args = parser.parse_args(argv)
     from foleykit.models import resolve_model
+
+    classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
+    if classes is not None and not classes:
+        print("anchor_quality: error: --classes names no class", file=sys.stderr)
+        return 2
 
     if args.prune_into is not None and args.prune_into.exists():
         print(f"anchor_quality: error: {args.prune_into} exists", file=sys.stderr)
@@ -272,7 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as err:
         print(f"anchor_quality: error: cannot read --pool: {err}", file=sys.stderr)
         return 2
-    fresh = judge_anchors(args.model, args.corpus, args.takes, args.first_seed)
+    try:
+        fresh = judge_anchors(args.model, args.corpus, args.takes, args.first_seed, classes)
+    except ValueError as err:
+        print(f"anchor_quality: error: {err}", file=sys.stderr)
+        return 2
     args.json.write_text(json.dumps(fresh) + "\n")
     quality = pooled(fresh, earlier)
     rows = quality["anchors"].values()

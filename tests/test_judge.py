@@ -4,9 +4,11 @@ round trip / generated / real scores are what they claim."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -29,6 +31,16 @@ from foleykit.evaluation.judged import (
 )
 
 RATE = 16000
+
+
+def bench_module(name: str) -> ModuleType:
+    """A script of bench/ (not a package) loaded as a module, so that its functions can be tested."""
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -295,13 +307,8 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
     """bench/walks.py's summary: per gait asked, a take counts as a heard walk only when it is a walk (3 events
     or more) and the judge recognised its loudest step; a recognised single step is no heard walk. A group with
     a row stored before the per-take verdicts were (session 34's files) is summarised without heard walks."""
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "walks_bench", Path(__file__).resolve().parent.parent / "bench" / "walks.py"
-    )
-    walks_bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(walks_bench)
+    walks_bench = bench_module("walks")
     run = {
         "prompts": [
             {"gait": "walk", "events": [7, 1, 3, 2], "whole": 1, "step": 3, "step_takes": [1, 1, 0, 1]},
@@ -320,13 +327,8 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
 
 def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path: Path) -> None:
     """bench/per_class_gap.py: the takes of two looks are pooled, the recordings and round trips counted once."""
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "per_class_gap", Path(__file__).resolve().parent.parent / "bench" / "per_class_gap.py"
-    )
-    gap = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gap)
+    gap = bench_module("per_class_gap")
 
     def scores(labels: list[int], recognised: list[int], heard_as: list[int]) -> dict:
         return {"labels": labels, "recognised": recognised, "heard_as": heard_as}
@@ -368,7 +370,6 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     unjudged anchors stay, the stale stored embeddings are made again for the new list and its digest is
     recorded, the source model is untouched."""
     import hashlib
-    import importlib.util
     import shutil
 
     from foleykit.pipelines.foley.pipeline_foley import (
@@ -378,11 +379,7 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     )
     from foleykit.training.trainer import RECORD
 
-    spec = importlib.util.spec_from_file_location(
-        "anchor_quality", Path(__file__).resolve().parent.parent / "bench" / "anchor_quality.py"
-    )
-    quality_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality_tool)
+    quality_tool = bench_module("anchor_quality")
     model = tmp_path / "model"
     shutil.copytree(tiny_bundled_dir, model)
     listed = {
@@ -521,16 +518,11 @@ def test_anchor_quality_judges_each_listed_anchor_by_its_own_takes(
     """bench/anchor_quality.py end to end on a tiny model and corpus: each listed anchor of a judged class
     gets its takes (the anchor as the prompt), the judge's verdict on each, and the events in each; the
     pruned copy's list keeps every anchor it does not drop, and aliases only dropped ones."""
-    import importlib.util
     import shutil
 
     from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
 
-    spec = importlib.util.spec_from_file_location(
-        "anchor_quality", Path(__file__).resolve().parent.parent / "bench" / "anchor_quality.py"
-    )
-    quality_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(quality_tool)
+    quality_tool = bench_module("anchor_quality")
     corpus = write_corpus(tmp_path / "corpus", RATE)
     model = tmp_path / "model"
     shutil.copytree(tiny_bundled_dir, model)
@@ -564,16 +556,72 @@ def test_anchor_quality_judges_each_listed_anchor_by_its_own_takes(
     assert set(written.get("aliases", {})) <= quality_tool.unrecognised(quality)
 
 
+def test_anchor_quality_judges_only_the_classes_asked_and_keeps_the_other_aliases(
+    tmp_path: Path, tiny_bundled_dir: Path
+) -> None:
+    """bench/anchor_quality.py --classes: only those classes' anchors get takes (an aliased one too); an anchor
+    of another class keeps its listed alias; a class the corpus cannot judge is one line and exit 2."""
+    import shutil
+
+    from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
+
+    quality_tool = bench_module("anchor_quality")
+    corpus = write_corpus(tmp_path / "corpus", RATE)
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bundled_dir, model)
+    listed = ["a bell", "bell", "a rain", "a door knock", "door knock"]
+    aliases = {"a bell": "bell", "a door knock": "door knock"}
+    (model / KNOWN_CAPTIONS).write_text(json.dumps({"captions": listed, "aliases": aliases}))
+    out, pruned = tmp_path / "quality.json", tmp_path / "pruned"
+    argv = [str(model), "--corpus", str(corpus), "--json", str(out), "--takes", "1"]
+    assert quality_tool.main([*argv, "--classes", "bell, rain", "--prune-into", str(pruned), "--alias"]) == 0
+    quality = json.loads(out.read_text())
+    assert sorted(quality["anchors"]) == ["a bell", "a rain", "bell"] and quality["classes"] == [
+        "bell",
+        "rain",
+    ]
+    written = json.loads((pruned / KNOWN_CAPTIONS).read_text())
+    assert written["aliases"]["a door knock"] == "door knock", "an anchor not judged keeps its alias"
+    judged_aliases = {a: b for a, b in written["aliases"].items() if a in quality["anchors"]}
+    assert set(judged_aliases) <= quality_tool.unrecognised(quality), "a judged anchor's alias is this run's"
+    assert {"door knock", "a door knock"} <= set(written["captions"])
+
+    taken = tmp_path / "again.json"
+    bad = [str(model), "--corpus", str(corpus), "--json", str(taken), "--classes", "bell,whale_song"]
+    assert quality_tool.main(bad) == 2 and not taken.exists()
+
+
+def test_synth_realism_judges_synthesised_clips_by_class_and_room(tmp_path: Path) -> None:
+    """bench/synth_realism.py: each asked class's clips judged against the corpus's centroids, counted by the room
+    each was placed in (the rooms' counts add up, what each was heard as too), the table printed; a class the
+    corpus cannot judge is one line and exit 2, with no results written."""
+
+    realism = bench_module("synth_realism")
+    corpus = write_corpus(tmp_path / "corpus", RATE)
+    out = tmp_path / "realism.json"
+    argv = ["--corpus", str(corpus), "--json", str(out), "--clips", "4"]
+    assert realism.main([*argv, "--classes", "bell,rain"]) == 0
+    result = json.loads(out.read_text())
+    assert sorted(result["classes"]) == ["bell", "rain"] and result["clips_per_class"] == 4
+    for label, row in result["classes"].items():
+        rooms = row["rooms"].values()
+        assert sum(room["clips"] for room in rooms) == 4
+        assert row["recognised"] == sum(room["recognised"] for room in rooms)
+        for room in rooms:
+            assert sum(room["heard_as"].values()) == room["clips"]
+            assert room["recognised"] == room["heard_as"].get(label, 0)
+    assert set(result["classes"]["rain"]["rooms"]) == {"outdoors"}, "rain is synthesised outdoors only"
+    assert realism.table(result).count("\n") == 3
+    missing = tmp_path / "again.json"
+    bad = ["--corpus", str(corpus), "--json", str(missing), "--classes", "bell,whale_song"]
+    assert realism.main(bad) == 2 and not missing.exists()
+
+
 def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) -> None:
     """bench/anchor_changes.py: a changed anchor counts as a crossing only when the prompt's anchor was its own
     class's caption before and is not after; a bad prompt file is one line and exit 2."""
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "anchor_changes", Path(__file__).resolve().parent.parent / "bench" / "anchor_changes.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = bench_module("anchor_changes")
     classes = {"concrete steps": "footsteps_concrete", "wood steps": "footsteps_wood", "a slam": "door_slam"}
     labels = ["footsteps_concrete", "footsteps_concrete", "door_slam", "door_slam"]
     before = ["concrete steps", "concrete steps", "wood steps", "a slam"]
@@ -598,13 +646,8 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
     """bench/counts.py: a step's peaks within 0.25 s are one event where the prompt asks for steps (as the
     pipeline counts them); the summary counts the takes holding their count, the mean miss, and the judged
     classes' recognised takes (uncounted prompts left out)."""
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "counts_bench", Path(__file__).resolve().parent.parent / "bench" / "counts.py"
-    )
-    counts_bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(counts_bench)
+    counts_bench = bench_module("counts")
     times = [0.1, 0.26, 0.8, 0.95, 1.5]
     assert len(counts_bench.event_starts(times, steps=False)) == 5
     assert len(counts_bench.event_starts(times, steps=True)) == 3
