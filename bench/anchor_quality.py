@@ -9,9 +9,9 @@ with `--prune-into DIR` writes a copy of the model whose list drops each anchor 
 `--drop-at-most` (default 0) of its takes recognised (own anchors, and anchors of classes the corpus cannot
 judge, are kept; a class the rule would leave with none keeps its best-recognised). `--pool EARLIER.json`
 adds an earlier run's takes of the same anchors (other seeds) before deciding (session 29: 2 + 2 takes).
-`--classes a,b` judges the anchors of those classes only; every other anchor keeps its listed alias (session 41:
-the lagging classes' anchors judged again against the grown corpus). An anchor's takes are its own even where
-the list aliases it: the model renders them with its aliases set aside.
+`--classes a,b` judges the anchors of those classes only (session 41: the lagging classes' anchors judged again
+against the grown corpus). On every run an anchor not judged keeps its listed alias, and an anchor's takes are its
+own even where the list aliases it: the model renders them with its aliases set aside.
 With `--alias`, a dropped anchor stays listed with an alias instead: the kept anchor of its class nearest to
 it (MiniLM) that states no speed or count it does not and asks for nothing more (descriptors.py), so that the prompts
 nearest to it keep an anchor of their class (session 29: dropping them sent 12 of 240 of the two-sample
@@ -98,25 +98,27 @@ def event_times(audio: Any, sample_rate: int) -> list[float]:
 def judge_anchors(
     model: str, corpus_dir: Path, takes: int, first_seed: int, classes: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """Per anchor (of `classes` only, where given): its class, how many of its `takes` takes were recognised,
-    and what each was heard as. The takes are the anchor's own: an aliased anchor, rendered with its alias,
-    would be heard as the alias it already has."""
+    """Per anchor (of `classes` only, where given: checked with `asked_classes` first): its class, how many of its
+    `takes` takes were recognised, and what each was heard as. The takes are the anchor's own: an aliased
+    anchor, rendered with its alias, would be heard as the alias it already has."""
     from foleykit.audio import DELIVERY_SAMPLE_RATE
     from foleykit.engine import Engine
+    from foleykit.errors import BadInputError
     from foleykit.evaluation.judge import Judge
-    from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, real_reference
+    from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, asked_classes, real_reference
 
+    judged = None if classes is None else set(asked_classes(corpus_dir, classes))
     began = time.perf_counter()
     engine = Engine.load(model, device="cpu", progress=False)
     judge = Judge.load()
     reference = real_reference(corpus_dir, judge, engine.backend.info.sample_rate)
     labels = anchor_labels(corpus_dir)
-    unknown = sorted(set(classes or ()) - set(reference.classes))
-    if unknown:
-        raise ValueError(f"--classes: {', '.join(unknown)}: not a class {corpus_dir} judges")
-    judged = set(reference.classes if classes is None else classes)
+    judged = set(reference.classes) if judged is None else judged
     engine.backend.pipe.anchor_aliases = {}
     anchors = [c for c in engine.backend.pipe.known_captions if labels.get(c) in judged]
+    bare = sorted(judged - {labels[anchor] for anchor in anchors})
+    if classes is not None and bare:
+        raise BadInputError(f"--classes: {', '.join(bare)}: no anchor of the list is of this class")
     prompts = [anchor for anchor in anchors for _ in range(takes)]
     seeds = list(range(first_seed, first_seed + len(prompts)))
     audio = engine.render_prompts(prompts, seeds, JUDGED_SECONDS, progress="anchor takes")
@@ -138,6 +140,7 @@ def judge_anchors(
         "first_seed": first_seed,
         "takes": takes,
         **({"classes": sorted(judged)} if classes is not None else {}),
+        "aliases_set_aside": True,  # runs before session 41 rendered an aliased anchor with its alias
         "listed": len(engine.backend.pipe.known_captions),
         "seconds": round(time.perf_counter() - began, 1),
         "anchors": rows,
@@ -225,8 +228,9 @@ def prune_into(
     `python -m foleykit.training.anchors` writes a list (`write_anchors`: the model's anchor settings kept,
     the list's embeddings made again, its digest in the training record); with `alias`, a dropped anchor with
     a kept anchor of its class to stand for it stays listed, aliased to it. An anchor `quality` did not judge
-    keeps its listed alias while the alias stays listed unaliased. Returns (anchors a prompt can be given
-    before, after)."""
+    keeps its listed alias (on every run, `--classes` or not); where that alias is dropped, the dropped one's new
+    alias, and with none the anchor is dropped too. Returns (anchors a prompt can be given before, after: an
+    aliased anchor is not one)."""
     import torch
 
     from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS, anchor_list, sentence_embeddings
@@ -244,11 +248,17 @@ def prune_into(
             *model_text_encoder(Path(model_dir), index), captions, torch.device("cpu")
         ).float()
         aliases = aliases_for(dropped, quality, captions, embeddings)
-    aliases |= {
-        anchor: alias
-        for anchor, alias in (known.get("aliases") or {}).items()
-        if anchor not in quality["anchors"] and alias not in dropped and alias not in aliases
-    }
+    # an anchor this run did not judge keeps its listed alias; where the alias was dropped, the dropped
+    # one's new alias stands for it, and with none it leaves the list too (its own takes were never heard)
+    for anchor, listed_alias in (known.get("aliases") or {}).items():
+        if anchor in quality["anchors"]:
+            continue
+        if listed_alias not in dropped:
+            aliases[anchor] = listed_alias
+        elif listed_alias in aliases:
+            aliases[anchor] = aliases[listed_alias]
+        else:
+            dropped.add(anchor)
     kept = [caption for caption in known["captions"] if caption not in dropped or caption in aliases]
     shutil.copytree(model_dir, target)
     write_anchors(
@@ -262,7 +272,7 @@ def prune_into(
         plain_bare_anchors=bool(index.get("plain_bare_anchors")),
         aliases=aliases,
     )
-    return len(known["captions"]), len(kept) - len(aliases)
+    return len(known["captions"]) - len(known.get("aliases") or {}), len(kept) - len(aliases)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,12 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--classes", default=None, help="judge these classes' anchors only (comma-separated)")
     args = parser.parse_args(argv)
+    from foleykit.errors import BadInputError
     from foleykit.models import resolve_model
 
-    classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
-    if classes is not None and not classes:
-        print("anchor_quality: error: --classes names no class", file=sys.stderr)
-        return 2
+    classes = None if args.classes is None else args.classes.split(",")
 
     if args.prune_into is not None and args.prune_into.exists():
         print(f"anchor_quality: error: {args.prune_into} exists", file=sys.stderr)
@@ -299,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         fresh = judge_anchors(args.model, args.corpus, args.takes, args.first_seed, classes)
-    except ValueError as err:
+    except BadInputError as err:
         print(f"anchor_quality: error: {err}", file=sys.stderr)
         return 2
     args.json.write_text(json.dumps(fresh) + "\n")

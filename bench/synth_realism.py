@@ -1,9 +1,10 @@
 """Where the synthesiser sounds real: the independent judge's verdict on synthesised clips, by class and room.
 
-Most of what the bundled UNet learns of a class with few recordings is the synthesiser's (training/data.py hands
-a class's synthesised draws to its recordings in proportion to how many it has, all of them from 10 up). Each
-synthesised clip is placed in a room (outdoors, a small room, a large hall: synth/__init__.py) with a speed or
-size; `foleykit eval` judges one clip per test caption and cannot say which of these settings fails. This makes
+Much of what the bundled UNet learns of a class with few recordings is the synthesiser's (training/data.py hands
+part of a class's synthesised draws to its recordings, `real_class_share` of them from 10 recordings up, less
+with fewer). Each synthesised clip is placed in a room (outdoors, a small room, a large hall: synth/__init__.py)
+with a speed or size; `foleykit eval` judges a few synthesised clips per test recording and cannot say which of
+these settings fails. This makes
 `--clips` clips of each class the corpus judges, from seeds no training run or evaluation draws, judges them as
 the eval judges its synthesised clips (4 s, trimmed, nearest class centroid of the corpus's recordings) and
 prints, per class and room, how many were recognised and what the rest were heard as (session 41: wooden steps,
@@ -31,19 +32,24 @@ FIRST_SEED = 620_000
 def judge_synthesiser(
     corpus_dir: Path, clips: int, first_seed: int = FIRST_SEED, classes: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """Per judged class (of `classes`, where given), per room: clips, recognised, heard as (counts)."""
+    """Per judged class (of `classes`, where given), per room: clips, recognised, heard as (counts). Clips are
+    made at the synthesiser's rate (24 kHz, the bundled model's), as the model is taught them."""
     from foleykit.evaluation.judge import Judge
-    from foleykit.evaluation.judged import JUDGED_SECONDS, as_recorded, nearest_centroid, real_reference
+    from foleykit.evaluation.judged import (
+        JUDGED_SECONDS,
+        as_recorded,
+        asked_classes,
+        nearest_centroid,
+        real_reference,
+    )
     from foleykit.synth import DEFAULT_SAMPLE_RATE, synthesize
 
+    asked = None if classes is None else asked_classes(corpus_dir, classes)
     began = time.perf_counter()
     judge = Judge.load()
     reference = real_reference(corpus_dir, judge, DEFAULT_SAMPLE_RATE)
-    unknown = sorted(set(classes or ()) - set(reference.classes))
-    if unknown:
-        raise ValueError(f"--classes: {', '.join(unknown)}: not a class {corpus_dir} judges")
     rows: dict[str, Any] = {}
-    for label in classes or reference.classes:
+    for label in asked or reference.classes:
         made = [synthesize(label, first_seed + i, JUDGED_SECONDS, DEFAULT_SAMPLE_RATE) for i in range(clips)]
         waves = [as_recorded(clip.audio, DEFAULT_SAMPLE_RATE) for clip in made]
         heard = nearest_centroid(judge.embed_many(waves, DEFAULT_SAMPLE_RATE), reference.centroids)
@@ -65,16 +71,19 @@ def judge_synthesiser(
         "corpus": str(corpus_dir),
         "first_seed": first_seed,
         "clips_per_class": clips,
+        "sample_rate": DEFAULT_SAMPLE_RATE,
+        **({"asked": asked} if asked is not None else {}),
         "seconds": round(time.perf_counter() - began, 1),
         "classes": rows,
     }
 
 
 def table(result: dict[str, Any]) -> str:
-    """A markdown table: per class, recognised of clips in each room and overall, and what the judge heard most."""
+    """A markdown table: per class, recognised of clips in each room and overall, and every other class the judge
+    heard them as, most often first."""
     rooms = sorted({room for row in result["classes"].values() for room in row["rooms"]})
     lines = [
-        "| class | " + " | ".join(rooms) + " | all | heard as, most often |",
+        "| class | " + " | ".join(rooms) + " | all | heard as, by count |",
         "| --- | " + " | ".join("---:" for _ in rooms) + " | ---: | --- |",
     ]
     for label, row in result["classes"].items():
@@ -104,13 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.clips < 1:
         print("synth_realism: error: --clips must be at least 1", file=sys.stderr)
         return 2
-    classes = None if args.classes is None else [c.strip() for c in args.classes.split(",") if c.strip()]
-    if classes is not None and not classes:
-        print("synth_realism: error: --classes names no class", file=sys.stderr)
-        return 2
+    from foleykit.errors import BadInputError
+
+    classes = None if args.classes is None else args.classes.split(",")
     try:
         result = judge_synthesiser(args.corpus, args.clips, args.first_seed, classes)
-    except (OSError, ValueError) as err:
+    except BadInputError as err:
         print(f"synth_realism: error: {err}", file=sys.stderr)
         return 2
     args.json.write_text(json.dumps(result) + "\n")

@@ -307,7 +307,6 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
     """bench/walks.py's summary: per gait asked, a take counts as a heard walk only when it is a walk (3 events
     or more) and the judge recognised its loudest step; a recognised single step is no heard walk. A group with
     a row stored before the per-take verdicts were (session 34's files) is summarised without heard walks."""
-
     walks_bench = bench_module("walks")
     run = {
         "prompts": [
@@ -327,7 +326,6 @@ def test_walks_bench_counts_walks_whose_loudest_step_is_heard() -> None:
 
 def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path: Path) -> None:
     """bench/per_class_gap.py: the takes of two looks are pooled, the recordings and round trips counted once."""
-
     gap = bench_module("per_class_gap")
 
     def scores(labels: list[int], recognised: list[int], heard_as: list[int]) -> dict:
@@ -423,6 +421,22 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     assert aliased["captions"] == listed["captions"]
     assert aliased["aliases"] == {"a diesel engine idling": "a small engine running"}
     assert "--alias" in json.loads((tmp_path / "aliased" / RECORD).read_text())["anchoring"]["command"]
+    # an anchor this run did not judge keeps its listed alias; where that alias is dropped, the dropped one's new
+    # alias stands for it, and with none it leaves the list with it
+    chained = {**listed, "captions": [*listed["captions"], "an engine ticking over"]}
+    (model / KNOWN_CAPTIONS).write_text(
+        json.dumps({**chained, "aliases": {"an engine ticking over": "a diesel engine idling"}})
+    )
+    assert quality_tool.prune_into(model, quality, tmp_path / "followed", alias=True) == (3, 2)
+    followed = json.loads((tmp_path / "followed" / KNOWN_CAPTIONS).read_text())
+    assert followed["aliases"] == {
+        "a diesel engine idling": "a small engine running",
+        "an engine ticking over": "a small engine running",
+    }
+    assert quality_tool.prune_into(model, quality, tmp_path / "unaliased") == (3, 2)
+    unaliased = json.loads((tmp_path / "unaliased" / KNOWN_CAPTIONS).read_text())
+    assert unaliased["captions"] == ["a small engine running", "a heart beating"]
+    assert "aliases" not in unaliased or not unaliased["aliases"]
     steps = ["slow steps on gravel", "running on gravel", "steps on gravel", "gravel steps far away"]
     walks = {"label": "footsteps_gravel", "recognised": 1, "events": [7, 6]}
     steps_quality = {"anchors": {c: dict(walks) for c in steps}}
@@ -557,12 +571,17 @@ def test_anchor_quality_judges_each_listed_anchor_by_its_own_takes(
 
 
 def test_anchor_quality_judges_only_the_classes_asked_and_keeps_the_other_aliases(
-    tmp_path: Path, tiny_bundled_dir: Path
+    tmp_path: Path,
+    tiny_bundled_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """bench/anchor_quality.py --classes: only those classes' anchors get takes (an aliased one too); an anchor
-    of another class keeps its listed alias; a class the corpus cannot judge is one line and exit 2."""
+    """bench/anchor_quality.py --classes: only those classes' anchors get takes, rendered with the list's aliases
+    set aside (an aliased anchor is heard as itself); an anchor of another class keeps its listed alias; a class
+    the corpus cannot judge, or one with no anchor listed, is one line and exit 2, with nothing written."""
     import shutil
 
+    from foleykit.engine import Engine
     from foleykit.pipelines.foley.pipeline_foley import KNOWN_CAPTIONS
 
     quality_tool = bench_module("anchor_quality")
@@ -572,30 +591,45 @@ def test_anchor_quality_judges_only_the_classes_asked_and_keeps_the_other_aliase
     listed = ["a bell", "bell", "a rain", "a door knock", "door knock"]
     aliases = {"a bell": "bell", "a door knock": "door knock"}
     (model / KNOWN_CAPTIONS).write_text(json.dumps({"captions": listed, "aliases": aliases}))
+    rendered_with: list[tuple[list[str], dict[str, str]]] = []
+    render = Engine.render_prompts
+
+    def watched(self: Engine, prompts: list[str], *args: object, **kwargs: object) -> list[np.ndarray]:
+        pipe = self.backend.pipe
+        rendered_with.append((pipe.prompt_anchors(prompts, pipe.device), dict(pipe.anchor_aliases)))
+        return render(self, prompts, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "render_prompts", watched)
     out, pruned = tmp_path / "quality.json", tmp_path / "pruned"
     argv = [str(model), "--corpus", str(corpus), "--json", str(out), "--takes", "1"]
     assert quality_tool.main([*argv, "--classes", "bell, rain", "--prune-into", str(pruned), "--alias"]) == 0
     quality = json.loads(out.read_text())
-    assert sorted(quality["anchors"]) == ["a bell", "a rain", "bell"] and quality["classes"] == [
-        "bell",
-        "rain",
-    ]
+    assert sorted(quality["anchors"]) == ["a bell", "a rain", "bell"]
+    assert quality["classes"] == ["bell", "rain"] and quality["aliases_set_aside"] is True
+    assert rendered_with == [(["a bell", "bell", "a rain"], {})], "each anchor its own, no alias in force"
     written = json.loads((pruned / KNOWN_CAPTIONS).read_text())
     assert written["aliases"]["a door knock"] == "door knock", "an anchor not judged keeps its alias"
+    # "a bell" keeps its listed alias only if this run drops it again (the tiny model's takes decide)
     judged_aliases = {a: b for a, b in written["aliases"].items() if a in quality["anchors"]}
     assert set(judged_aliases) <= quality_tool.unrecognised(quality), "a judged anchor's alias is this run's"
     assert {"door knock", "a door knock"} <= set(written["captions"])
 
-    taken = tmp_path / "again.json"
-    bad = [str(model), "--corpus", str(corpus), "--json", str(taken), "--classes", "bell,whale_song"]
-    assert quality_tool.main(bad) == 2 and not taken.exists()
+    capsys.readouterr()
+    for asked, named in (("bell,whale_song", "whale_song"), ("door_knock", "door_knock")):
+        taken = tmp_path / f"again_{named}.json"
+        bad = [str(model), "--corpus", str(corpus), "--json", str(taken), "--classes", asked]
+        (model / KNOWN_CAPTIONS).write_text(json.dumps({"captions": ["a bell", "a rain"]}))
+        assert quality_tool.main(bad) == 2 and not taken.exists()
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and named in err[0], err
 
 
-def test_synth_realism_judges_synthesised_clips_by_class_and_room(tmp_path: Path) -> None:
+def test_synth_realism_judges_synthesised_clips_by_class_and_room(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """bench/synth_realism.py: each asked class's clips judged against the corpus's centroids, counted by the room
     each was placed in (the rooms' counts add up, what each was heard as too), the table printed; a class the
     corpus cannot judge is one line and exit 2, with no results written."""
-
     realism = bench_module("synth_realism")
     corpus = write_corpus(tmp_path / "corpus", RATE)
     out = tmp_path / "realism.json"
@@ -603,6 +637,7 @@ def test_synth_realism_judges_synthesised_clips_by_class_and_room(tmp_path: Path
     assert realism.main([*argv, "--classes", "bell,rain"]) == 0
     result = json.loads(out.read_text())
     assert sorted(result["classes"]) == ["bell", "rain"] and result["clips_per_class"] == 4
+    assert result["asked"] == ["bell", "rain"] and result["sample_rate"] == 24000
     for label, row in result["classes"].items():
         rooms = row["rooms"].values()
         assert sum(room["clips"] for room in rooms) == 4
@@ -612,15 +647,17 @@ def test_synth_realism_judges_synthesised_clips_by_class_and_room(tmp_path: Path
             assert room["recognised"] == room["heard_as"].get(label, 0)
     assert set(result["classes"]["rain"]["rooms"]) == {"outdoors"}, "rain is synthesised outdoors only"
     assert realism.table(result).count("\n") == 3
+    capsys.readouterr()
     missing = tmp_path / "again.json"
     bad = ["--corpus", str(corpus), "--json", str(missing), "--classes", "bell,whale_song"]
     assert realism.main(bad) == 2 and not missing.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "whale_song" in err[0] and "bell" in err[0], err
 
 
 def test_anchor_changes_counts_prompts_that_leave_their_class(tmp_path: Path) -> None:
     """bench/anchor_changes.py: a changed anchor counts as a crossing only when the prompt's anchor was its own
     class's caption before and is not after; a bad prompt file is one line and exit 2."""
-
     tool = bench_module("anchor_changes")
     classes = {"concrete steps": "footsteps_concrete", "wood steps": "footsteps_wood", "a slam": "door_slam"}
     labels = ["footsteps_concrete", "footsteps_concrete", "door_slam", "door_slam"]
@@ -646,7 +683,6 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
     """bench/counts.py: a step's peaks within 0.25 s are one event where the prompt asks for steps (as the
     pipeline counts them); the summary counts the takes holding their count, the mean miss, and the judged
     classes' recognised takes (uncounted prompts left out)."""
-
     counts_bench = bench_module("counts")
     times = [0.1, 0.26, 0.8, 0.95, 1.5]
     assert len(counts_bench.event_starts(times, steps=False)) == 5

@@ -105,6 +105,21 @@ def judged_classes(clips: Sequence[Any]) -> tuple[str, ...]:
     return tuple(sorted(train & {c.label for c in clips if c.split == "test" and c.label is not None}))
 
 
+def asked_classes(corpus_dir: str | Path, asked: Sequence[str]) -> list[str]:
+    """`asked` (each once, in order) when the corpus can judge every one of them; else a `BadInputError` naming
+    those it cannot and those it can. Reads the manifest only, so that a misspelt class costs no embedding."""
+    from foleykit.corpus import load_corpus
+
+    judged = judged_classes([c for c in load_corpus(corpus_dir) if c.label is not None])
+    names = list(dict.fromkeys(name.strip() for name in asked if name.strip()))
+    unknown = [name for name in names if name not in judged]
+    if not names or unknown:
+        raise BadInputError(
+            f"{', '.join(unknown) or 'no class named'}: {corpus_dir} judges {', '.join(judged) or 'no class'}"
+        )
+    return names
+
+
 def real_reference(corpus_dir: str | Path, judge: Any, rate: int) -> RealReference:
     """Embed every labelled real clip once; classes need recordings in both splits to be scored."""
     from foleykit.corpus import load_corpus, read_clip
