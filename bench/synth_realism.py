@@ -4,11 +4,10 @@ Much of what the bundled UNet learns of a class with few recordings is the synth
 part of a class's synthesised draws to its recordings, `real_class_share` of them from 10 recordings up, less
 with fewer). Each synthesised clip is placed in a room (outdoors, a small room, a large hall: synth/__init__.py)
 with a speed or size; `foleykit eval` judges a few synthesised clips per test recording and cannot say which of
-these settings fails. This makes
-`--clips` clips of each class the corpus judges, from seeds no training run or evaluation draws, judges them as
-the eval judges its synthesised clips (4 s, trimmed, nearest class centroid of the corpus's recordings) and
-prints, per class and room, how many were recognised and what the rest were heard as (session 41: wooden steps,
-door creaks and drips, the classes the model lags on, are recognised in no room, or only in one).
+these settings fails. This makes `--clips` clips of each class the corpus judges, from seeds no training run or
+evaluation draws, judges them as the eval judges its synthesised clips (4 s, trimmed, nearest class centroid of
+the corpus's recordings) and prints, per class and room, how many were recognised and what the rest were heard as
+(session 41: wooden steps and door creaks are recognised in no room, drips only in a small room).
 
 Usage: python bench/synth_realism.py --corpus DIR --json OUT.json [--clips 60] [--classes a,b]
        [--first-seed 620000]
