@@ -26,8 +26,6 @@ from foleykit.evaluation.distances import (
 from foleykit.evaluation.evaluate import read_prompt_file
 from foleykit.synth import CLASSES
 
-REPO = Path(__file__).resolve().parent.parent
-
 QUICK = ["--classifier-clips", "2", "--classifier-epochs", "1"]
 
 
@@ -108,15 +106,10 @@ def test_eval_reports_every_metric_and_a_spectrogram_grid(
 def test_two_sample_stages_separates_the_decoders_two_losses(tiny_bundled_dir: Path) -> None:
     """bench/two_sample_stages.py's cause analysis: the true-phase part keeps the waveform (only the
     magnitude is inferred from the mel), Griffin-Lim's part keeps only the magnitude (its own phase)."""
-    import importlib.util
-
     from foleykit.pipelines.foley import FoleyPipeline
+    from tests.bench_scripts import bench_module
 
-    spec = importlib.util.spec_from_file_location(
-        "two_sample_stages", REPO / "bench" / "two_sample_stages.py"
-    )
-    stages = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(stages)
+    stages = bench_module("two_sample_stages")
     pipe = FoleyPipeline.from_pretrained(tiny_bundled_dir)
     rate = pipe.sample_rate
     t = np.arange(rate) / rate

@@ -4,17 +4,16 @@ round trip / generated / real scores are what they claim."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from foleykit.errors import ModelNotAvailableError
 from foleykit.synth import synthesize
+from tests.bench_scripts import bench_module
 from tests.corpora import CLASSES, write_corpus
 
 pytest.importorskip(
@@ -31,16 +30,6 @@ from foleykit.evaluation.judged import (
 )
 
 RATE = 16000
-
-
-def bench_module(name: str) -> ModuleType:
-    """A script of bench/ (not a package) loaded as a module, so that its functions can be tested."""
-    spec = importlib.util.spec_from_file_location(
-        name, Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
