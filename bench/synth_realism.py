@@ -8,7 +8,9 @@ these settings fails. This makes `--clips` clips of each class the corpus judges
 evaluation draws, judges them as the eval judges its synthesised clips (4 s, trimmed, nearest class centroid of
 the corpus's recordings) and prints, per class and room, how many were recognised and what the rest were heard as
 (session 41: wooden steps and door creaks are recognised in no room, drips only in a small room; session 42's
-drop and hall raised drips 18 -> 44 of 60 on fresh seeds).
+drop and hall raised drips 18 -> 44 of 60 on fresh seeds). It also counts the clips whose caption names no room:
+a prompt without a room is taught by them (session 43: a room's reverb is always named, so they are dry but for
+doors, always in a room, and distant outdoor-only sounds' echo).
 
 Usage: python bench/synth_realism.py --corpus DIR --json OUT.json [--clips 60] [--classes a,b]
        [--first-seed 620000]
@@ -42,7 +44,7 @@ def judge_synthesiser(
         nearest_centroid,
         real_reference,
     )
-    from foleykit.synth import DEFAULT_SAMPLE_RATE, synthesize
+    from foleykit.synth import DEFAULT_SAMPLE_RATE, names_room, synthesize
 
     asked = None if classes is None else asked_classes(corpus_dir, classes)
     began = time.perf_counter()
@@ -54,7 +56,11 @@ def judge_synthesiser(
         waves = [as_recorded(clip.audio, DEFAULT_SAMPLE_RATE) for clip in made]
         heard = nearest_centroid(judge.embed_many(waves, DEFAULT_SAMPLE_RATE), reference.centroids)
         rooms: dict[str, dict[str, Any]] = {}
+        no_room = {"clips": 0, "recognised": 0}
         for clip, index in zip(made, heard, strict=True):
+            if not names_room(clip.caption):
+                no_room["clips"] += 1
+                no_room["recognised"] += int(reference.classes[index] == label)
             room = rooms.setdefault(clip.params["room"], {"clips": 0, "recognised": 0, "heard_as": Counter()})
             room["clips"] += 1
             room["recognised"] += int(reference.classes[index] == label)
@@ -62,6 +68,7 @@ def judge_synthesiser(
         rows[label] = {
             "clips": clips,
             "recognised": sum(room["recognised"] for room in rooms.values()),
+            "no_room_named": no_room,
             "rooms": {
                 name: {**room, "heard_as": dict(room["heard_as"].most_common())}
                 for name, room in sorted(rooms.items())
@@ -83,8 +90,8 @@ def table(result: dict[str, Any]) -> str:
     heard them as, most often first."""
     rooms = sorted({room for row in result["classes"].values() for room in row["rooms"]})
     lines = [
-        "| class | " + " | ".join(rooms) + " | all | heard as, by count |",
-        "| --- | " + " | ".join("---:" for _ in rooms) + " | ---: | --- |",
+        "| class | " + " | ".join(rooms) + " | all | no room named | heard as, by count |",
+        "| --- | " + " | ".join("---:" for _ in rooms) + " | ---: | ---: | --- |",
     ]
     for label, row in result["classes"].items():
         cells = []
@@ -94,8 +101,12 @@ def table(result: dict[str, Any]) -> str:
             cells.append(f"{found['recognised']}/{found['clips']}" if found else "—")
             heard.update(found["heard_as"] if found else {})
         others = ", ".join(f"{name} {n}" for name, n in heard.most_common() if name != label)
+        no_room = row.get("no_room_named")
+        no_room_cell = f"{no_room['recognised']}/{no_room['clips']}" if no_room else "—"
         lines.append(
-            f"| {label} | " + " | ".join(cells) + f" | {row['recognised']}/{row['clips']} | {others or '—'} |"
+            f"| {label} | "
+            + " | ".join(cells)
+            + f" | {row['recognised']}/{row['clips']} | {no_room_cell} | {others or '—'} |"
         )
     return "\n".join(lines)
 

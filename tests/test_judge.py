@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from foleykit.errors import ModelNotAvailableError
-from foleykit.synth import synthesize
+from foleykit.synth import names_room, synthesize
 from tests.bench_scripts import bench_module
 from tests.corpora import CLASSES, write_corpus
 
@@ -617,8 +617,8 @@ def test_synth_realism_judges_synthesised_clips_by_class_and_room(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """bench/synth_realism.py: each asked class's clips judged against the corpus's centroids, counted by the room
-    each was placed in (the rooms' counts add up, what each was heard as too), the table printed; a class the
-    corpus cannot judge is one line and exit 2, with no results written."""
+    each was placed in (the rooms' counts add up, what each was heard as too) and by whether the caption names no
+    room, the table printed; a class the corpus cannot judge is one line and exit 2, with no results written."""
     realism = bench_module("synth_realism")
     corpus = write_corpus(tmp_path / "corpus", RATE)
     out = tmp_path / "realism.json"
@@ -635,6 +635,14 @@ def test_synth_realism_judges_synthesised_clips_by_class_and_room(
             assert sum(room["heard_as"].values()) == room["clips"]
             assert room["recognised"] == room["heard_as"].get(label, 0)
     assert set(result["classes"]["rain"]["rooms"]) == {"outdoors"}, "rain is synthesised outdoors only"
+    # the clips whose caption names no room, which a prompt without a room learns from: for bell, the dry ones
+    for label, row in result["classes"].items():
+        made = [synthesize(label, realism.FIRST_SEED + i, 4.0, 24000) for i in range(4)]
+        plain = [clip for clip in made if not names_room(clip.caption)]
+        assert row["no_room_named"]["clips"] == len(plain)
+        assert 0 <= row["no_room_named"]["recognised"] <= min(len(plain), row["recognised"])
+        if label == "bell":
+            assert all(clip.params["room"] == "outdoors" for clip in plain)
     assert realism.table(result).count("\n") == 3
     capsys.readouterr()
     missing = tmp_path / "again.json"

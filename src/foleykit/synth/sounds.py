@@ -77,19 +77,45 @@ def _footsteps(s: Scene, step: Callable[[Scene, float], np.ndarray]) -> Sound:
     return out, {"speed": speed}
 
 
-def _gravel_step(s: Scene, weight: float) -> np.ndarray:
-    n = int(s.u(0.12, 0.2) * s.sr)
+def _heel_thump(s: Scene, seconds: float) -> np.ndarray:
+    """The body's weight landing. Corpus7's recorded steps carry 6-20 % of their energy at 30-125 Hz (medians:
+    gravel 6, concrete 8, wood 20 %), synthesised ones carried none, and the independent judge heard them as drips,
+    chirps or wood impacts (session 43). The thumps below are heavier than the recordings' (12-40 %): lighter
+    ones were not tried."""
+    return dsp.modes(s.sr, seconds, np.array([s.u(55, 95)]), np.array([1.0]), np.array([0.03]))
+
+
+def _crunch(
+    s: Scene,
+    weight: float,
+    band: tuple[float, float],
+    seconds: tuple[float, float],
+    grains: tuple[int, int],
+    tau: float,
+    thump_gain: float,
+) -> np.ndarray:
+    """A sole grinding loose grains: `grains` (a range, scaled by the step's weight) 2-8 ms noise bursts bunched
+    early in a step `seconds` long, kept to `band` (Hz), decaying with time constant `tau`, over a heel thump
+    `thump_gain` of the crunch's peak."""
+    n = int(s.u(*seconds) * s.sr)
     crunch = np.zeros(n)
-    for _ in range(int(s.u(40, 90) * weight)):  # grains of stone rubbing and cracking
-        k = max(int(s.u(0.001, 0.004) * s.sr), 4)
+    for _ in range(int(s.u(*grains) * weight)):
+        k = max(int(s.u(0.002, 0.008) * s.sr), 4)
         grain = dsp.white(s.rng, k) * np.hanning(k)
-        start = int(s.rng.beta(1.5, 3.0) * (n - len(grain)))
-        dsp.place(crunch, grain, start, s.u(0.2, 1.0))
-    return dsp.bandpass(crunch, s.sr, 900.0, 9000.0) * dsp.attack_decay(n, s.sr, 0.008, 0.06)
+        dsp.place(crunch, grain, int(s.rng.beta(1.5, 2.5) * (n - k)), s.u(0.2, 1.0))
+    crunch = dsp.bandpass(crunch, s.sr, *band) * dsp.attack_decay(n, s.sr, 0.01, tau)
+    crunch /= np.abs(crunch).max() + 1e-12
+    return weight * (crunch + thump_gain * _heel_thump(s, n / s.sr)[:n])
+
+
+def _gravel_step(s: Scene, weight: float) -> np.ndarray:
+    # real gravel steps: a dense crunch lasting a quarter second or more, bright up to ~9 kHz; a light thump keeps
+    # it bright (dry: 41 of 60 recognised, at thump 0.5 37; session 43's scratch variants)
+    return _crunch(s, weight, (800.0, 9000.0), (0.25, 0.35), (150, 250), 0.12, 0.3)
 
 
 def _wood_step(s: Scene, weight: float) -> np.ndarray:
-    # real wooden-floor steps peak at 200-500 Hz and fall ~25 dB by 2 kHz: a short, damped board thud
+    # real wooden-floor steps peak below 500 Hz and fall ~25 dB by 2 kHz: a short, damped board thud
     dur = 0.2
     f0 = s.u(170, 300)
     body = dsp.modes(
@@ -102,16 +128,12 @@ def _wood_step(s: Scene, weight: float) -> np.ndarray:
     )
     n = dsp.seconds(s.sr, dur)
     click = dsp.bandpass(dsp.white(s.rng, n), s.sr, 250.0, 2200.0) * dsp.attack_decay(n, s.sr, 0.002, 0.018)
-    return weight * (body + 0.9 * click)
+    return weight * (body + 0.9 * click + 0.8 * _heel_thump(s, dur))
 
 
 def _concrete_step(s: Scene, weight: float) -> np.ndarray:
-    # real concrete steps: a hard-soled scuff centred at 200-800 Hz with a little grit above 2 kHz
-    n = dsp.seconds(s.sr, 0.15)
-    scuff = dsp.bandpass(dsp.white(s.rng, n), s.sr, 160.0, 1800.0) * dsp.attack_decay(n, s.sr, 0.0015, 0.022)
-    grit = dsp.bandpass(dsp.white(s.rng, n), s.sr, 2000.0, 7000.0) * dsp.decay(n, s.sr, 0.006)
-    thump = dsp.modes(s.sr, 0.15, np.array([s.u(90, 140)]), np.array([0.25]), np.array([0.015]))
-    return weight * (scuff + 0.25 * grit + thump)
+    # real concrete and stone steps: a short gritty scuff of a hard sole, darker and shorter than gravel's
+    return _crunch(s, weight, (300.0, 4500.0), (0.12, 0.2), (60, 120), 0.05, 0.5)
 
 
 def footsteps_gravel(s: Scene) -> Sound:
