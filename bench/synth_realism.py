@@ -44,7 +44,7 @@ def judge_synthesiser(
         nearest_centroid,
         real_reference,
     )
-    from foleykit.synth import DEFAULT_SAMPLE_RATE, names_room, synthesize
+    from foleykit.synth import DEFAULT_SAMPLE_RATE, room_named, synthesize
 
     asked = None if classes is None else asked_classes(corpus_dir, classes)
     began = time.perf_counter()
@@ -58,7 +58,7 @@ def judge_synthesiser(
         rooms: dict[str, dict[str, Any]] = {}
         no_room = {"clips": 0, "recognised": 0}
         for clip, index in zip(made, heard, strict=True):
-            if not names_room(clip.caption):
+            if room_named(clip.caption) is None:
                 no_room["clips"] += 1
                 no_room["recognised"] += int(reference.classes[index] == label)
             room = rooms.setdefault(clip.params["room"], {"clips": 0, "recognised": 0, "heard_as": Counter()})

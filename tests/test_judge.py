@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from foleykit.errors import ModelNotAvailableError
-from foleykit.synth import names_room, synthesize
+from foleykit.synth import room_named, synthesize
 from tests.bench_scripts import bench_module
 from tests.corpora import CLASSES, write_corpus
 
@@ -638,7 +638,7 @@ def test_synth_realism_judges_synthesised_clips_by_class_and_room(
     # the clips whose caption names no room, which a prompt without a room learns from: for bell, the dry ones
     for label, row in result["classes"].items():
         made = [synthesize(label, realism.FIRST_SEED + i, 4.0, 24000) for i in range(4)]
-        plain = [clip for clip in made if not names_room(clip.caption)]
+        plain = [clip for clip in made if room_named(clip.caption) is None]
         assert row["no_room_named"]["clips"] == len(plain)
         assert 0 <= row["no_room_named"]["recognised"] <= min(len(plain), row["recognised"])
         if label == "bell":

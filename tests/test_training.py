@@ -387,6 +387,25 @@ def test_a_wording_share_swaps_labelled_clips_captions_for_their_class_wordings(
     assert 0.27 < share < 0.33
 
 
+def test_only_captions_naming_no_reverberant_room_are_reworded() -> None:
+    """A class wording names no room, so swapping it for "…, in a large hall" would teach a plain prompt the hall
+    (session 43): those captions are kept; plain and outdoor ones may be swapped."""
+    from foleykit.synth import synthesize
+    from foleykit.training.trainer import rewordable
+
+    captions = (
+        ("footsteps on gravel", "footsteps on gravel, in a large hall", "gravel steps, outdoors"),
+        ("a door slams, in a small room", "door slam", "a door being slammed, far away"),
+    )
+    assert rewordable(captions).tolist() == [[True, False, True], [False, True, True]]
+    clips = [synthesize("footsteps_wood", seed) for seed in range(30)]
+    assert {clip.params["room"] for clip in clips} == {"outdoors", "small room", "large hall"}
+    for clip, may in zip(
+        clips, rewordable(tuple((clip.caption,) for clip in clips))[:, 0].tolist(), strict=True
+    ):
+        assert may == (clip.params["room"] == "outdoors"), clip.caption
+
+
 def test_retraining_the_vae_under_an_init_unet_is_refused(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

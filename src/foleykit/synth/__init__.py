@@ -157,10 +157,10 @@ def synthesize(
     )
 
 
-def names_room(caption_text: str) -> bool:
-    """Whether a caption names where the sound is (a room, or outdoors): one without a room means no room's
-    reverb (see `caption`)."""
-    return any(re.search(rf"\b{name}\b", caption_text) for name in ROOMS)
+def room_named(caption_text: str) -> str | None:
+    """The room a caption names (a key of `ROOMS`, "outdoors" included), or None: a caption without one means no
+    room's reverb (see `caption`)."""
+    return next((name for name in ROOMS if re.search(rf"\b{name}\b", caption_text)), None)
 
 
 __all__ = [
@@ -172,6 +172,6 @@ __all__ = [
     "SynthClip",
     "caption",
     "fill_template",
-    "names_room",
+    "room_named",
     "synthesize",
 ]

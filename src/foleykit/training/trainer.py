@@ -61,7 +61,7 @@ from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_fol
 from foleykit.pipelines.foley.architecture import build_latent_code
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
-from foleykit.synth import CLASSES
+from foleykit.synth import CLASSES, room_named
 from foleykit.training.critic import MelPatchCritic, critic_loss, generator_terms
 from foleykit.training.data import (
     WORDINGS,
@@ -139,7 +139,8 @@ class TrainRecipe:
     # (all of it from 10 recordings on, less for fewer; training/data.py)
     real_class_share: float = 0.0
     # the share of a labelled clip's draws captioned with one of its class's wordings (training/wordings.tsv)
-    # instead of its own captions: prompts are worded in more ways than the captions are
+    # instead of its own captions: prompts are worded in more ways than the captions are (since session 43 only
+    # where the drawn caption names no room with reverb: `rewordable`)
     wording_share: float = 0.0
     # (class label, factor) pairs: that class's clips, synthesised and recorded, are weighted `factor` times
     # as much in every stage's draws, so classes whose prompts the judge seldom recognises get more of a
@@ -570,6 +571,13 @@ def reworded(rows: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, shar
     return torch.where(swap, picked, rows)
 
 
+def rewordable(captions: tuple[tuple[str, ...], ...]) -> torch.Tensor:
+    """(clips, captions) True where a caption may be swapped for a plain class wording: it names no room with
+    reverb (none, or outdoors). A wording names no room, and since session 43 a plain caption means no room's
+    reverb (`foleykit.synth.caption`); a swap on "…, in a large hall" would teach plain prompts the hall."""
+    return torch.tensor([[room_named(text) in (None, "outdoors") for text in texts] for texts in captions])
+
+
 def augmented(states: torch.Tensor, mask: torch.Tensor, worded: torch.Tensor, scale: float) -> torch.Tensor:
     """Text states with Gaussian noise of `scale` times each caption's RMS over its real tokens, on the
     worded rows only (the empty caption of text dropout stays the unconditional input) and real tokens."""
@@ -613,6 +621,7 @@ def unet_task(
         )
         wording_rows = wording_table(wordings, row).to(device)
         labels = corpus.labels.to(device)
+        may_reword = rewordable(corpus.captions).to(device)
     empty = row[""]
     schedule = DDPMScheduler.from_config(pipe.scheduler.config)
     alphas = schedule.alphas_cumprod.to(device)
@@ -627,7 +636,8 @@ def unet_task(
         choice = torch.randint(0, caption_rows.shape[1], (batch,), device=device)
         rows = caption_rows[index, choice]
         if recipe.wording_share > 0:
-            rows = reworded(rows, labels[index], wording_rows, recipe.wording_share)
+            plain = torch.where(may_reword[index, choice], labels[index], -1)
+            rows = reworded(rows, plain, wording_rows, recipe.wording_share)
         rows = torch.where(torch.rand(batch, device=device) < recipe.text_dropout, empty, rows)
         conditioning = text_states[rows].to(pipe.unet.dtype)
         if recipe.text_noise > 0:
