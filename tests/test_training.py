@@ -387,23 +387,30 @@ def test_a_wording_share_swaps_labelled_clips_captions_for_their_class_wordings(
     assert 0.27 < share < 0.33
 
 
-def test_only_captions_naming_no_reverberant_room_are_reworded() -> None:
-    """A class wording names no room, so swapping it for "…, in a large hall" would teach a plain prompt the hall
-    (session 43): those captions are kept; plain and outdoor ones may be swapped."""
+def test_only_captions_and_wordings_naming_no_ringing_place_are_swapped() -> None:
+    """A plain class wording swapped for "…, in a large hall" or a cave recording's caption would teach a plain
+    prompt the reverb, and one naming a corridor swapped for a dry step's caption the reverse (session 43): neither
+    happens; plain and outdoor captions may be swapped, and the wordings' table keeps only plain wordings."""
     from foleykit.synth import synthesize
-    from foleykit.training.trainer import rewordable
+    from foleykit.training.data import class_wordings
+    from foleykit.training.trainer import rewordable, swap_wordings
 
     captions = (
         ("footsteps on gravel", "footsteps on gravel, in a large hall", "gravel steps, outdoors"),
-        ("a door slams, in a small room", "door slam", "a door being slammed, far away"),
+        ("a door slams, in a small room", "door slam, far away", "water dripping in a cave"),
     )
-    assert rewordable(captions).tolist() == [[True, False, True], [False, True, True]]
+    assert rewordable(captions).tolist() == [[True, False, True], [False, True, False]]
     clips = [synthesize("footsteps_wood", seed) for seed in range(30)]
     assert {clip.params["room"] for clip in clips} == {"outdoors", "small room", "large hall"}
     for clip, may in zip(
         clips, rewordable(tuple((clip.caption,) for clip in clips))[:, 0].tolist(), strict=True
     ):
         assert may == (clip.params["room"] == "outdoors"), clip.caption
+    wordings = class_wordings()
+    kept = swap_wordings(wordings)
+    assert "footfalls in an empty stone corridor" in wordings["footsteps_concrete"]
+    assert "footfalls in an empty stone corridor" not in kept["footsteps_concrete"]
+    assert kept["footsteps_gravel"] == wordings["footsteps_gravel"] and all(kept.values())
 
 
 def test_retraining_the_vae_under_an_init_unet_is_refused(

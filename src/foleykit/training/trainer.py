@@ -59,9 +59,10 @@ from foleykit.audio.io import write_atomic
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyArchitecture, FoleyPipeline, build_foley_pipeline
 from foleykit.pipelines.foley.architecture import build_latent_code
+from foleykit.pipelines.foley.descriptors import names_ringing_place
 from foleykit.pipelines.foley.patch_code import MelPatchCode
 from foleykit.pipelines.foley.pipeline_foley import LOG_MEL_FLOOR
-from foleykit.synth import CLASSES, room_named
+from foleykit.synth import CLASSES
 from foleykit.training.critic import MelPatchCritic, critic_loss, generator_terms
 from foleykit.training.data import (
     WORDINGS,
@@ -140,7 +141,8 @@ class TrainRecipe:
     real_class_share: float = 0.0
     # the share of a labelled clip's draws captioned with one of its class's wordings (training/wordings.tsv)
     # instead of its own captions: prompts are worded in more ways than the captions are (since session 43 only
-    # where the drawn caption names no room with reverb: `rewordable`)
+    # where the drawn caption names no place where the sound rings, and with wordings that name none either:
+    # `rewordable`, `swap_wordings`)
     wording_share: float = 0.0
     # (class label, factor) pairs: that class's clips, synthesised and recorded, are weighted `factor` times
     # as much in every stage's draws, so classes whose prompts the judge seldom recognises get more of a
@@ -572,10 +574,21 @@ def reworded(rows: torch.Tensor, labels: torch.Tensor, table: torch.Tensor, shar
 
 
 def rewordable(captions: tuple[tuple[str, ...], ...]) -> torch.Tensor:
-    """(clips, captions) True where a caption may be swapped for a plain class wording: it names no room with
-    reverb (none, or outdoors). A wording names no room, and since session 43 a plain caption means no room's
-    reverb (`foleykit.synth.caption`); a swap on "…, in a large hall" would teach plain prompts the hall."""
-    return torch.tensor([[room_named(text) in (None, "outdoors") for text in texts] for texts in captions])
+    """(clips, captions) True where a caption may be swapped for a plain class wording: it names no place where
+    the sound rings (`descriptors.names_ringing_place`: a room, a hall, a cave, an echo). Since session 43 the
+    synthesiser names a room whenever its clip rings, so a plain caption means a dry clip (doors, always in a room,
+    and distant outdoor-only sounds' echo aside); a swap on "…, in a large hall" or on a cave recording's
+    "a slow drip echoing in a cave" would teach plain prompts the reverb."""
+    return torch.tensor([[not names_ringing_place(text) for text in texts] for texts in captions])
+
+
+def swap_wordings(wordings: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The wordings a plain caption may be swapped for: those naming no place where the sound rings ("footfalls in
+    an empty stone corridor" is no paraphrase of a dry step's caption)."""
+    return {
+        label: tuple(text for text in texts if not names_ringing_place(text))
+        for label, texts in wordings.items()
+    }
 
 
 def augmented(states: torch.Tensor, mask: torch.Tensor, worded: torch.Tensor, scale: float) -> torch.Tensor:
@@ -619,7 +632,7 @@ def unet_task(
         caption_rows = torch.tensor(
             [[row[t] for t in captions] for captions in corpus.captions], device=device
         )
-        wording_rows = wording_table(wordings, row).to(device)
+        wording_rows = wording_table(swap_wordings(wordings), row).to(device)
         labels = corpus.labels.to(device)
         may_reword = rewordable(corpus.captions).to(device)
     empty = row[""]

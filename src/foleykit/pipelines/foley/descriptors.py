@@ -47,6 +47,11 @@ PLACES = frozenset({
     "outside", "echo", "echoes", "echoed", "echoing", "echoey", "reverb", "reverberant", "reverberating",
     "reverberation", "muffled",
 })  # fmt: skip
+# the places among them where a sound rings (a room's, a hall's, a cave's echo), not how far or where outdoors
+RINGING_PLACES = PLACES - {
+    "distant", "distance", "far", "faraway", "afar", "nearby", "closeup", "outdoors", "outdoor", "outside",
+    "muffled",
+}  # fmt: skip
 # the ground a step lands on or a blow strikes: surfaces that sound apart (a walk on gravel crunches, on stone
 # it clicks, on wood it knocks), so a prompt that names one is not anchored to a caption naming another
 SURFACES = {
@@ -224,6 +229,12 @@ def names_place(text: str) -> bool:
     """Whether a text says where the sound is heard from or in (PLACES, "up close"): a caption that does
     describes a recording's room as much as its sound."""
     return bool(_UP_CLOSE.search(text.lower())) or bool(_words(text) & PLACES)
+
+
+def names_ringing_place(text: str) -> bool:
+    """Whether a text places its sound where it rings (RINGING_PLACES: "in a large hall", "in a cave",
+    "echoing"): a caption that does describes the room's reverb as much as the sound."""
+    return bool(_words(text) & RINGING_PLACES)
 
 
 def modifies(text: str) -> bool:
