@@ -58,12 +58,13 @@ def judge_synthesiser(
         rooms: dict[str, dict[str, Any]] = {}
         no_room = {"clips": 0, "recognised": 0}
         for clip, index in zip(made, heard, strict=True):
+            recognised = int(reference.classes[index] == label)
             if room_named(clip.caption) is None:
                 no_room["clips"] += 1
-                no_room["recognised"] += int(reference.classes[index] == label)
+                no_room["recognised"] += recognised
             room = rooms.setdefault(clip.params["room"], {"clips": 0, "recognised": 0, "heard_as": Counter()})
             room["clips"] += 1
-            room["recognised"] += int(reference.classes[index] == label)
+            room["recognised"] += recognised
             room["heard_as"][reference.classes[index]] += 1
         rows[label] = {
             "clips": clips,
