@@ -86,6 +86,35 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
         assert torch.equal(value, a[key]), "weight 0 gives the base back"
 
 
+def test_a_fine_tune_of_the_base_keeps_the_base_record_once(tmp_path: Path) -> None:
+    """A fine-tune's record holds the record of the weights it started from; averaged with those weights, the
+    soup keeps that record once (as `init`), or every version made so doubles the record (version 18's: 253 KB)."""
+    from foleykit.training.soup import TUNED_FROM_BASE
+
+    arch = FoleyArchitecture.tiny()
+    base = _save(tmp_path / "base", arch)
+    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.25)
+    base_record = {"recipe_name": "bundled-patch-classes", "recipe": {"seed": 0}}
+    (base / "training_recipe.json").write_text(json.dumps(base_record))
+    tuned_record = {"recipe_name": "bundled-patch-walks", "recipe": {"seed": 1}, "init": base_record}
+    (tuned / "training_recipe.json").write_text(json.dumps(tuned_record))
+    record = json.loads(
+        (interpolate(base, tuned, tmp_path / "soup", 0.5) / "training_recipe.json").read_text()
+    )
+    assert record["init"] == base_record
+    assert record["tuned"] == {**tuned_record, "init": TUNED_FROM_BASE}
+
+    other = {
+        **tuned_record,
+        "init": {"recipe_name": "bundled", "recipe": {"seed": 2}},
+    }  # tuned from elsewhere
+    (tuned / "training_recipe.json").write_text(json.dumps(other))
+    record = json.loads(
+        (interpolate(base, tuned, tmp_path / "soup2", 0.5) / "training_recipe.json").read_text()
+    )
+    assert record["tuned"] == other and record["init"] == base_record
+
+
 def test_fp16_models_give_an_fp16_soup_with_their_shared_parts_bit_for_bit(tmp_path: Path) -> None:
     """Shipped weights are fp16: the mean is taken in float32 and stored as the inputs were, so the soup is
     as small as they are and a component the two share (the VAE, the vocoder) comes out unchanged."""

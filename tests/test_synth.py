@@ -152,18 +152,19 @@ def test_a_drip_is_a_splash_then_a_rising_bubble(seed: int) -> None:
         assert peaks[-1] > peaks[0], "the bubble's pitch rises"
 
 
-@pytest.mark.parametrize(("label", "floor_db"), [("bird_chirp", -40.0), ("water_drip", -50.0)])
+@pytest.mark.parametrize(("label", "floor_db"), [("bird_chirp", -54.0), ("water_drip", -64.0)])
 def test_birds_and_drips_sit_on_a_faint_bed_of_air_not_digital_silence(label: str, floor_db: float) -> None:
     """Recorded birds and drips are never heard against exact zeros; the judge heard the synthesiser's silent gaps
-    as beeps (session 44). The quietest 20 ms frames sit near the bed's level (the old code: no sound at all there),
-    and the bed stays far under the events."""
+    as beeps (session 44). The quietest 20 ms frames hold the bed, whose frames' RMS lies ~13 dB under its peak
+    (-40 and -50 dB; seeds 0-39 gave -55.1 to -52.6 and -65.6 to -63.1 dB; the old code: -240 dB, nothing), and the
+    bed stays far under the events."""
     for seed in range(4):
         audio, _ = dry(label, seed)
         size = int(0.02 * SR)
         frames = audio[: len(audio) // size * size].reshape(-1, size)
         rms_db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) / np.abs(audio).max() + 1e-12)
         quietest = np.percentile(rms_db, 10)
-        assert floor_db - 15 < quietest < floor_db + 6, (seed, quietest)
+        assert floor_db - 4 < quietest < floor_db + 4, (seed, quietest)
         assert rms_db.max() > quietest + 25, "the events stand well clear of the bed"
 
 

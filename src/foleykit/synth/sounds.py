@@ -296,16 +296,18 @@ def wind(s: Scene) -> Sound:
 
 
 # A faint bed of air under sounds that are never heard against digital silence: corpus7's recorded birds and
-# drips sit on a floor 13-46 dB and 26-62 dB below their peak (10th-percentile 20 ms frame); the synthesiser's
-# were exact zeros between events, which the independent judge heard as beeps (bench/synth_realism.py,
-# MODEL.md session 44). (level below the clip's peak, band in Hz)
-BIRD_AMBIENCE = (0.01, (300.0, 6000.0))  # -40 dB: birds outdoors
-DRIP_AMBIENCE = (0.003, (300.0, 6000.0))  # -50 dB: a cave's or a kitchen's air
+# drips sit on a floor 13-46 dB and 26-62 dB below their peak (10th-percentile 20 ms frame's RMS); the
+# synthesiser's were exact zeros between events, which the independent judge heard as beeps
+# (bench/synth_realism.py, MODEL.md session 44). (the bed's peak as a share of the clip's, band in Hz; its 20 ms
+# frames' RMS lies ~13 dB under its peak: -54 and -64 dB, quieter than every recording's floor)
+BIRD_AMBIENCE = (0.01, (300.0, 6000.0))  # peak -40 dB: birds outdoors
+DRIP_AMBIENCE = (0.003, (300.0, 6000.0))  # peak -50 dB: a cave's or a kitchen's air
 
 
 def _over_ambience(s: Scene, out: np.ndarray, ambience: tuple[float, tuple[float, float]]) -> np.ndarray:
-    """`out` at unit peak over a pink-noise bed `ambience[0]` of that peak, in the band `ambience[1]`. The bed is
-    drawn after the events, so a seed keeps the events it drew before the bed existed."""
+    """`out` at unit peak over a pink-noise bed peaking at `ambience[0]` of that, in the band `ambience[1]`. The bed
+    is drawn after the events, so a seed keeps its events; what `synthesize` draws after the generator (distance,
+    room, caption) moved on for birds and drips when the bed came in (session 44)."""
     level, (low, high) = ambience
     bed = dsp.bandpass(dsp.pink(s.rng, len(out)), s.sr, low, high)
     return out / (np.abs(out).max() + 1e-12) + level * bed / (np.abs(bed).max() + 1e-12)
