@@ -197,9 +197,8 @@ def interpolate(
     base.forget_anchors()  # what each learned differs: list the mean's with foleykit.training.anchors
 
     base_record, tuned_record = model_record(base_dir), model_record(tuned_dir)
-    if (
-        tuned_record.get("init") == base_record
-    ):  # a fine-tune of BASE: its copy of BASE's record is `init` below
+    # a fine-tune of BASE: its copy of BASE's record is the soup's `init` below
+    if tuned_record.get("init") == base_record:
         tuned_record = {**tuned_record, "init": TUNED_FROM_BASE}
     provenance = {
         "interpolation": {
