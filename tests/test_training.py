@@ -413,6 +413,33 @@ def test_only_captions_and_wordings_naming_no_ringing_place_are_swapped() -> Non
     assert kept["footsteps_gravel"] == wordings["footsteps_gravel"] and all(kept.values())
 
 
+def test_the_drawn_caption_is_swapped_for_a_wording_only_where_it_names_no_ringing_place() -> None:
+    """The loss's caption draw as wired: at share 1 every plain caption of a labelled clip becomes one of its
+    class's wordings, a caption naming a hall never does, an unlabelled clip keeps its own; at share 0 nothing
+    is swapped. (An earlier version computed `rewordable` but nothing checked that the loss used it.)"""
+    from foleykit.synth import CLASSES
+    from foleykit.training.trainer import drawn_captions, rewordable, wording_table
+
+    captions = (
+        ("footsteps on gravel", "footsteps on gravel, in a large hall"),
+        ("a cow mooing", "cattle lowing"),
+    )
+    wordings = {"footsteps_gravel": ("crunching steps", "walking on gravel")}
+    texts = sorted({t for c in captions for t in c} | set(wordings["footsteps_gravel"]))
+    row = {t: i for i, t in enumerate(texts)}
+    caption_rows = torch.tensor([[row[t] for t in c] for c in captions])
+    labels = torch.tensor([CLASSES.index("footsteps_gravel"), -1])
+    table = wording_table(wordings, row)
+    index = torch.tensor([0, 1] * 200)
+    torch.manual_seed(0)
+    drawn = [texts[i] for i in drawn_captions(caption_rows, rewordable(captions), labels, table, index, 1.0)]
+    gravel, cow = drawn[0::2], drawn[1::2]
+    assert set(gravel) == {"footsteps on gravel, in a large hall", "crunching steps", "walking on gravel"}
+    assert set(cow) == {"a cow mooing", "cattle lowing"}
+    kept = [texts[i] for i in drawn_captions(caption_rows, rewordable(captions), labels, table, index, 0.0)]
+    assert set(kept[0::2]) == set(captions[0]) and set(kept[1::2]) == set(captions[1])
+
+
 def test_retraining_the_vae_under_an_init_unet_is_refused(
     tmp_path: Path, tiny_bundled_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -582,6 +582,25 @@ def rewordable(captions: tuple[tuple[str, ...], ...]) -> torch.Tensor:
     return torch.tensor([[not names_ringing_place(text) for text in texts] for texts in captions])
 
 
+def drawn_captions(
+    caption_rows: torch.Tensor,
+    may_reword: torch.Tensor,
+    labels: torch.Tensor,
+    wording_rows: torch.Tensor,
+    index: torch.Tensor,
+    share: float,
+) -> torch.Tensor:
+    """The text row of each clip in `index`: one of its captions, each as likely, then (with `share` > 0) swapped
+    for a class wording at `share` where `may_reword` allows it (`rewordable`), so a caption naming a ringing
+    place always keeps its words."""
+    choice = torch.randint(0, caption_rows.shape[1], (len(index),), device=caption_rows.device)
+    rows = caption_rows[index, choice]
+    if share > 0:
+        plain = torch.where(may_reword[index, choice], labels[index], -1)
+        rows = reworded(rows, plain, wording_rows, share)
+    return rows
+
+
 def swap_wordings(wordings: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     """The wordings a plain caption may be swapped for: those naming no place where the sound rings ("footfalls in
     an empty stone corridor" is no paraphrase of a dry step's caption)."""
@@ -646,11 +665,7 @@ def unet_task(
     def loss(index: torch.Tensor) -> torch.Tensor:
         batch = len(index)
         latents = latent_mean[index] + latent_std[index] * torch.randn_like(latent_mean[index])
-        choice = torch.randint(0, caption_rows.shape[1], (batch,), device=device)
-        rows = caption_rows[index, choice]
-        if recipe.wording_share > 0:
-            plain = torch.where(may_reword[index, choice], labels[index], -1)
-            rows = reworded(rows, plain, wording_rows, recipe.wording_share)
+        rows = drawn_captions(caption_rows, may_reword, labels, wording_rows, index, recipe.wording_share)
         rows = torch.where(torch.rand(batch, device=device) < recipe.text_dropout, empty, rows)
         conditioning = text_states[rows].to(pipe.unet.dtype)
         if recipe.text_noise > 0:
