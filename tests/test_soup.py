@@ -114,6 +114,17 @@ def test_a_fine_tune_of_the_base_keeps_the_base_record_once(tmp_path: Path) -> N
     )
     assert record["tuned"] == other and record["init"] == base_record
 
+    # a base whose record is itself a soup's, written compactly, while the fine-tune's copy of it is whole
+    # (E44's fine-tune started from version 18 before version 18's record was compacted): still kept once
+    compact = {"init": {"recipe_name": "v17"}, "tuned": {"recipe_name": "d43", "init": TUNED_FROM_BASE}}
+    whole = {"init": {"recipe_name": "v17"}, "tuned": {"recipe_name": "d43", "init": {"recipe_name": "v17"}}}
+    (base / "training_recipe.json").write_text(json.dumps(compact))
+    (tuned / "training_recipe.json").write_text(json.dumps({**tuned_record, "init": whole}))
+    record = json.loads(
+        (interpolate(base, tuned, tmp_path / "soup3", 0.5) / "training_recipe.json").read_text()
+    )
+    assert record["init"] == compact and record["tuned"]["init"] == TUNED_FROM_BASE
+
 
 def test_fp16_models_give_an_fp16_soup_with_their_shared_parts_bit_for_bit(tmp_path: Path) -> None:
     """Shipped weights are fp16: the mean is taken in float32 and stored as the inputs were, so the soup is

@@ -166,6 +166,20 @@ def attribution_source(base_dir: Path, tuned_dir: Path) -> Path:
 TUNED_FROM_BASE = "the record under this record's `init`: the fine-tune started from the interpolation's base"
 
 
+def expanded_record(record: Any) -> Any:
+    """`record` with each `TUNED_FROM_BASE` pointer replaced by the record it points to (its soup's `init`): a
+    fine-tune started before its base's record was written compactly holds the base's record whole."""
+    if isinstance(record, list):
+        return [expanded_record(item) for item in record]
+    if not isinstance(record, dict):
+        return record
+    whole = {key: expanded_record(value) for key, value in record.items()}
+    tuned = whole.get("tuned")
+    if isinstance(tuned, dict) and tuned.get("init") == TUNED_FROM_BASE and "init" in whole:
+        whole["tuned"] = {**tuned, "init": whole["init"]}
+    return whole
+
+
 def interpolate(
     base_dir: str | Path, tuned_dir: str | Path, target: Path, weight: float, force: bool = False
 ) -> Path:
@@ -198,7 +212,7 @@ def interpolate(
 
     base_record, tuned_record = model_record(base_dir), model_record(tuned_dir)
     # a fine-tune of BASE: its copy of BASE's record is the soup's `init` below
-    if tuned_record.get("init") == base_record:
+    if "init" in tuned_record and expanded_record(tuned_record["init"]) == expanded_record(base_record):
         tuned_record = {**tuned_record, "init": TUNED_FROM_BASE}
     provenance = {
         "interpolation": {
