@@ -89,7 +89,7 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
 def test_a_fine_tune_of_the_base_keeps_the_base_record_once(tmp_path: Path) -> None:
     """A fine-tune's record holds the record of the weights it started from; averaged with those weights, the
     soup keeps that record once (as `init`), or every version made so doubles the record (version 18's: 253 KB)."""
-    from foleykit.training.soup import TUNED_FROM_BASE
+    from foleykit.training.soup import TUNED_FROM_BASE, expanded_record
 
     arch = FoleyArchitecture.tiny()
     base = _save(tmp_path / "base", arch)
@@ -123,7 +123,17 @@ def test_a_fine_tune_of_the_base_keeps_the_base_record_once(tmp_path: Path) -> N
     record = json.loads(
         (interpolate(base, tuned, tmp_path / "soup3", 0.5) / "training_recipe.json").read_text()
     )
-    assert record["init"] == compact and record["tuned"]["init"] == TUNED_FROM_BASE
+    assert record["init"] == compact and record["tuned"] == {**tuned_record, "init": TUNED_FROM_BASE}
+    # a pointer under a pointer (a soup of a soup with the same base) expands in full
+    nested = {"init": {"recipe_name": "v17"}, "tuned": {**compact, "init": TUNED_FROM_BASE}}
+    assert expanded_record(nested)["tuned"] == whole
+    # a whole copy that differs only deep inside is another record: kept whole
+    other_whole = {**whole, "tuned": {"recipe_name": "d43", "init": {"recipe_name": "v16"}}}
+    (tuned / "training_recipe.json").write_text(json.dumps({**tuned_record, "init": other_whole}))
+    record = json.loads(
+        (interpolate(base, tuned, tmp_path / "soup4", 0.5) / "training_recipe.json").read_text()
+    )
+    assert record["tuned"]["init"] == other_whole
 
 
 def test_fp16_models_give_an_fp16_soup_with_their_shared_parts_bit_for_bit(tmp_path: Path) -> None:

@@ -173,11 +173,12 @@ def expanded_record(record: Any) -> Any:
         return [expanded_record(item) for item in record]
     if not isinstance(record, dict):
         return record
-    whole = {key: expanded_record(value) for key, value in record.items()}
+    whole = dict(record)
     tuned = whole.get("tuned")
+    # outside in: the pointer takes this record's `init` as written, whose own pointers are expanded below
     if isinstance(tuned, dict) and tuned.get("init") == TUNED_FROM_BASE and "init" in whole:
         whole["tuned"] = {**tuned, "init": whole["init"]}
-    return whole
+    return {key: expanded_record(value) for key, value in whole.items()}
 
 
 def interpolate(

@@ -592,7 +592,7 @@ def drawn_captions(
 ) -> torch.Tensor:
     """The text row of each clip in `index`: one of its captions, each as likely, then (with `share` > 0) swapped
     for a class wording at `share` where `may_reword` allows it (`rewordable`), so a caption naming a ringing
-    place always keeps its words."""
+    place always keeps its words, as does an unlabelled clip's (label -1)."""
     choice = torch.randint(0, caption_rows.shape[1], (len(index),), device=caption_rows.device)
     rows = caption_rows[index, choice]
     if share > 0:
