@@ -59,7 +59,9 @@ def _trained_with() -> list[tuple[str, dict]]:
     """(recipe name, recipe as run) of every training run behind the weights, newest first: each record's
     `init` holds the record of the weights it started from (a weight average's also the fine-tune's, as
     `tuned`); the oldest lists version 1 and 2 itself."""
-    named, record = [], json.loads((BUNDLED_DIR / "training_recipe.json").read_text())
+    from foleykit.training.records import model_record
+
+    named, record = [], model_record(BUNDLED_DIR)  # whole: each record shared by several is written once
     while isinstance(record, dict):
         if "recipe_name" in record or "job" in record:  # a CPU run's record, or a GPU job's (job.py install)
             named.append((record.get("recipe_name") or record["job"]["recipe_name"], record["recipe"]))

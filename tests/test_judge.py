@@ -364,7 +364,7 @@ def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
         KNOWN_EMBEDDINGS,
         read_known_embeddings,
     )
-    from foleykit.training.trainer import RECORD
+    from foleykit.training.records import RECORD
 
     quality_tool = bench_module("anchor_quality")
     model = tmp_path / "model"

@@ -86,54 +86,62 @@ def test_the_soup_is_the_weighted_mean_and_keeps_what_made_both(tmp_path: Path) 
         assert torch.equal(value, a[key]), "weight 0 gives the base back"
 
 
+def _recorded(name: str, seed: int, **more: object) -> dict:
+    """A record as big as a real one (over MIN_SHARED_CHARS), named for what it stands for."""
+    return {
+        "recipe_name": name,
+        "recipe": {"seed": seed},
+        "commands": [f"{name} sitting {i}" for i in range(40)],
+        **more,
+    }
+
+
 def test_a_fine_tune_of_the_base_keeps_the_base_record_once(tmp_path: Path) -> None:
     """A fine-tune's record holds the record of the weights it started from; averaged with those weights, the
-    soup keeps that record once (as `init`), or every version made so doubles the record (version 18's: 253 KB)."""
-    from foleykit.training.soup import TUNED_FROM_BASE, expanded_record
+    soup keeps that record once, or every version made so multiplies the record (version 19's: 381 KB
+    for three records, 852 KB whole). The record reads back whole."""
+    from foleykit.training.records import TUNED_FROM_BASE, model_record
 
     arch = FoleyArchitecture.tiny()
     base = _save(tmp_path / "base", arch)
-    tuned = _save(tmp_path / "tuned", arch, unet_shift=0.25)
-    base_record = {"recipe_name": "bundled-patch-classes", "recipe": {"seed": 0}}
+    base_record = _recorded("bundled-patch-classes", 0)
     (base / "training_recipe.json").write_text(json.dumps(base_record))
-    tuned_record = {"recipe_name": "bundled-patch-walks", "recipe": {"seed": 1}, "init": base_record}
-    (tuned / "training_recipe.json").write_text(json.dumps(tuned_record))
-    record = json.loads(
-        (interpolate(base, tuned, tmp_path / "soup", 0.5) / "training_recipe.json").read_text()
-    )
-    assert record["init"] == base_record
-    assert record["tuned"] == {**tuned_record, "init": TUNED_FROM_BASE}
+    # version 19's shape: the base averaged with the mean of two fine-tunes of it
+    tuned = []
+    for seed in (1, 2):
+        tuned.append(_save(tmp_path / f"tuned{seed}", arch, unet_shift=0.25 * seed))
+        (tuned[-1] / "training_recipe.json").write_text(
+            json.dumps(_recorded("walks", seed, init=base_record))
+        )
+    mean = interpolate(tuned[0], tuned[1], tmp_path / "mean", 0.5)
+    soup = interpolate(base, mean, tmp_path / "soup", 0.5)
+    text = (soup / "training_recipe.json").read_text()
+    assert text.count('"recipe_name": "bundled-patch-classes"') == 1, "in three places, written once"
+    assert text.count('"recipe_name": "walks"') == 2
+    whole = model_record(soup)
+    assert whole["init"] == base_record
+    assert whole["tuned"]["init"] == _recorded("walks", 1, init=base_record)
+    assert whole["tuned"]["tuned"] == _recorded("walks", 2, init=base_record)
+    assert text.count('"bundled-patch-classes sitting 39"') == 1
 
-    other = {
-        **tuned_record,
-        "init": {"recipe_name": "bundled", "recipe": {"seed": 2}},
-    }  # tuned from elsewhere
-    (tuned / "training_recipe.json").write_text(json.dumps(other))
-    record = json.loads(
-        (interpolate(base, tuned, tmp_path / "soup2", 0.5) / "training_recipe.json").read_text()
-    )
-    assert record["tuned"] == other and record["init"] == base_record
+    # a base written by sessions 44-45's soup (its fine-tune's copy of its init as a pointer) reads whole,
+    # and a fine-tune that holds that record whole still shares it
+    legacy = {"init": base_record, "tuned": {**_recorded("d43", 3), "init": TUNED_FROM_BASE}}
+    (base / "training_recipe.json").write_text(json.dumps(legacy))
+    legacy_whole = {"init": base_record, "tuned": _recorded("d43", 3, init=base_record)}
+    assert model_record(base) == legacy_whole
+    (tuned[0] / "training_recipe.json").write_text(json.dumps(_recorded("walks", 4, init=legacy_whole)))
+    soup = interpolate(base, tuned[0], tmp_path / "soup2", 0.5)
+    text = (soup / "training_recipe.json").read_text()
+    assert text.count('"recipe_name": "bundled-patch-classes"') == 1 and TUNED_FROM_BASE not in text
+    assert model_record(soup)["tuned"] == _recorded("walks", 4, init=legacy_whole)
 
-    # a base whose record is itself a soup's, written compactly, while the fine-tune's copy of it is whole
-    # (E44's fine-tune started from version 18 before version 18's record was compacted): still kept once
-    compact = {"init": {"recipe_name": "v17"}, "tuned": {"recipe_name": "d43", "init": TUNED_FROM_BASE}}
-    whole = {"init": {"recipe_name": "v17"}, "tuned": {"recipe_name": "d43", "init": {"recipe_name": "v17"}}}
-    (base / "training_recipe.json").write_text(json.dumps(compact))
-    (tuned / "training_recipe.json").write_text(json.dumps({**tuned_record, "init": whole}))
-    record = json.loads(
-        (interpolate(base, tuned, tmp_path / "soup3", 0.5) / "training_recipe.json").read_text()
-    )
-    assert record["init"] == compact and record["tuned"] == {**tuned_record, "init": TUNED_FROM_BASE}
-    # a pointer under a pointer (a soup of a soup with the same base) expands in full
-    nested = {"init": {"recipe_name": "v17"}, "tuned": {**compact, "init": TUNED_FROM_BASE}}
-    assert expanded_record(nested)["tuned"] == whole
-    # a whole copy that differs only deep inside is another record: kept whole
-    other_whole = {**whole, "tuned": {"recipe_name": "d43", "init": {"recipe_name": "v16"}}}
-    (tuned / "training_recipe.json").write_text(json.dumps({**tuned_record, "init": other_whole}))
-    record = json.loads(
-        (interpolate(base, tuned, tmp_path / "soup4", 0.5) / "training_recipe.json").read_text()
-    )
-    assert record["tuned"]["init"] == other_whole
+    # a copy that differs only deep inside is another record: both kept
+    other = {**legacy_whole, "tuned": _recorded("d43", 3, init=_recorded("bundled-patch-classes", 9))}
+    (tuned[0] / "training_recipe.json").write_text(json.dumps(_recorded("walks", 4, init=other)))
+    soup = interpolate(base, tuned[0], tmp_path / "soup3", 0.5)
+    assert model_record(soup)["tuned"]["init"] == other
+    assert model_record(soup)["init"] == legacy_whole
 
 
 def test_fp16_models_give_an_fp16_soup_with_their_shared_parts_bit_for_bit(tmp_path: Path) -> None:

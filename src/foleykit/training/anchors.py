@@ -58,7 +58,8 @@ from foleykit.pipelines.foley.pipeline_foley import (
     wording_keys,
     write_known_embeddings,
 )
-from foleykit.training.trainer import RECORD, invocation, model_record, replace_dir
+from foleykit.training.records import RECORD, model_record, record_text
+from foleykit.training.trainer import invocation, replace_dir
 
 DESCRIPTOR_SEEDS = 30  # clips synthesised per class to collect the descriptors it draws (~20 s in all)
 
@@ -216,7 +217,7 @@ def write_anchors(
         (tmp / KNOWN_CAPTIONS).write_text(text, encoding="utf-8")
         stored = write_known_embeddings(tmp, anchors, embeddings).read_bytes()
         anchoring["known_embeddings_sha256"] = hashlib.sha256(stored).hexdigest()
-        (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        (tmp / RECORD).write_text(record_text(record))
 
     replace_dir(model_dir, write)
     return model_dir / KNOWN_CAPTIONS

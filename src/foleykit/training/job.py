@@ -486,7 +486,8 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
     import torch
 
     from foleykit.pipelines.foley import FoleyPipeline
-    from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
+    from foleykit.training.records import RECORD, model_record, record_text
+    from foleykit.training.trainer import ATTRIBUTION_FILES, replace_dir
 
     out, dest = Path(out), Path(dest)
     try:
@@ -530,7 +531,7 @@ def install(out: Path, dest: Path, force: bool = False) -> Path:
             for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
                 if (model / name).is_file():
                     shutil.copyfile(model / name, tmp / name)
-            (tmp / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+            (tmp / RECORD).write_text(record_text(record))
 
         replace_dir(dest, write)
     return dest

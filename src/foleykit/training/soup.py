@@ -26,7 +26,8 @@ import torch
 from foleykit.errors import BadInputError
 from foleykit.pipelines.foley import FoleyPipeline
 from foleykit.pipelines.foley.pipeline_foley import ANCHORING_OFF, RENDERING_SETTINGS
-from foleykit.training.trainer import ATTRIBUTION_FILES, RECORD, model_record, replace_dir
+from foleykit.training.records import RECORD, model_record, record_text
+from foleykit.training.trainer import ATTRIBUTION_FILES, replace_dir
 
 COMPONENTS = ("unet", "vae", "vocoder")
 
@@ -160,27 +161,6 @@ def attribution_source(base_dir: Path, tuned_dir: Path) -> Path:
     )
 
 
-# what a soup's record keeps as the fine-tune's `init` when that is BASE's record, which the soup keeps as its own
-# `init`: each soup of a fine-tune with the model it started from held that record twice, so the record doubled
-# with every version made so (version 18's: 253 KB; 39 KB with each record kept once)
-TUNED_FROM_BASE = "the record under this record's `init`: the fine-tune started from the interpolation's base"
-
-
-def expanded_record(record: Any) -> Any:
-    """`record` with each `TUNED_FROM_BASE` pointer replaced by the record it points to (its soup's `init`): a
-    fine-tune started before its base's record was written compactly holds the base's record whole."""
-    if isinstance(record, list):
-        return [expanded_record(item) for item in record]
-    if not isinstance(record, dict):
-        return record
-    whole = dict(record)
-    tuned = whole.get("tuned")
-    # outside in: the pointer takes this record's `init` as written, whose own pointers are expanded below
-    if isinstance(tuned, dict) and tuned.get("init") == TUNED_FROM_BASE and "init" in whole:
-        whole["tuned"] = {**tuned, "init": whole["init"]}
-    return {key: expanded_record(value) for key, value in whole.items()}
-
-
 def interpolate(
     base_dir: str | Path, tuned_dir: str | Path, target: Path, weight: float, force: bool = False
 ) -> Path:
@@ -211,10 +191,7 @@ def interpolate(
         a.to(stored.pop() if len(stored) == 1 else torch.float32)
     base.forget_anchors()  # what each learned differs: list the mean's with foleykit.training.anchors
 
-    base_record, tuned_record = model_record(base_dir), model_record(tuned_dir)
-    # a fine-tune of BASE: its copy of BASE's record is the soup's `init` below
-    if "init" in tuned_record and expanded_record(tuned_record["init"]) == expanded_record(base_record):
-        tuned_record = {**tuned_record, "init": TUNED_FROM_BASE}
+    # both whole: a fine-tune of BASE holds BASE's record too, which `record_text` writes once
     provenance = {
         "interpolation": {
             "method": "WiSE-FT (weighted mean of parameters)",
@@ -222,8 +199,8 @@ def interpolate(
             "base": str(base_dir),
             "tuned": str(tuned_dir),
         },
-        "tuned": tuned_record,
-        "init": base_record,
+        "tuned": model_record(tuned_dir),
+        "init": model_record(base_dir),
     }
 
     def write(tmp: Path) -> None:
@@ -231,7 +208,7 @@ def interpolate(
         for name in (*ATTRIBUTION_FILES, "WEIGHTS-LICENSE"):
             if (attributed / name).is_file():
                 shutil.copyfile(attributed / name, tmp / name)
-        (tmp / RECORD).write_text(json.dumps(provenance, indent=2) + "\n")
+        (tmp / RECORD).write_text(record_text(provenance))
 
     replace_dir(target, write)
     return target

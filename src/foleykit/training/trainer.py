@@ -76,6 +76,7 @@ from foleykit.training.data import (
     wording_texts,
     wordings_digest,
 )
+from foleykit.training.records import RECORD, model_record, record_text
 from foleykit.training.text_states import TextStates
 
 STAGES = ("vocoder", "vae", "unet")
@@ -1189,18 +1190,6 @@ def _check_recipe(recipe: TrainRecipe) -> None:
 
 
 ATTRIBUTION_FILES = ("ATTRIBUTION.md", "attribution.json", "LICENSE-NOTE.md")
-RECORD = "training_recipe.json"
-
-
-def model_record(directory: Path) -> dict[str, Any]:
-    """A model's training record (RECORD), or where it was found when it has none."""
-    path = Path(directory) / RECORD
-    if not path.is_file():
-        return {"model": str(directory)}
-    try:
-        return json.loads(path.read_text())
-    except ValueError:
-        raise BadInputError(f"{path} is not JSON: it records how that model was trained") from None
 
 
 def named_recipe(recipe: TrainRecipe) -> str | None:
@@ -1333,7 +1322,7 @@ def export(
             strictest = "CC-BY-SA-4.0" if any("-SA-" in x for x in licences) else "CC-BY-4.0"
             text = f"{strictest}\nTrained on the recordings listed in ATTRIBUTION.md (see LICENSE-NOTE.md).\n"
             (tmp / "WEIGHTS-LICENSE").write_text(text)
-        (tmp / RECORD).write_text(json.dumps(provenance, indent=2) + "\n")
+        (tmp / RECORD).write_text(record_text(provenance))
 
     replace_dir(target, write)
     return target
@@ -1421,7 +1410,6 @@ __all__ = [
     "invocation",
     "load_run_pipeline",
     "main",
-    "model_record",
     "named_recipe",
     "replace_dir",
     "run_record",
