@@ -106,3 +106,22 @@ def test_the_command_shows_a_record_whole_and_rewrites_it_compactly(tmp_path: Pa
     assert SHARED in json.loads((tmp_path / RECORD).read_text()) and model_record(tmp_path) == whole
     assert main([str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith("foleykit.training.records: error:")
+
+
+def test_the_command_runs_as_a_module_without_torch(tmp_path: Path) -> None:
+    """`python -m foleykit.training.records` as a user runs it: no warning that the module was imported
+    first (the trainer imports it), and a record read in a fraction of a second, without torch."""
+    import subprocess
+    import sys
+
+    (tmp_path / RECORD).write_text(record_text(_chain()))
+    shown = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "foleykit.training.records", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+    assert json.loads(shown.stdout) == _chain()
+    probe = "import sys, foleykit.training.records; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout == "False\n"
