@@ -712,3 +712,14 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
         counts_bench.summary({"prompts": [{"count": 2, "events": [2], "likeness": [None]}]}, 1)["likeness"]
         is None
     )
+
+
+def test_class_probe_judges_each_recording_against_centroids_made_without_it() -> None:
+    """bench/class_probe.py: a recording between two classes, whose own class's centroid leans towards it
+    only because it is in it, is heard as the class it is nearer once left out; the others as their own."""
+    probe = bench_module("class_probe")
+    rows = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.1], [0.0, 1.0, 0.0], [0.6, 0.5, 0.0]])
+    labels = np.array([0, 0, 1, 1])
+    assert probe.leave_one_out_heard(rows, labels, np.arange(4)).tolist() == [0, 0, 1, 0]
+    in_sample = probe._unit(np.stack([probe._unit(rows[labels == c]).sum(0) for c in (0, 1)]))
+    assert int(np.argmax(in_sample @ probe._unit(rows[3]))) == 1, "in sample, its own class"
