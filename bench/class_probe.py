@@ -7,7 +7,8 @@ from its neighbours even in real recordings. This answers which, for the classes
   them (trimmed, nearest train-split centroid);
 - the class's train-split recordings judged the same way, each against centroids made without it (leave one
   out): the judge's own ceiling for the class, which the held-out test split (often one or two recordings)
-  cannot show;
+  cannot show. (The takes are judged against all the train recordings, which a model trained with the
+  corpus has learned from: the two are not quite like with like);
 - the average spectrum of each group and a spectrogram of three of each (PNG, with axes).
 
     python bench/class_probe.py --corpus corpus/ --classes footsteps_concrete,footsteps_gravel \\
@@ -35,16 +36,23 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
-def leave_one_out_heard(embeddings: np.ndarray, labels: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """For each row in `which`, the nearest class centroid when that row is left out of its own class's mean."""
-    unit = _unit(embeddings)
-    sums = np.stack([unit[labels == c].sum(axis=0) for c in range(int(labels.max()) + 1)])
+def leave_one_out_heard(
+    embeddings: np.ndarray, labels: np.ndarray, which: np.ndarray, classes: int
+) -> np.ndarray:
+    """For each row in `which`, the nearest class centroid (cosine) when that row is left out of its own class:
+    centroids as `foleykit.evaluation.judged` makes them, the unit vector of the mean of the raw embeddings."""
+    sums = np.stack([embeddings[labels == c].sum(axis=0) for c in range(classes)])
     heard = []
     for row in which:
         own = sums.copy()
-        own[labels[row]] -= unit[row]
-        heard.append(int(np.argmax(_unit(own) @ unit[row])))
+        own[labels[row]] -= embeddings[row]
+        heard.append(int(np.argmax(_unit(own) @ _unit(embeddings[row]))))
     return np.asarray(heard)
+
+
+def _padded(wave: np.ndarray, length: int) -> np.ndarray:
+    """At least `length` samples (a trimmed take can be shorter than one analysis window)."""
+    return np.pad(wave, (0, max(0, length - wave.size)))
 
 
 def _group_summary(
@@ -66,6 +74,8 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
     from foleykit.audio import DELIVERY_SAMPLE_RATE as RATE
     from foleykit.corpus import load_corpus, read_clip
     from foleykit.engine import Engine
+    from foleykit.errors import BadInputError
+    from foleykit.evaluation.evaluate import read_prompt_file
     from foleykit.evaluation.judge import Judge
     from foleykit.evaluation.judged import (
         JUDGED_SECONDS,
@@ -74,17 +84,26 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         nearest_centroid,
         real_reference,
     )
+    from foleykit.synth import CLASSES
 
+    if args.takes_per_prompt < 1:
+        raise BadInputError(f"--takes-per-prompt must be 1 or more, got {args.takes_per_prompt}")
+    if args.out.exists() and not args.out.is_dir():
+        raise BadInputError(f"--out {args.out} is a file: give a folder")
     asked = asked_classes(args.corpus, args.classes.split(","))
-    rows = [line.rstrip("\n").split("\t") for line in args.prompts.read_text(encoding="utf-8").splitlines()]
-    prompts = {label: [r[1] for r in rows if len(r) == 2 and r[0] == label] for label in asked}
+    rows = read_prompt_file(args.prompts)  # as `foleykit eval --prompts` reads it
+    prompts = {label: [text for index, text in rows if CLASSES[index] == label] for label in asked}
+    missing = [label for label in asked if not prompts[label]]
+    if missing:
+        raise BadInputError(f"{args.prompts} has no prompt for {', '.join(missing)}")
+    engine = Engine.load(args.model, progress=False)
     judge = Judge.load()
-    reference = real_reference(args.corpus, judge, RATE)
+    # the recordings at the model's own rate, the takes at the delivery rate: as `foleykit eval` judges them
+    reference = real_reference(args.corpus, judge, engine.backend.info.sample_rate)
     classes = list(reference.classes)
     clips = [c for c in load_corpus(args.corpus) if c.label is not None]
     train = [c for c in clips if c.split == "train" and c.label in classes]  # real_reference's order
     train_labels = np.array([classes.index(c.label) for c in train])
-    engine = Engine.load(args.model, progress=False)
     groups: dict[str, list[np.ndarray]] = {}
     report: dict[str, Any] = {
         "model": args.model,
@@ -96,8 +115,6 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
     seed = args.first_seed
     for label in asked:
         texts = [t for t in prompts[label] for _ in range(args.takes_per_prompt)]
-        if not texts:
-            raise SystemExit(f"class_probe: error: {args.prompts} has no prompt for {label}")
         seeds = list(range(seed, seed + len(texts)))
         seed += len(texts)
         takes = [
@@ -105,13 +122,13 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         ]
         heard_takes = nearest_centroid(judge.embed_many(takes, RATE), reference.centroids)
         own = np.flatnonzero(train_labels == classes.index(label))
-        heard_real = leave_one_out_heard(reference.train_embeddings, train_labels, own)
+        heard_real = leave_one_out_heard(reference.train_embeddings, train_labels, own, len(classes))
         recordings = [read_clip(train[i], RATE) for i in own]
         entry = {"prompts": len(prompts[label]), "seeds": [seeds[0], seeds[-1]]}
         for name, waves, heard in (("takes", takes, heard_takes), ("recordings", recordings, heard_real)):
             spectra = []
             for wave in waves:
-                freqs, power = welch(wave, RATE, nperseg=2048)
+                freqs, power = welch(_padded(wave, 2048), RATE, nperseg=2048)
                 spectra.append(power / max(float(power.sum()), 1e-20))
             mean = np.mean(spectra, axis=0)
             entry[name] = _group_summary(heard, classes, label, mean, freqs)
@@ -153,7 +170,9 @@ def _plots(groups: dict[str, list[np.ndarray]], report: dict[str, Any], out: Pat
         for row in range(SHOWN_PER_GROUP):
             ax = axes[row, col]
             if row * step < len(waves):
-                freqs, times, power = spectrogram(waves[row * step], rate, nperseg=1024, noverlap=768)
+                freqs, times, power = spectrogram(
+                    _padded(waves[row * step], 1024), rate, nperseg=1024, noverlap=768
+                )
                 ax.pcolormesh(
                     times, freqs / 1000, 10 * np.log10(power + 1e-12), vmin=-120, vmax=-40, shading="auto"
                 )

@@ -715,11 +715,29 @@ def test_counts_bench_reads_steps_as_the_pipeline_does_and_sums_exact_counts() -
 
 
 def test_class_probe_judges_each_recording_against_centroids_made_without_it() -> None:
-    """bench/class_probe.py: a recording between two classes, whose own class's centroid leans towards it
-    only because it is in it, is heard as the class it is nearer once left out; the others as their own."""
+    """bench/class_probe.py: each recording is judged as `foleykit eval` judges a take, against centroids made
+    as eval makes them (the mean of the raw embeddings), its own class's without it."""
+    from foleykit.evaluation.judged import _unit_mean, nearest_centroid
+
     probe = bench_module("class_probe")
+    # between two classes: in its own class only because it is in it
     rows = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.1], [0.0, 1.0, 0.0], [0.6, 0.5, 0.0]])
     labels = np.array([0, 0, 1, 1])
-    assert probe.leave_one_out_heard(rows, labels, np.arange(4)).tolist() == [0, 0, 1, 0]
-    in_sample = probe._unit(np.stack([probe._unit(rows[labels == c]).sum(0) for c in (0, 1)]))
-    assert int(np.argmax(in_sample @ probe._unit(rows[3]))) == 1, "in sample, its own class"
+    assert probe.leave_one_out_heard(rows, labels, np.arange(4), 2).tolist() == [0, 0, 1, 0]
+    # a long embedding weighs more in its class's mean, as in eval (rows normalised first would say 0)
+    long = np.array([[10.0, 0.0], [0.0, 1.0], [1.0, 0.3], [0.0, 1.0]])
+    assert probe.leave_one_out_heard(long, labels, np.array([3]), 2).tolist() == [1]
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(12, 5)) * rng.uniform(0.1, 10, (12, 1))
+    labels = np.arange(12) % 3
+    rows_kept = np.arange(12)
+    expected = [
+        int(
+            nearest_centroid(
+                rows[i : i + 1],
+                np.stack([_unit_mean(rows[(labels == c) & (rows_kept != i)]) for c in range(3)]),
+            )[0]
+        )
+        for i in range(12)
+    ]
+    assert probe.leave_one_out_heard(rows, labels, np.arange(12), 3).tolist() == expected

@@ -124,4 +124,5 @@ def test_the_command_runs_as_a_module_without_torch(tmp_path: Path) -> None:
     assert shown.returncode == 0 and shown.stderr == "", shown.stderr
     assert json.loads(shown.stdout) == _chain()
     probe = "import sys, foleykit.training.records; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout == "False\n"
+    imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0 and imported.stdout == "False\n", imported.stderr
