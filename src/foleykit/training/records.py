@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,30 +91,26 @@ def expanded_record(record: Any) -> Any:
     return _expand_legacy(resolve(body, ()))
 
 
-def _text_counting_dicts(value: Any, counts: Counter[str], first_seen: dict[str, Any]) -> str:
-    """`value`'s compact text, as `_canonical` writes it, counting each dict in it by its text (pointers
-    aside). JSON values only: string keys, lists."""
+def _text_gathering_dicts(value: Any, occurrences: dict[str, list[dict[str, Any]]]) -> str:
+    """`value`'s compact text (keys sorted), gathering each dict in it (pointers aside) under its text."""
     if isinstance(value, dict) and not _is_pointer(value):
-        inner = (
-            f"{json.dumps(k)}:{_text_counting_dicts(value[k], counts, first_seen)}" for k in sorted(value)
-        )
+        inner = (f"{json.dumps(k)}:{_text_gathering_dicts(value[k], occurrences)}" for k in sorted(value))
         text = "{" + ",".join(inner) + "}"
-        counts[text] += 1
-        first_seen.setdefault(text, value)
+        occurrences.setdefault(text, []).append(value)
         return text
     if isinstance(value, list):
-        return "[" + ",".join(_text_counting_dicts(v, counts, first_seen) for v in value) + "]"
+        return "[" + ",".join(_text_gathering_dicts(v, occurrences) for v in value) + "]"
     return _canonical(value)
 
 
-def _with_pointers_to(key: str, text: str, value: Any) -> Any:
-    """`value` with each dict whose compact text is `text` replaced by a pointer to `key`."""
+def _with_pointers_to(key: str, replaced: set[int], value: Any) -> Any:
+    """`value` with each dict among `replaced` (by identity: the occurrences just gathered) a pointer to `key`."""
     if isinstance(value, dict) and not _is_pointer(value):
-        if _canonical(value) == text:
+        if id(value) in replaced:
             return {POINTER: key}
-        return {k: _with_pointers_to(key, text, v) for k, v in value.items()}
+        return {k: _with_pointers_to(key, replaced, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_with_pointers_to(key, text, v) for v in value]
+        return [_with_pointers_to(key, replaced, v) for v in value]
     return value
 
 
@@ -126,20 +121,20 @@ def compact_record(record: dict[str, Any], min_chars: int = MIN_SHARED_CHARS) ->
     body = expanded_record(json.loads(json.dumps(record)))  # as JSON holds it: string keys, lists
     table: dict[str, Any] = {}
     while True:
-        counts: Counter[str] = Counter()
-        first_seen: dict[str, Any] = {}
+        occurrences: dict[str, list[dict[str, Any]]] = {}
         for value in (body, *table.values()):
-            _text_counting_dicts(value, counts, first_seen)
-        repeated = [text for text, n in counts.items() if n > 1 and len(text) >= min_chars]
+            _text_gathering_dicts(value, occurrences)
+        repeated = [text for text, found in occurrences.items() if len(found) > 1 and len(text) >= min_chars]
         if not repeated:
             return {**body, SHARED: table} if table else body
         chosen = max(repeated, key=lambda text: (len(text), text))
         key = _key(chosen)
         if key in table:  # 64 bits of sha256: two records under one digest would lose one
             raise ValueError(f"two shared training records under the digest {key}")
-        shared = {k: _with_pointers_to(key, chosen, v) for k, v in first_seen[chosen].items()}
-        body = _with_pointers_to(key, chosen, body)
-        table = {k: _with_pointers_to(key, chosen, v) for k, v in table.items()}
+        replaced = {id(found) for found in occurrences[chosen]}
+        shared = {k: _with_pointers_to(key, replaced, v) for k, v in occurrences[chosen][0].items()}
+        body = _with_pointers_to(key, replaced, body)
+        table = {k: _with_pointers_to(key, replaced, v) for k, v in table.items()}
         table[key] = shared  # kept once, its own inner repeats shared in the next rounds
 
 
