@@ -9,7 +9,8 @@ from its neighbours even in real recordings. This answers which, for the classes
   out): the judge's own ceiling for the class, which the held-out test split (often one or two recordings)
   cannot show. (The takes are judged against all the train recordings, which a model trained with the
   corpus has learned from: the two are not quite like with like);
-- the average spectrum of each group and a spectrogram of three of each (PNG, with axes).
+- each group's average spectrum in octave bands (in the JSON) and spectrograms of three recordings beside
+  three takes a class (`foleykit eval`'s grid: time and frequency axes, one dBFS scale).
 
     python bench/class_probe.py --corpus corpus/ --classes footsteps_concrete,footsteps_gravel \\
         --prompts bench/paraphrases_d.tsv --first-seed 5900000 --out bench/results/probe
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -29,11 +31,8 @@ from typing import Any
 
 import numpy as np
 
-SHOWN_PER_GROUP = 3
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+SHOWN_PER_CLASS = 3
+OCTAVE_CENTRES_HZ = (63, 125, 250, 500, 1000, 2000, 4000, 8000)
 
 
 def leave_one_out_heard(
@@ -41,12 +40,14 @@ def leave_one_out_heard(
 ) -> np.ndarray:
     """For each row in `which`, the nearest class centroid (cosine) when that row is left out of its own class:
     centroids as `foleykit.evaluation.judged` makes them, the unit vector of the mean of the raw embeddings."""
+    from foleykit.evaluation.judged import _unit_rows, nearest_centroid
+
     sums = np.stack([embeddings[labels == c].sum(axis=0) for c in range(classes)])
     heard = []
     for row in which:
         own = sums.copy()
         own[labels[row]] -= embeddings[row]
-        heard.append(int(np.argmax(_unit(own) @ _unit(embeddings[row]))))
+        heard.append(int(nearest_centroid(embeddings[row][None], _unit_rows(own))[0]))
     return np.asarray(heard)
 
 
@@ -55,27 +56,38 @@ def _padded(wave: np.ndarray, length: int) -> np.ndarray:
     return np.pad(wave, (0, max(0, length - wave.size)))
 
 
-def _group_summary(
-    heard: Sequence[int], classes: Sequence[str], label: str, spectrum: np.ndarray, freqs: np.ndarray
-) -> dict[str, Any]:
-    counts = Counter(classes[h] for h in heard)
+def _spectrum_summary(waves: Sequence[np.ndarray], rate: int) -> dict[str, Any]:
+    """The group's average spectrum (each wave's power as a share of its own, Welch): octave bands in dB, the
+    share under 400 Hz and above 4 kHz, the spectral centroid."""
+    from scipy.signal import welch
+
+    spectra = []
+    for wave in waves:
+        freqs, power = welch(_padded(wave, 2048), rate, nperseg=2048)
+        spectra.append(power / max(float(power.sum()), 1e-20))
+    mean = np.mean(spectra, axis=0)
+
+    def octave(centre: float) -> float:
+        share = float(mean[(freqs >= centre / 2**0.5) & (freqs < centre * 2**0.5)].sum())
+        return round(10 * math.log10(max(share, 1e-12)), 1)
+
+    bands = {str(centre): octave(centre) for centre in OCTAVE_CENTRES_HZ if centre * 2**0.5 <= rate / 2}
     return {
-        "n": len(heard),
-        "recognised": counts.get(label, 0),
-        "heard_as": dict(counts.most_common()),
-        "energy_above_4k": round(float(spectrum[freqs > 4000].sum()), 3),
-        "spectral_centroid_hz": round(float((freqs * spectrum).sum())),
+        "octave_bands_db": bands,
+        "energy_below_400": round(float(mean[freqs < 400].sum()), 3),
+        "energy_above_4k": round(float(mean[freqs > 4000].sum()), 3),
+        "spectral_centroid_hz": round(float((freqs * mean).sum())),
     }
 
 
 def probe(args: argparse.Namespace) -> dict[str, Any]:
-    from scipy.signal import welch
-
     from foleykit.audio import DELIVERY_SAMPLE_RATE as RATE
+    from foleykit.audio.post import resample
     from foleykit.corpus import load_corpus, read_clip
     from foleykit.engine import Engine
     from foleykit.errors import BadInputError
-    from foleykit.evaluation.evaluate import read_prompt_file
+    from foleykit.evaluation.classifier import EVAL_RATE
+    from foleykit.evaluation.evaluate import read_prompt_file, write_spectrogram_grid
     from foleykit.evaluation.judge import Judge
     from foleykit.evaluation.judged import (
         JUDGED_SECONDS,
@@ -104,7 +116,9 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
     clips = [c for c in load_corpus(args.corpus) if c.label is not None]
     train = [c for c in clips if c.split == "train" and c.label in classes]  # real_reference's order
     train_labels = np.array([classes.index(c.label) for c in train])
-    groups: dict[str, list[np.ndarray]] = {}
+    shown_recordings: list[np.ndarray] = []
+    shown_takes: list[np.ndarray] = []
+    titles: list[str] = []
     report: dict[str, Any] = {
         "model": args.model,
         "corpus": str(args.corpus),
@@ -123,65 +137,28 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         heard_takes = nearest_centroid(judge.embed_many(takes, RATE), reference.centroids)
         own = np.flatnonzero(train_labels == classes.index(label))
         heard_real = leave_one_out_heard(reference.train_embeddings, train_labels, own, len(classes))
-        recordings = [read_clip(train[i], RATE) for i in own]
+        # pictures and spectra at the grid's rate (the corpus's and the bundled model's): nothing above it to lose
+        recordings = [read_clip(train[i], EVAL_RATE) for i in own]
+        pictured = [resample(take[None], RATE, EVAL_RATE)[0] for take in takes]
         entry = {"prompts": len(prompts[label]), "seeds": [seeds[0], seeds[-1]]}
-        for name, waves, heard in (("takes", takes, heard_takes), ("recordings", recordings, heard_real)):
-            spectra = []
-            for wave in waves:
-                freqs, power = welch(_padded(wave, 2048), RATE, nperseg=2048)
-                spectra.append(power / max(float(power.sum()), 1e-20))
-            mean = np.mean(spectra, axis=0)
-            entry[name] = _group_summary(heard, classes, label, mean, freqs)
-            groups[f"{label}: {name}"] = waves
-            entry[name]["_spectrum"] = (freqs, mean)
+        for name, waves, heard in (("takes", pictured, heard_takes), ("recordings", recordings, heard_real)):
+            counts = Counter(classes[h] for h in heard)
+            entry[name] = {
+                "n": len(heard),
+                "recognised": counts.get(label, 0),
+                "heard_as": dict(counts.most_common()),
+                **_spectrum_summary(waves, EVAL_RATE),
+            }
         report["classes"][label] = entry
-    _plots(groups, report, Path(args.out), RATE)
-    for entry in report["classes"].values():
-        for name in ("takes", "recordings"):
-            entry[name].pop("_spectrum")
-    return report
-
-
-def _plots(groups: dict[str, list[np.ndarray]], report: dict[str, Any], out: Path, rate: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from scipy.signal import spectrogram
-
-    out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for label, entry in report["classes"].items():
-        for name in ("takes", "recordings"):
-            freqs, mean = entry[name]["_spectrum"]
-            ax.semilogx(
-                freqs[1:], 10 * np.log10(mean[1:] + 1e-12), label=f"{label}: {name} (n={entry[name]['n']})"
+        for k in range(min(SHOWN_PER_CLASS, len(recordings), len(pictured))):
+            r, t = k * len(recordings) // SHOWN_PER_CLASS, k * len(pictured) // SHOWN_PER_CLASS
+            shown_recordings.append(recordings[r])
+            shown_takes.append(pictured[t])
+            titles.append(
+                f"{label}: train recording {r + 1} of {len(recordings)} | take {t + 1} ({texts[t]})"
             )
-    ax.set(xlabel="frequency (Hz)", ylabel="share of power (dB)", xlim=(30, rate / 2), ylim=(-75, -15))
-    ax.set_title(f"average spectrum: {report['model']} takes and the train recordings")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "class_probe_spectra.png", dpi=110)
-    plt.close(fig)
-    fig, axes = plt.subplots(SHOWN_PER_GROUP, len(groups), figsize=(4 * len(groups), 9), squeeze=False)
-    for col, (name, waves) in enumerate(groups.items()):
-        step = max(1, len(waves) // SHOWN_PER_GROUP)
-        for row in range(SHOWN_PER_GROUP):
-            ax = axes[row, col]
-            if row * step < len(waves):
-                freqs, times, power = spectrogram(
-                    _padded(waves[row * step], 1024), rate, nperseg=1024, noverlap=768
-                )
-                ax.pcolormesh(
-                    times, freqs / 1000, 10 * np.log10(power + 1e-12), vmin=-120, vmax=-40, shading="auto"
-                )
-            ax.set_title(name if row == 0 else "", fontsize=9)
-            ax.set_ylabel("kHz" if col == 0 else "")
-            ax.set_xlabel("s" if row == SHOWN_PER_GROUP - 1 else "")
-    fig.tight_layout()
-    fig.savefig(out / "class_probe_spectrograms.png", dpi=60)
-    plt.close(fig)
+    write_spectrogram_grid(args.out / "class_probe_spectrograms.png", shown_recordings, shown_takes, titles)
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -192,8 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prompts", type=Path, default=Path(__file__).with_name("paraphrases_d.tsv"))
     parser.add_argument("--takes-per-prompt", type=int, default=3)
     parser.add_argument("--first-seed", type=int, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="a folder: class_probe.json and two PNGs")
+    parser.add_argument("--out", type=Path, required=True, help="a folder: class_probe.json and a PNG")
     args = parser.parse_args(argv)
+    from foleykit.audio.io import write_atomic
     from foleykit.errors import BadInputError
 
     try:
@@ -201,13 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInputError as err:
         print(f"class_probe: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    (args.out / "class_probe.json").write_text(json.dumps(report, indent=1) + "\n")
+    text = json.dumps(report, indent=1) + "\n"
+    write_atomic(args.out / "class_probe.json", lambda tmp: tmp.write_text(text), force=True)
     for label, entry in report["classes"].items():
         for name in ("takes", "recordings"):
             e = entry[name]
             print(
                 f"{label} {name}: {e['recognised']} of {e['n']}; heard as {e['heard_as']}; "
-                f"above 4 kHz {e['energy_above_4k']}; centroid {e['spectral_centroid_hz']} Hz"
+                f"under 400 Hz {e['energy_below_400']}, above 4 kHz {e['energy_above_4k']}; "
+                f"centroid {e['spectral_centroid_hz']} Hz; octaves {e['octave_bands_db']}"
             )
     return 0
 
