@@ -7,8 +7,9 @@ from its neighbours even in real recordings. This answers which, for the classes
   them (trimmed, nearest train-split centroid);
 - the class's train-split recordings judged the same way, each against centroids made without it (leave one
   out): the judge's own ceiling for the class, which the held-out test split (often one or two recordings)
-  cannot show. (The takes are judged against all the train recordings, which a model trained with the
-  corpus has learned from: the two are not quite like with like);
+  cannot show (a class with one train recording has none: `n` 0; `bench/per_class_gap.py --left-out`
+  pools these with the test recordings). The takes are judged against all the train recordings, which a
+  model trained with the corpus has learned from: the two are not quite like with like;
 - each group's average spectrum in octave bands (in the JSON) and spectrograms of three recordings beside
   three takes a class (`foleykit eval`'s grid: time and frequency axes, one dBFS scale).
 
@@ -39,12 +40,17 @@ def leave_one_out_heard(
     embeddings: np.ndarray, labels: np.ndarray, which: np.ndarray, classes: int
 ) -> np.ndarray:
     """For each row in `which`, the nearest class centroid (cosine) when that row is left out of its own class:
-    centroids as `foleykit.evaluation.judged` makes them, the unit vector of the mean of the raw embeddings."""
+    centroids as `foleykit.evaluation.judged` makes them, the unit vector of the mean of the raw embeddings.
+    -1 for a row that is its class's only one: without it the class has no centroid to be heard as."""
     from foleykit.evaluation.judged import _unit_rows, nearest_centroid
 
     sums = np.stack([embeddings[labels == c].sum(axis=0) for c in range(classes)])
+    counts = np.bincount(labels, minlength=classes)
     heard = []
     for row in which:
+        if counts[labels[row]] < 2:
+            heard.append(-1)
+            continue
         own = sums.copy()
         own[labels[row]] -= embeddings[row]
         heard.append(int(nearest_centroid(embeddings[row][None], _unit_rows(own))[0]))
@@ -141,10 +147,12 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         recordings = [read_clip(train[i], EVAL_RATE) for i in own]
         pictured = [resample(take[None], RATE, EVAL_RATE)[0] for take in takes]
         entry = {"prompts": len(prompts[label]), "seeds": [seeds[0], seeds[-1]]}
+        heard_real = heard_real[heard_real >= 0]  # a class's only recording has no centroid left without it
         for name, waves, heard in (("takes", pictured, heard_takes), ("recordings", recordings, heard_real)):
             counts = Counter(classes[h] for h in heard)
             entry[name] = {
                 "n": len(heard),
+                **({"train_recordings": len(own)} if name == "recordings" else {}),
                 "recognised": counts.get(label, 0),
                 "heard_as": dict(counts.most_common()),
                 **_spectrum_summary(waves, EVAL_RATE),

@@ -13,6 +13,7 @@ import soxr
 from foleykit.audio.post import (
     DELIVERY_SAMPLE_RATE,
     first_transient,
+    remove_subsonic,
     to_delivery,
     true_peak,
 )
@@ -168,3 +169,37 @@ def test_a_very_quiet_model_output_is_flagged() -> None:
         f"takes 2, 3: the model's output was very quiet, {quiet.gain_db:.1f} dB of gain applied "
         "(its noise floor came up with it)"
     ]
+
+
+def test_subsonic_removal_takes_dc_and_rumble_and_leaves_the_bass_and_the_hit_where_they_were() -> None:
+    """remove_subsonic at 30 Hz: a DC offset and 12 Hz rumble go, 47 Hz loses ~0.2 dB and 100 Hz nothing, a hit's
+    peak stays on its sample (zero phase); (channels, samples) and clips of a sample or two are fine."""
+    rate = 24000
+    t = np.arange(2 * rate) / rate
+
+    def level_db(wave: np.ndarray, hz: float) -> float:
+        middle = wave[rate // 2 : -rate // 2]  # away from the ends
+        probe = np.exp(-2j * np.pi * hz * t[rate // 2 : -rate // 2])
+        return 20 * math.log10(2 * abs((middle * probe).mean()))
+
+    offset = 0.3 + 0.2 * np.sin(2 * np.pi * 12 * t)
+    assert abs(remove_subsonic(offset, rate, 30.0)[rate // 2 : -rate // 2]).max() < 0.01
+    for hz, loss in ((47.0, 0.3), (100.0, 0.02)):
+        tone = np.sin(2 * np.pi * hz * t)
+        assert -loss < level_db(remove_subsonic(tone + offset, rate, 30.0), hz) - level_db(tone, hz) <= 0.001
+    hit = np.zeros(rate)
+    hit[9000:9400] = np.hanning(400) * np.sin(2 * np.pi * 900 * np.arange(400) / rate)
+    cleaned = remove_subsonic(hit + 0.4, rate, 30.0)
+    assert cleaned.dtype == np.float32 and cleaned.shape == hit.shape
+    assert int(np.argmax(np.abs(cleaned))) == int(np.argmax(np.abs(hit)))
+    stereo = remove_subsonic(np.stack([hit + 0.4, hit - 0.4]), rate, 30.0)
+    assert stereo.shape == (2, rate) and np.allclose(stereo[0], cleaned, atol=1e-6)
+    impulse = np.zeros(rate)
+    impulse[rate // 2] = 1.0
+    response = remove_subsonic(impulse, rate, 30.0)  # zero phase: symmetric about the impulse
+    before, after = response[rate // 2 - 2000 : rate // 2], response[rate // 2 + 2000 : rate // 2 : -1]
+    assert np.allclose(before, after, atol=1e-6) and abs(before).max() > 1e-4
+    with pytest.raises(ValueError, match="between 0 and 12000 Hz"):
+        remove_subsonic(hit, rate, 0.0)
+    assert remove_subsonic(np.array([0.5]), rate, 30.0).shape == (1,)
+    assert remove_subsonic(np.array([0.5, 0.5, 0.5]), rate, 30.0).shape == (3,)

@@ -350,6 +350,62 @@ def test_per_class_gap_pools_looks_and_names_what_a_class_was_heard_as(tmp_path:
     assert gap.main([str(tmp_path / "missing.json")]) == 2
 
 
+def test_per_class_gap_pools_the_train_recordings_each_judged_without_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/per_class_gap.py --left-out: a class's test recordings and its train recordings left out one at a
+    time make one ceiling; the takes' ratios are to it, and a class no probe judged keeps only the first table."""
+    gap = bench_module("per_class_gap")
+
+    def scores(labels: list[int], recognised: list[int]) -> dict:
+        return {"labels": labels, "recognised": recognised, "heard_as": [0] * len(labels)}
+
+    look = {
+        "real": {**scores([0, 1], [0, 1]), "classes": ["bell", "wind"]},
+        "generated": scores([0, 0, 0, 0, 1], [1, 1, 0, 0, 1]),
+        "generated_prompts": scores([0, 0, 0, 0, 1, 1], [1, 1, 1, 0, 1, 1]),
+    }
+    probe = {"classes": {"bell": {"recordings": {"n": 3, "recognised": 2}}}}
+    rows = {row["class"]: row for row in gap.with_left_out(gap.per_class([look]), [probe])}
+    bell = rows["bell"]
+    assert bell["real"]["recognised"] == 0, "the one test recording: no ratio of its own"
+    assert bell["caption_ratio"] is None
+    assert bell["left_out"] == {"recognised": 2, "takes": 3}
+    assert bell["pooled_real"] == {"recognised": 2, "takes": 4}
+    assert bell["caption_ratio_pooled"] == pytest.approx(0.5 / 0.5)
+    assert bell["prompt_ratio_pooled"] == pytest.approx(0.75 / 0.5)
+    assert "pooled_real" not in rows["wind"]
+    lone = {
+        "classes": {"bell": {"recordings": {"n": 0, "recognised": 0}}}
+    }  # one train recording: none left out
+    assert gap.with_left_out(gap.per_class([look]), [lone])[0]["prompt_ratio_pooled"] is None
+    report, probe_file = tmp_path / "eval.json", tmp_path / "probe.json"
+    report.write_text(json.dumps({"judge": look}))
+    probe_file.write_text(json.dumps(probe))
+    assert gap.main([str(report), "--left-out", str(probe_file), "--json", str(tmp_path / "rows.json")]) == 0
+    written = json.loads((tmp_path / "rows.json").read_text())
+    assert written["left_out"] == [str(probe_file)] and written["rows"][0]["left_out"]["takes"] == 3
+    table = gap.pooled_markdown(list(rows.values()))
+    assert "| bell | 0 % (1) | 67 % (3) | 50 % (4) | 50 % (4) | ×1.00 | 75 % (4) | ×1.50 |" in table
+    assert "wind" not in table
+    # a probe from before a lone recording went unjudged: its 0 of 1 is no verdict (the other probe's count stands)
+    stale = {"classes": {"bell": {"recordings": {"n": 1, "recognised": 0}}}}
+    fixed = {"classes": {"bell": {"recordings": {"n": 0, "recognised": 0, "train_recordings": 1}}}}
+    for order in ([stale, fixed], [fixed, stale]):
+        assert gap.with_left_out(gap.per_class([look]), order)[0]["left_out"] == {"recognised": 0, "takes": 0}
+    with pytest.raises(ValueError, match="count bell's recordings differently"):
+        gap.with_left_out(gap.per_class([look]), [probe, fixed])
+    for bad in (
+        {"classes": {"bell": {}}},
+        {"classes": ["bell"]},
+        [],
+        {"classes": {"bell": {"recordings": {"n": "3"}}}},
+    ):
+        probe_file.write_text(json.dumps(bad))
+        assert gap.main([str(report), "--left-out", str(probe_file)]) == 2
+        assert "is not a bench/class_probe.py report" in capsys.readouterr().err
+
+
 def test_anchor_quality_prunes_only_anchors_none_of_whose_takes_was_recognised(
     tmp_path: Path, tiny_bundled_dir: Path
 ) -> None:
@@ -741,3 +797,5 @@ def test_class_probe_judges_each_recording_against_centroids_made_without_it() -
         for i in range(12)
     ]
     assert probe.leave_one_out_heard(rows, labels, np.arange(12), 3).tolist() == expected
+    # a class's only recording: no centroid of its class is left without it (not a verdict of another class)
+    assert probe.leave_one_out_heard(rows[:4], np.array([0, 0, 0, 1]), np.array([3]), 2).tolist() == [-1]

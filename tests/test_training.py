@@ -224,6 +224,66 @@ def test_real_recordings_are_drawn_with_their_share(tmp_path: Path) -> None:
     assert 0.45 < (drawn >= len(synthetic)).float().mean().item() < 0.55
 
 
+def test_recordings_are_read_without_their_dc_and_rumble_where_the_recipe_asks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """subsonic_cutoff_hz: a recording published with a DC offset reaches training without it (the real clips and
+    the composed walks' steps alike); 0, every earlier recipe's value, reads it as published; out of range, not a
+    number, or without a corpus to read: one line."""
+    import json
+    from dataclasses import asdict, replace
+
+    import numpy as np
+    import soundfile as sf
+
+    from foleykit.corpus import load_corpus, read_clip
+    from foleykit.training.__main__ import main as train_main
+    from foleykit.training.data import (
+        CorpusSpec,
+        build_corpus,
+        read_recording,
+        with_composed_walks,
+        with_real_clips,
+    )
+    from foleykit.training.trainer import RECIPES
+    from tests.corpora import write_corpus
+
+    corpus_dir = write_corpus(tmp_path / "corpus", rate=16000)
+    for clip in load_corpus(corpus_dir, split="train"):
+        audio, rate = sf.read(clip.path, dtype="float32")
+        sf.write(clip.path, 0.5 * audio + 0.3, rate, subtype="PCM_16")  # an offset, as some game effects have
+    clip = load_corpus(corpus_dir, split="train")[0]
+    assert abs(float(read_recording(clip, 16000).mean()) - 0.3) < 0.01, "0: as published"
+    cleaned = read_recording(clip, 16000, 30.0)
+    assert abs(float(cleaned.mean())) < 0.005 and cleaned.shape == read_clip(clip, 16000).shape
+    synthetic = build_corpus(CorpusSpec(16000, 1.0, 1), workers=1, progress=False)
+    for cutoff, offset in ((0.0, 0.3), (30.0, 0.0)):
+        mixed = with_real_clips(synthetic, str(corpus_dir), 16000, share=0.5, subsonic_cutoff_hz=cutoff)
+        # the recordings are 3 s, cut to the 1 s clip: a second of the first cut has the offset or not
+        means = mixed.waveforms[-mixed.recordings :, 4000:12000].mean(dim=1).numpy()
+        assert np.allclose(means, offset, atol=0.02), (cutoff, means)
+    steps_dir = Path(_with_single_steps(tmp_path / "steps", ("footsteps_gravel",)))
+    for clip in load_corpus(steps_dir, split="train"):
+        audio, rate = sf.read(clip.path, dtype="float32")
+        sf.write(clip.path, 0.5 * audio + 0.3, rate, subtype="PCM_16")
+    for cutoff, low, high in ((0.0, 0.05, 1.0), (30.0, -0.02, 0.02)):
+        walked = with_composed_walks(synthetic, str(steps_dir), 16000, 0.5, subsonic_cutoff_hz=cutoff)
+        walks = walked.waveforms[walked.labels == -1]
+        assert len(walks) and low < float(walks.mean()) < high, (cutoff, float(walks.mean()))
+    path = tmp_path / "bad.json"
+    for bad in (-1.0, 60.0, "30", True):
+        path.write_text(json.dumps({**asdict(RECIPES["tiny"]), "subsonic_cutoff_hz": bad}))
+        assert train_main([str(tmp_path / "bad-run"), "--recipe-file", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "subsonic_cutoff_hz must be a number from 0 (off) to 40" in err, err
+        assert len(err.strip().splitlines()) == 1
+    path.write_text(json.dumps(asdict(replace(RECIPES["tiny"], subsonic_cutoff_hz=30.0))))
+    assert train_main([str(tmp_path / "bad-run"), "--recipe-file", str(path)]) == 2
+    assert (
+        "reads recordings without their DC (subsonic_cutoff_hz): give --corpus DIR" in capsys.readouterr().err
+    )
+
+
 def test_a_class_hands_part_of_its_synthesised_draws_to_its_recordings(tmp_path: Path) -> None:
     """class_share: 3 bell recordings (of the 10 that take a class's whole share) get 30 % of the bell's
     synthesised draws; wind, with no recordings in the fixture, keeps its own; the weights still sum to 1."""

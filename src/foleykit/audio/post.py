@@ -1,5 +1,5 @@
 """Audio post (DESIGN §2): 48 kHz (soxr), lead-in trim, exact length, click-free fades, true-peak or BS.1770
-loudness.
+loudness; and DC and rumble removal, which training applies to recordings (`remove_subsonic`).
 
 Arrays are float32, shaped (channels, samples).
 """
@@ -84,6 +84,34 @@ def resample(audio: np.ndarray, source_rate: int, target_rate: int = DELIVERY_SA
 
 
 MAX_PAD_SAMPLES = 8  # what resampling may round away; any larger shortfall is a bug, not something to hide
+
+
+SUBSONIC_ORDER = 4  # Butterworth, run forward and back: 8th order in effect, zero phase
+
+
+def remove_subsonic(audio: np.ndarray, sample_rate: int, cutoff_hz: float) -> np.ndarray:
+    """`audio` (samples,) or (channels, samples) without what lies below `cutoff_hz`: DC offset and rumble.
+
+    Why: some published effects carry much of their power there (corpus7's footsteps 41-58 % in the two lowest
+    STFT bins, mostly DC), where no listener hears it, but a 64-band log-mel's lowest band (23-94 Hz) does: a model
+    taught on them learns that band loud and the mel decoder renders it as boom at 47-70 Hz (MODEL.md, session 47).
+    Zero phase (scipy's `sosfiltfilt`), so no transient moves; float32 out. At 30 Hz a 47 Hz tone loses 0.24 dB,
+    100 Hz none. A clip shorter than 2 samples has nothing to keep: zeros. `cutoff_hz` must lie between 0 and half
+    the rate (ValueError)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    if not 0 < cutoff_hz < sample_rate / 2:
+        raise ValueError(
+            f"a subsonic cutoff must lie between 0 and {sample_rate / 2:g} Hz, got {cutoff_hz!r}"
+        )
+    sos = butter(SUBSONIC_ORDER, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+    wave = np.asarray(audio, dtype=np.float64)
+    if wave.shape[-1] < 2:
+        return np.zeros_like(wave, dtype=np.float32)
+    # padded by up to a tenth of a second, not sosfiltfilt's 15 samples: a clip that opens on an offset would
+    # otherwise start with a swing (at 30 Hz the filter settles within that)
+    padlen = min(wave.shape[-1] - 1, int(sample_rate) // 10)
+    return np.ascontiguousarray(sosfiltfilt(sos, wave, axis=-1, padlen=padlen), dtype=np.float32)
 
 
 def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:

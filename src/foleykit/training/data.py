@@ -35,6 +35,7 @@ import os
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,12 +102,30 @@ class Corpus:
         return torch.multinomial(self.weights.to(device), batch, replacement=True, generator=generator)
 
 
+def read_recording(clip: Any, rate: int, subsonic_cutoff_hz: float = 0.0) -> np.ndarray:
+    """A corpus recording as training reads it: float32 mono at `rate`, without what lies below
+    `subsonic_cutoff_hz` where that is above 0 (`foleykit.audio.post.remove_subsonic`: recorded effects carry
+    DC and rumble that the mel's lowest band turns into boom). The corpus keeps the recordings as published,
+    and `foleykit eval` judges them so."""
+    from foleykit.audio.post import remove_subsonic
+    from foleykit.corpus import read_clip
+
+    audio = read_clip(clip, rate)
+    return remove_subsonic(audio, rate, subsonic_cutoff_hz) if subsonic_cutoff_hz > 0 else audio
+
+
 def with_real_clips(
-    corpus: Corpus, corpus_dir: str, rate: int, share: float, class_share: float = 0.0
+    corpus: Corpus,
+    corpus_dir: str,
+    rate: int,
+    share: float,
+    class_share: float = 0.0,
+    subsonic_cutoff_hz: float = 0.0,
 ) -> Corpus:
-    """`corpus` plus the train split of a real-recordings corpus, drawn with probability `share`; then, per
-    synthesised class with recordings, up to `class_share` of the class's synthesised draws go to them."""
-    from foleykit.corpus import load_corpus, read_clip
+    """`corpus` plus the train split of a real-recordings corpus (`read_recording`), drawn with probability
+    `share`; then, per synthesised class with recordings, up to `class_share` of the class's synthesised draws
+    go to them."""
+    from foleykit.corpus import load_corpus
 
     real = load_corpus(corpus_dir, split="train")
     if not real or share <= 0:
@@ -114,7 +133,7 @@ def with_real_clips(
     samples = corpus.waveforms.shape[1]
     waves = []
     for clip in real:
-        audio = read_clip(clip, rate)[:samples]
+        audio = read_recording(clip, rate, subsonic_cutoff_hz)[:samples]
         waves.append(np.pad(audio, (0, samples - len(audio))))
     labels = torch.tensor([CLASSES.index(c.label) if c.label in CLASSES else -1 for c in real])
     per_clip = len(corpus.captions[0]) if corpus.captions else 3  # every clip needs as many captions
@@ -140,14 +159,20 @@ def with_real_clips(
 
 
 def composed_walks(
-    corpus_dir: str, rate: int, seconds: float, captions_per_clip: int, seed: int = 0
+    corpus_dir: str,
+    rate: int,
+    seconds: float,
+    captions_per_clip: int,
+    seed: int = 0,
+    subsonic_cutoff_hz: float = 0.0,
 ) -> tuple[list[np.ndarray], list[tuple[str, ...]]]:
     """`WALKS_PER_CLASS` walks of `seconds` per step class, each made of that class's single-step train
     recordings (random order, 0 to -4 dB each) at the pace its caption states, with `captions_per_clip`
     captions that state the same speed (or none). A text that names a place ("in a stone cathedral") or a
     count is no walk's caption: the steps are dry and as many as the pace fits. Deterministic by `seed`.
-    (Version 13's fine-tune composed its walks before texts naming a place were left out, commit 15325e3.)"""
-    from foleykit.corpus import load_corpus, read_clip
+    (Version 13's fine-tune composed its walks before texts naming a place were left out, commit 15325e3.)
+    The steps are read as `read_recording` reads them."""
+    from foleykit.corpus import load_corpus
     from foleykit.pipelines.foley.descriptors import gait, names_place, stated
     from foleykit.pipelines.foley.walks import STEP_GAIN_DB, STEP_INTERVALS, STEP_JITTER
 
@@ -157,7 +182,11 @@ def composed_walks(
     waves, captions = [], []
     for number, label in enumerate(STEP_CLASSES):
         mine = [clip for clip in real if clip.label == label]
-        steps = [read_clip(clip, rate) for clip in mine if clip.seconds <= SINGLE_STEP_SECONDS]
+        steps = [
+            read_recording(clip, rate, subsonic_cutoff_hz)
+            for clip in mine
+            if clip.seconds <= SINGLE_STEP_SECONDS
+        ]
         texts = {text for clip in mine for text in clip.captions} | set(wordings.get(label, ()))
         by_speed: dict[str | None, list[str]] = {}
         for text in sorted(texts):
@@ -185,14 +214,18 @@ def composed_walks(
     return waves, captions
 
 
-def with_composed_walks(corpus: Corpus, corpus_dir: str, rate: int, share: float, seed: int = 0) -> Corpus:
+def with_composed_walks(
+    corpus: Corpus, corpus_dir: str, rate: int, share: float, seed: int = 0, subsonic_cutoff_hz: float = 0.0
+) -> Corpus:
     """`corpus` plus `composed_walks`, drawn with probability `share` (the other clips' draws scaled down by
     1 - share). The walks join with label -1, so that a wording swap (`wording_share`) never captions one
     with a single step's wording; they go before the real recordings, which stay the corpus's last."""
     if share <= 0:
         return corpus
     per_clip = len(corpus.captions[0]) if corpus.captions else 3
-    waves, captions = composed_walks(corpus_dir, rate, corpus.waveforms.shape[1] / rate, per_clip, seed)
+    waves, captions = composed_walks(
+        corpus_dir, rate, corpus.waveforms.shape[1] / rate, per_clip, seed, subsonic_cutoff_hz
+    )
     if not waves:
         return corpus
     head = len(corpus) - corpus.recordings
@@ -278,6 +311,7 @@ __all__ = [
     "build_corpus",
     "class_wordings",
     "composed_walks",
+    "read_recording",
     "with_composed_walks",
     "with_real_clips",
     "wording_texts",

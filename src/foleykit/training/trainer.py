@@ -81,6 +81,7 @@ from foleykit.training.text_states import TextStates
 
 STAGES = ("vocoder", "vae", "unet")
 KEEP_CHECKPOINTS = 2
+MAX_SUBSONIC_CUTOFF_HZ = 40.0  # higher would take the low end of thumps and thunder with it
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,9 @@ class TrainRecipe:
     # with --corpus: the share of each batch drawn from walks composed of the step classes' single-step
     # recordings and captioned as walks (training/data.py `with_composed_walks`; 0: none)
     walk_share: float = 0.0
+    # with --corpus: recordings are read without what lies below this (Hz; DC and rumble, which the mel's lowest
+    # band turns into boom: training/data.py `read_recording`); 0, as every recipe before session 47: as published
+    subsonic_cutoff_hz: float = 0.0
     # conditioning augmentation (as StackGAN's, on text states): each training caption's MiniLM states get
     # Gaussian noise of this many times their own RMS, so that the UNet answers a neighbourhood of each
     # caption, where a paraphrase's states fall, and not the caption's exact states only (0: off)
@@ -786,14 +790,24 @@ def run_stage(
     )
     if corpus_dir is not None:
         corpus = with_real_clips(
-            corpus, str(corpus_dir), pipe.sample_rate, recipe.real_share, recipe.real_class_share
+            corpus,
+            str(corpus_dir),
+            pipe.sample_rate,
+            recipe.real_share,
+            recipe.real_class_share,
+            subsonic_cutoff_hz=recipe.subsonic_cutoff_hz,
         )
     if recipe.class_emphasis:
         corpus = emphasise_classes(corpus, dict(recipe.class_emphasis))
     if corpus_dir is not None and recipe.walk_share > 0:
         before = len(corpus)
         corpus = with_composed_walks(
-            corpus, str(corpus_dir), pipe.sample_rate, recipe.walk_share, recipe.seed
+            corpus,
+            str(corpus_dir),
+            pipe.sample_rate,
+            recipe.walk_share,
+            recipe.seed,
+            subsonic_cutoff_hz=recipe.subsonic_cutoff_hz,
         )
         if accelerator.is_main_process and progress:  # none where the corpus holds no single steps
             print(f"{name}: {len(corpus) - before} walks composed of single steps", file=sys.stderr)
@@ -1111,6 +1125,10 @@ def train(
     _check_init(recipe, stages)
     if recipe.walk_share > 0 and corpus_dir is None:
         raise BadInputError("the recipe composes walks of real recordings (walk_share): give --corpus DIR")
+    if recipe.subsonic_cutoff_hz > 0 and corpus_dir is None:
+        raise BadInputError(
+            "the recipe reads recordings without their DC (subsonic_cutoff_hz): give --corpus DIR"
+        )
     corpus_record = _corpus_record(corpus_dir)
     run_dir.mkdir(parents=True, exist_ok=True)  # only once the arguments are known to be good
     recipe_file = run_dir / "recipe.json"
@@ -1182,6 +1200,15 @@ def _check_recipe(recipe: TrainRecipe) -> None:
     factors = [factor for _, factor in recipe.class_emphasis]
     if any(isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < math.inf for f in factors):
         raise BadInputError(f"class_emphasis factors must be positive finite numbers, got {factors}")
+    cutoff = recipe.subsonic_cutoff_hz
+    if (
+        isinstance(cutoff, bool)
+        or not isinstance(cutoff, (int, float))
+        or not 0 <= cutoff <= MAX_SUBSONIC_CUTOFF_HZ
+    ):
+        raise BadInputError(
+            f"subsonic_cutoff_hz must be a number from 0 (off) to {MAX_SUBSONIC_CUTOFF_HZ:g}, got {cutoff!r}"
+        )
     if not 0 <= recipe.refiner_latent_noise < math.inf:
         raise BadInputError(f"refiner_latent_noise must be 0 or more, got {recipe.refiner_latent_noise!r}")
     shares = [recipe.budget_share(name) for name in STAGES]
