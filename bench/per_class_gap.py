@@ -142,6 +142,12 @@ def _share(cell: dict[str, Any]) -> str:
     return f"{100 * cell['recognised'] / cell['takes']:.0f} % ({cell['takes']})"
 
 
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"×{value:.2f}" if value >= TARGET_RATIO else f"**×{value:.2f}**"
+
+
 def markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "| class | real (recordings) | decoder trip | latent trip | caption takes | × real | prompt takes "
@@ -149,9 +155,7 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in sorted(rows, key=lambda r: -r["real"]["takes"]):
-        ratio = "—" if row["caption_ratio"] is None else f"×{row['caption_ratio']:.2f}"
-        if row["target_met"] is False:
-            ratio = f"**{ratio}**"
+        ratio = _ratio(row["caption_ratio"])
         heard = ", ".join(
             f"{name} {count}" for name, count in list(row["generated_prompts"]["heard_as"].items())[:2]
         )
@@ -161,12 +165,6 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
             f"| {cells[5]} | {heard} |"
         )
     return "\n".join(lines)
-
-
-def _ratio(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"×{value:.2f}" if value >= TARGET_RATIO else f"**×{value:.2f}**"
 
 
 def pooled_markdown(rows: Sequence[dict[str, Any]]) -> str:
